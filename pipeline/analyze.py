@@ -1,0 +1,211 @@
+"""The offline run: one video of one camera through every stage, into the store.
+
+    VideoFile -> Detector -> Tracker -> LineCrossingCounter -> RuleEngine -> SnapshotWriter + Store
+
+This is the only module that knows all the stages. Results commit once, at the end, in one
+transaction; if anything fails (a corrupt tail, a full disk, Ctrl-C) the snapshots this run
+wrote are removed and the database is left as it was.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.clock import recording_start
+from pipeline.config import Config, line_outside_frame
+from pipeline.crossings import LineCrossingCounter
+from pipeline.detectors import load_detector
+from pipeline.errors import GatewatchError
+from pipeline.records import Decision, Frame
+from pipeline.registrations import RegistrationBook, load_registrations_csv
+from pipeline.rules import RuleEngine
+from pipeline.snapshots import SnapshotWriter
+from pipeline.sources import VideoFile
+from pipeline.store import Store, StoredEvent, VideoRun
+from pipeline.tracking import Tracker
+
+# Frames are kept this much longer than a crossing normally takes to confirm, for its snapshot.
+FRAME_BUFFER_MARGIN_S = 1.0
+
+ProgressCallback = Callable[[int, int, int], None]  # (frames decoded, frames in file, crossings so far)
+
+
+@dataclass(frozen=True)
+class FlaggedEvent:
+    event_id: int
+    kind: str
+    line: str
+    ts: datetime
+    track_id: int
+    snapshot: Path
+    crop: Path
+
+
+@dataclass
+class Summary:
+    camera: str
+    video: Path
+    start: datetime
+    start_source: str
+    fps: float
+    analysed_fps: float
+    frames_decoded: int = 0
+    frames_analysed: int = 0
+    elapsed_s: float = 0.0
+    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    decisions: list[Decision] = field(default_factory=list)
+    flagged: list[FlaggedEvent] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames_decoded / self.fps if self.fps else 0.0
+
+    @property
+    def speed(self) -> float:
+        """Multiple of real time (video seconds per wall-clock second)."""
+        return self.duration_s / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def covered(self) -> int:
+        return sum(1 for d in self.decisions if d.registration_id)
+
+
+def analyze(
+    config: Config,
+    video: Path,
+    *,
+    camera: str | None = None,
+    start: str | None = None,
+    db_path: Path,
+    snapshot_dir: Path,
+    jsonl_path: Path | None = None,
+    analysed_at: datetime,
+    progress: ProgressCallback | None = None,
+) -> Summary:
+    camera_id = config.camera_for(camera)
+    camera_config = config.cameras[camera_id]
+    book = RegistrationBook(
+        load_registrations_csv(config.resolve(config.registrations.csv), config.tz, set(config.cameras))
+        if config.registrations.csv
+        else []
+    )
+    started, start_source = recording_start(video, start, config.tz)
+    source = VideoFile(video, config.sampling.fps, started)
+    for name, line in camera_config.lines.items():
+        problem = line_outside_frame(line, (source.width, source.height))
+        if problem:
+            raise GatewatchError(f"cameras.{camera_id}.lines.{name}.points: {problem} of {video.name}")
+    detector = load_detector(config.detector, lambda p: config.resolve(p))
+    if jsonl_path is not None:
+        _check_writable_parent(jsonl_path)
+    store = Store(db_path)
+    snapshots = SnapshotWriter(snapshot_dir)
+
+    tracker = Tracker(config.tracker, source.analysed_fps, config.detector.confidence)
+    counter = LineCrossingCounter(camera_id, camera_config.lines, config.crossing, config.tracker.lost_track_s)
+    rules = RuleEngine(config, book)
+    summary = Summary(camera_id, video, started, start_source, source.fps, source.analysed_fps)
+    recent: OrderedDict[int, Frame] = OrderedDict()
+    keep_s = config.crossing.confirm_s + config.tracker.lost_track_s + FRAME_BUFFER_MARGIN_S
+    events: list[StoredEvent] = []
+
+    def handle(crossings_now: list, frame_lookup: OrderedDict[int, Frame]) -> None:
+        for crossing in sorted(crossings_now, key=lambda c: (c.ts, c.line, c.track_id)):
+            decision = rules.decide(crossing)
+            summary.decisions.append(decision)
+            summary.counts[(crossing.line, crossing.direction)] += 1
+            if decision.flagged:
+                frame = frame_lookup[crossing.frame]
+                full, crop = snapshots.write(frame, decision, camera_config.lines[crossing.line], video.stem)
+                events.append(StoredEvent(decision, str(full), str(crop)))
+
+    clock_start = time.perf_counter()
+    try:
+        for frame in source.frames():
+            recent[frame.index] = frame
+            pending = counter.pending_frames()
+            for old in [i for i, f in recent.items() if frame.pts - f.pts > keep_s and i not in pending]:
+                del recent[old]
+            detections = detector.detect(frame.image)
+            tracks = tracker.update(detections, frame.pts)
+            handle(counter.update(frame.index, frame.ts, tracks), recent)
+            summary.frames_analysed += 1
+            if progress:
+                progress(frame.index + 1, source.frame_count, len(summary.decisions))
+        handle(counter.finish(), recent)
+        summary.frames_decoded = source.decoded
+        run = VideoRun(camera_id, str(video.resolve()), started, source.fps, source.decoded, analysed_at)
+        event_ids = store.save_run(run, summary.decisions, events)
+    except BaseException:
+        snapshots.remove_written()
+        raise
+    finally:
+        store.close()
+    summary.elapsed_s = time.perf_counter() - clock_start
+
+    by_decision = {id(e.decision): e for e in events}
+    for position, decision in enumerate(summary.decisions):
+        event = by_decision.get(id(decision))
+        if event is not None:
+            c = decision.crossing
+            summary.flagged.append(
+                FlaggedEvent(
+                    event_ids[position],
+                    decision.kind or "",
+                    c.line,
+                    c.ts,
+                    c.track_id,
+                    Path(event.snapshot_path),
+                    Path(event.crop_path),
+                )
+            )
+    if jsonl_path is not None:
+        _write_jsonl(jsonl_path, summary, event_ids, by_decision)
+    return summary
+
+
+def _check_writable_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        raise GatewatchError(f"{path}: cannot write here ({exc.strerror})") from None
+
+
+def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], events: dict[int, StoredEvent]) -> None:
+    """One JSON object per crossing, replaced atomically so readers never see half a file."""
+    lines = []
+    for position, decision in enumerate(summary.decisions):
+        c = decision.crossing
+        event = events.get(id(decision))
+        record = {
+            "camera": c.camera,
+            "line": c.line,
+            "direction": c.direction,
+            "track_id": c.track_id,
+            "frame": c.frame,
+            "ts": c.ts.isoformat(),
+            "flagged": decision.flagged,
+            "event_id": event_ids.get(position),
+            "snapshot": event.snapshot_path if event else None,
+        }
+        lines.append(json.dumps(record, ensure_ascii=False))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise GatewatchError(f"{path}: cannot write ({exc.strerror})") from None

@@ -1,0 +1,47 @@
+"""The bundled detector: SSDLite-MobileNetV2 fine-tuned on people, converted to ONNX.
+
+See models/README.md for its provenance and models/convert_ssdlite.py for the conversion. The
+graph takes uint8 RGB 300x300 and returns decoded boxes and person scores; resizing and NMS
+happen here because they are cheap in OpenCV and awkward (TF `while` loops) inside the graph.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.config import DetectorConfig
+from pipeline.detectors.base import Detector, non_max_suppression, onnx_session
+from pipeline.errors import GatewatchError
+from pipeline.records import Detections
+
+INPUT_SIZE = 300
+
+
+class SSDLiteDetector(Detector):
+    name = "ssdlite"
+
+    def __init__(self, path: Path, config: DetectorConfig) -> None:
+        self.session = onnx_session(path, config.threads)
+        inputs = self.session.get_inputs()
+        outputs = {o.name for o in self.session.get_outputs()}
+        if len(inputs) != 1 or not {"boxes", "scores"} <= outputs:
+            raise GatewatchError(
+                f"{path}: not an SSDLite model as gatewatch converts them (input `image`, outputs `boxes`, `scores`)"
+            )
+        self.input_name = inputs[0].name
+        self.confidence = config.low_confidence
+        self.nms_iou = config.nms_iou
+
+    def detect(self, image: np.ndarray) -> Detections:
+        height, width = image.shape[:2]
+        blob = cv2.cvtColor(cv2.resize(image, (INPUT_SIZE, INPUT_SIZE)), cv2.COLOR_BGR2RGB)[None]
+        boxes, scores = self.session.run(["boxes", "scores"], {self.input_name: blob})
+        boxes, scores = boxes[0], scores[0]
+        keep = scores >= self.confidence
+        ymin, xmin, ymax, xmax = (boxes[keep, i] for i in range(4))
+        xyxy = np.stack([xmin * width, ymin * height, xmax * width, ymax * height], axis=1)
+        xyxy = np.clip(xyxy, 0, [width - 1, height - 1, width - 1, height - 1])
+        return non_max_suppression(xyxy, scores[keep], self.nms_iou)

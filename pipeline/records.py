@@ -1,0 +1,76 @@
+"""The data that flows between stages.
+
+Stages only share these dataclasses, so each stage can be tested (and replaced) on its own and
+only the wiring in `analyze.py` knows them all. Time arrives as data (`Frame.ts`), never from the
+clock inside a stage, so offline analysis and tests behave exactly like a live run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+Direction = Literal["in", "out"]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A decoded video frame chosen by the sampler."""
+
+    index: int  # 0-based index of the decoded frame in the video
+    pts: float  # seconds from the start of the video
+    ts: datetime  # wall-clock time, timezone-aware
+    image: np.ndarray = field(repr=False)  # BGR, HxWx3 uint8
+
+
+@dataclass(frozen=True)
+class Detections:
+    """People found in one frame, in that frame's pixels."""
+
+    xyxy: np.ndarray  # float32 [N, 4]
+    confidence: np.ndarray  # float32 [N]
+
+    @classmethod
+    def empty(cls) -> Detections:
+        return cls(np.zeros((0, 4), np.float32), np.zeros((0,), np.float32))
+
+    def __len__(self) -> int:
+        return len(self.confidence)
+
+
+@dataclass(frozen=True)
+class Track:
+    """One confirmed track's box in one frame."""
+
+    track_id: int
+    box: Box
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A person passing a line, dated at the first frame seen on the new side."""
+
+    camera: str
+    line: str
+    direction: Direction
+    track_id: int
+    frame: int
+    ts: datetime
+    box: Box
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the rules made of a crossing, and why (shown to the guard and stored)."""
+
+    crossing: Crossing
+    flagged: bool
+    kind: str | None  # e.g. "unregistered_entry" when flagged
+    reason: str
+    registration_id: str | None = None

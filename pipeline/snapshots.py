@@ -1,0 +1,131 @@
+"""Evidence for each flagged event: the annotated full frame and a crop of the person.
+
+Files are written atomically (temporary file, fsync, rename) before the event row commits, so
+an event in the database always points at a complete JPEG, even after a power cut.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from pipeline.config import LineConfig
+from pipeline.errors import GatewatchError
+from pipeline.records import Decision, Frame
+
+JPEG_QUALITY = 90
+CROP_MARGIN = 0.15  # of the box size on each side, so the crop shows some surroundings
+RED = (40, 40, 230)
+YELLOW = (0, 220, 255)
+GREEN = (80, 200, 80)
+WHITE = (255, 255, 255)
+BLACK = (0, 0, 0)
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
+
+
+class SnapshotWriter:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.written: list[Path] = []
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=root, prefix=".write-test-"):
+                pass
+        except OSError as exc:
+            raise GatewatchError(f"{root}: snapshot folder is not writable ({exc.strerror})") from None
+
+    def write(self, frame: Frame, decision: Decision, line: LineConfig, video_stem: str) -> tuple[Path, Path]:
+        c = decision.crossing
+        folder = self.root / _safe(c.camera) / c.ts.strftime("%Y-%m-%d")
+        stem = f"{c.ts:%H%M%S}_{_safe(video_stem)}_f{c.frame}_t{c.track_id}_{_safe(c.line)}"
+        full = folder / f"{stem}.jpg"
+        crop = folder / f"{stem}_crop.jpg"
+        self._write_jpeg(full, annotate(frame.image, decision, line))
+        self._write_jpeg(crop, crop_person(frame.image, c.box))
+        return full, crop
+
+    def remove_written(self) -> None:
+        """Undo this run's files when its rows could not be committed (no orphans, no partial runs)."""
+        for path in self.written:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        self.written.clear()
+
+    def _write_jpeg(self, path: Path, image: np.ndarray) -> None:
+        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+        if not ok:
+            raise GatewatchError(f"{path}: could not encode the snapshot")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data.tobytes())
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+                raise
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise GatewatchError(f"{path}: cannot write snapshot ({exc.strerror})") from None
+        self.written.append(path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def annotate(image: np.ndarray, decision: Decision, line: LineConfig) -> np.ndarray:
+    """The frame as a guard needs it: the line with its inside side marked, the person, camera and time."""
+    out = image.copy()
+    c = decision.crossing
+    p1, p2 = (tuple(round(v) for v in p) for p in line.points)
+    cv2.line(out, p1, p2, YELLOW, 2, cv2.LINE_AA)
+    # Arrow from the middle of the line towards the inside point: which way is "in".
+    mid = np.array([(p1[0] + p2[0]) / 2, (p1[1] + p2[1]) / 2])
+    toward = np.array(line.inside, float) - mid
+    norm = float(np.linalg.norm(toward)) or 1.0
+    tip = mid + toward / norm * min(40.0, norm)
+    cv2.arrowedLine(out, tuple(int(v) for v in mid), tuple(int(v) for v in tip), GREEN, 2, cv2.LINE_AA, tipLength=0.3)
+    _label(out, "IN", (int(tip[0]) + 4, int(tip[1]) + 4), GREEN)
+    x1, y1, x2, y2 = (round(v) for v in c.box)
+    cv2.rectangle(out, (x1, y1), (x2, y2), RED, 2)
+    _label(out, f"{c.line} {c.direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
+    header = f"{c.camera}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {decision.kind or ''}"
+    cv2.rectangle(out, (0, 0), (out.shape[1], 24), BLACK, -1)
+    cv2.putText(out, header, (6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, WHITE, 1, cv2.LINE_AA)
+    return out
+
+
+def _label(image: np.ndarray, text: str, origin: tuple[int, int], color: tuple[int, int, int]) -> None:
+    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+    x, y = origin
+    cv2.rectangle(image, (x, y - h - 4), (x + w + 4, y + 2), color, -1)
+    cv2.putText(image, text, (x + 2, y - 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, WHITE, 1, cv2.LINE_AA)
+
+
+def crop_person(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = box
+    mx, my = (x2 - x1) * CROP_MARGIN, (y2 - y1) * CROP_MARGIN
+    left, top = max(0, int(x1 - mx)), max(0, int(y1 - my))
+    right, bottom = min(width, int(x2 + mx) + 1), min(height, int(y2 + my) + 1)
+    if right - left < 2 or bottom - top < 2:
+        return image.copy()
+    return image[top:bottom, left:right].copy()
