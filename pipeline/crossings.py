@@ -23,7 +23,7 @@ from datetime import datetime
 
 from pipeline.config import CrossingConfig, LineConfig
 from pipeline.geometry import Point, Segment, anchor_point
-from pipeline.records import Box, Crossing, Direction, Track
+from pipeline.records import Box, Crossing, Direction, Track, seconds_between
 
 
 @dataclass
@@ -129,7 +129,7 @@ class LineCrossingCounter:
             return None
         # Clearly on the other side from the last clear position.
         if state.pending is not None:
-            if (ts - state.pending.ts).total_seconds() >= self.config.confirm_s:
+            if seconds_between(ts, state.pending.ts) >= self.config.confirm_s:
                 return self._confirm(state, line, track.track_id, point)
             return None
         assert state.last_clear is not None
@@ -169,7 +169,7 @@ class LineCrossingCounter:
         ended = [
             track_id
             for track_id, (seen, _, _) in self._last_seen.items()
-            if now is None or (now - seen).total_seconds() > self.track_timeout_s
+            if now is None or seconds_between(now, seen) > self.track_timeout_s
         ]
         crossings: list[Crossing] = []
         for track_id in ended:

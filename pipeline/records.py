@@ -8,12 +8,20 @@ clock inside a stage, so offline analysis and tests behave exactly like a live r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
 
 Box = tuple[float, float, float, float]
+
+
+def seconds_between(later: datetime, earlier: datetime) -> float:
+    """Real elapsed seconds. Python subtracts two times of the same zone on the wall clock, which
+    is off by an hour across a DST change; going through UTC is always right."""
+    return (later.astimezone(UTC) - earlier.astimezone(UTC)).total_seconds()
+
+
 Direction = Literal["in", "out"]
 
 

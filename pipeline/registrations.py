@@ -13,6 +13,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pipeline.errors import GatewatchError
+from pipeline.records import seconds_between
 
 REQUIRED_COLUMNS = ("time", "camera", "count")
 OPTIONAL_COLUMNS = ("name", "note")
@@ -98,10 +99,10 @@ class RegistrationBook:
         candidates = [
             r
             for r in self.registrations
-            if r.camera == camera and self.remaining[r.id] > 0 and abs((r.time - ts).total_seconds()) <= window_s
+            if r.camera == camera and self.remaining[r.id] > 0 and abs(seconds_between(r.time, ts)) <= window_s
         ]
         if not candidates:
             return None
-        chosen = min(candidates, key=lambda r: abs((r.time - ts).total_seconds()))
+        chosen = min(candidates, key=lambda r: abs(seconds_between(r.time, ts)))
         self.remaining[chosen.id] -= 1
         return chosen

@@ -20,3 +20,14 @@ def demo_copy(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "configs" / "registrations.csv", tmp_path / "configs" / "registrations.csv")
     shutil.copy(SAMPLE, tmp_path / "sample_videos" / SAMPLE.name)
     return tmp_path
+
+
+# Numbers worth seeing on every run (accuracy per sequence), printed after the test summary.
+REPORT: list[str] = []
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORT:
+        terminalreporter.section("gatewatch measurements")
+        for line in REPORT:
+            terminalreporter.write_line(line)

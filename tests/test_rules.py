@@ -163,3 +163,12 @@ def test_non_utf8_csv_is_explained(tmp_path: Path) -> None:
 def test_missing_csv_is_explained(tmp_path: Path) -> None:
     with pytest.raises(GatewatchError, match="registrations file not found"):
         load_registrations_csv(tmp_path / "nope.csv", TZ, {"gate"})
+
+
+def test_registration_window_is_real_time_across_dst() -> None:
+    new_york = ZoneInfo("America/New_York")
+    # 01:30 EDT and 01:10 EST (fold=1) are 1 h 40 min apart, though the wall clocks say 20 min.
+    entry = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=new_york)
+    book = RegistrationBook([registration(datetime(2026, 11, 1, 1, 30, tzinfo=new_york))])
+    assert book.take("gate-cam", entry, window_s=1800) is None
+    assert book.take("gate-cam", entry, window_s=6000) is not None

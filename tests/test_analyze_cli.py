@@ -1,0 +1,269 @@
+"""`gatewatch analyze` and `check-config` end to end, as a user runs them: real decoding, the real
+model, real SQLite, files on disk. Bad input must give one line, exit code 2 and no rows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import cv2
+import yaml
+
+from .conftest import ROOT, SAMPLE
+
+TRUTH = json.loads((ROOT / "sample_videos" / "north-gate.truth.json").read_text())
+
+
+def gatewatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def analyze(tmp: Path, video: Path = SAMPLE, config: Path | None = None, *extra: str):
+    return gatewatch(
+        "analyze",
+        video,
+        "--config",
+        config or tmp / "configs" / "demo.yaml",
+        "--db",
+        tmp / "out" / "gatewatch.db",
+        "--snapshots",
+        tmp / "out" / "snapshots",
+        "--jsonl",
+        tmp / "out" / "crossings.jsonl",
+        *extra,
+    )
+
+
+def rows(db: Path, table: str) -> list[sqlite3.Row]:
+    connection = sqlite3.connect(db)
+    connection.row_factory = sqlite3.Row
+    try:
+        return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+    finally:
+        connection.close()
+
+
+def assert_user_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gatewatch: error: ")
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def person_at(frame: int) -> str:
+    """Which scripted person made the true crossing nearest this frame."""
+    return min(TRUTH["crossings"], key=lambda c: abs(c["frame"] - frame))["person"]
+
+
+def test_demo_flags_the_unregistered_entries_with_snapshots(demo_copy: Path) -> None:
+    result = analyze(demo_copy)
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in (demo_copy / "out" / "crossings.jsonl").read_text().splitlines()]
+
+    # Every scripted crossing found once, in the right direction, within 1 s; nothing else.
+    assert len(records) == len(TRUTH["crossings"])
+    for record, truth in zip(sorted(records, key=lambda r: r["frame"]), TRUTH["crossings"], strict=True):
+        assert record["direction"] == truth["direction"]
+        assert abs(record["frame"] - truth["frame"]) <= TRUTH["fps"]
+        assert record["ts"].endswith("+08:00")
+
+    flagged = [r for r in records if r["flagged"]]
+    assert sorted(person_at(r["frame"]) for r in flagged) == TRUTH["expected"]["flagged"]
+    for record in flagged:
+        assert record["event_id"] is not None
+        assert cv2.imread(record["snapshot"]) is not None
+
+    events = rows(demo_copy / "out" / "gatewatch.db", "events")
+    assert [e["kind"] for e in events] == ["unregistered_entry"] * 2
+    assert {e["status"] for e in events} == {"new"}
+    for event in events:
+        full, crop = cv2.imread(event["snapshot_path"]), cv2.imread(event["crop_path"])
+        assert full.shape == (480, 640, 3)
+        assert 0 < crop.shape[0] < 480 and 0 < crop.shape[1] < 640
+    crossings = rows(demo_copy / "out" / "gatewatch.db", "crossings")
+    covered = [c for c in crossings if c["registration_id"]]
+    assert sorted(person_at(c["frame"]) for c in covered) == TRUTH["expected"]["covered_by_registration"]
+
+    # The summary tells the guard what happened and where the pictures are.
+    assert "Flagged events: 2" in result.stdout
+    assert "Covered by registrations: 3" in result.stdout
+    for event in events:
+        assert event["snapshot_path"] in result.stdout
+    assert "x real time" in result.stdout
+
+
+def test_rerun_into_the_same_database_adds_nothing(demo_copy: Path) -> None:
+    assert analyze(demo_copy).returncode == 0
+    db = demo_copy / "out" / "gatewatch.db"
+    first_events, first_crossings = rows(db, "events"), rows(db, "crossings")
+    connection = sqlite3.connect(db)
+    with connection:
+        connection.execute("UPDATE events SET status = 'acknowledged' WHERE id = 1")
+    connection.close()
+    assert analyze(demo_copy).returncode == 0
+    events, crossings = rows(db, "events"), rows(db, "crossings")
+    assert [e["id"] for e in events] == [e["id"] for e in first_events]
+    assert events[0]["status"] == "acknowledged"  # a guard's review survives a re-run
+    assert len(crossings) == len(first_crossings)
+    assert len(list((demo_copy / "out" / "snapshots").rglob("*.jpg"))) == 4
+
+
+def test_database_uses_wal(demo_copy: Path) -> None:
+    assert analyze(demo_copy).returncode == 0
+    connection = sqlite3.connect(demo_copy / "out" / "gatewatch.db")
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    connection.close()
+
+
+def test_check_config_prints_what_it_understood() -> None:
+    result = gatewatch("check-config", ROOT / "configs" / "demo.yaml")
+    assert result.returncode == 0, result.stderr
+    for text in ("north-gate", "line gate: (320,250) -> (320,470)", "closed 22:30-06:00", "Registrations: 2"):
+        assert text in result.stdout
+
+
+def test_check_config_never_prints_camera_passwords(tmp_path: Path) -> None:
+    config = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
+    config["cameras"]["north-gate"]["source"] = "rtsp://admin:S3cret!@192.0.2.10:554/Streaming/Channels/101"
+    config["registrations"] = {}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(config))
+    result = gatewatch("check-config", path)
+    assert result.returncode == 0, result.stderr
+    assert "S3cret" not in result.stdout and "admin" not in result.stdout
+    assert "rtsp://***@192.0.2.10:554/Streaming/Channels/101" in result.stdout
+
+
+# --- bad input: one line, exit 2, nothing stored ---------------------------------------------------
+
+
+def assert_nothing_stored(tmp: Path) -> None:
+    db = tmp / "out" / "gatewatch.db"
+    if db.exists():
+        assert rows(db, "events") == [] and rows(db, "crossings") == []
+    assert not list((tmp / "out").rglob("*.jpg"))
+    assert not (tmp / "out" / "crossings.jsonl").exists()
+
+
+def test_missing_video(demo_copy: Path) -> None:
+    assert_user_error(
+        analyze(demo_copy, demo_copy / "nope_20261128230000.mp4"), "nope_20261128230000.mp4: video file not found"
+    )
+    assert_nothing_stored(demo_copy)
+
+
+def test_corrupt_video(demo_copy: Path) -> None:
+    video = demo_copy / "junk_20261128230000.mp4"
+    video.write_bytes(b"\x00\x01garbage" * 5000)
+    assert_user_error(analyze(demo_copy, video), "junk_20261128230000.mp4", "cannot be opened as a video")
+    assert_nothing_stored(demo_copy)
+
+
+def test_truncated_video_without_index(demo_copy: Path) -> None:
+    video = demo_copy / "cut_20261128222950.mp4"
+    video.write_bytes(SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 2])
+    assert_user_error(analyze(demo_copy, video), "cut_20261128222950.mp4")
+    assert_nothing_stored(demo_copy)
+
+
+def test_truncated_video_with_index_first_stores_nothing(demo_copy: Path) -> None:
+    """A file cut short whose index promises more frames: decoding stops early, and the partial
+    results (which include flagged entries from the first half) are not stored."""
+    whole = demo_copy / "faststart.mp4"
+    with av.open(str(SAMPLE)) as source, av.open(str(whole), "w", options={"movflags": "faststart"}) as target:
+        stream = target.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                target.mux(packet)
+    video = demo_copy / "cut_20261128222950.mp4"
+    video.write_bytes(whole.read_bytes()[: int(whole.stat().st_size * 0.7)])
+    assert_user_error(analyze(demo_copy, video), "cut_20261128222950.mp4: decoding stopped at frame")
+    assert_nothing_stored(demo_copy)
+
+
+def test_config_error_names_the_key(demo_copy: Path) -> None:
+    config = demo_copy / "configs" / "demo.yaml"
+    config.write_text(config.read_text().replace("confidence: 0.4", "confidense: 0.4"))
+    assert_user_error(analyze(demo_copy), "demo.yaml:", "detector.confidense: unknown key")
+    assert_nothing_stored(demo_copy)
+
+
+def test_line_outside_the_video_frame(demo_copy: Path) -> None:
+    config = demo_copy / "configs" / "demo.yaml"
+    config.write_text(
+        config.read_text().replace("    resolution: [640, 480]\n", "").replace("[320, 470]", "[320, 700]")
+    )
+    assert_user_error(analyze(demo_copy), "cameras.north-gate.lines.gate.points", "outside the 640x480 frame")
+
+
+def test_malformed_registrations_csv_names_the_row(demo_copy: Path) -> None:
+    csv = demo_copy / "configs" / "registrations.csv"
+    csv.write_text(csv.read_text() + "2026-11-28 22:31:00,north-gate,-1,Zhao,\n")
+    assert_user_error(analyze(demo_copy), "registrations.csv: row 4: count must be at least 1")
+    assert_nothing_stored(demo_copy)
+
+
+def test_unwritable_database_path(demo_copy: Path) -> None:
+    blocker = demo_copy / "out"
+    blocker.write_text("a file where a folder should be")
+    result = gatewatch(
+        "analyze",
+        SAMPLE,
+        "--config",
+        demo_copy / "configs" / "demo.yaml",
+        "--db",
+        blocker / "g.db",
+        "--snapshots",
+        demo_copy / "snaps",
+    )
+    assert_user_error(result, "g.db: cannot open the database")
+    assert not list((demo_copy / "snaps").rglob("*.jpg"))
+
+
+def test_unwritable_snapshot_folder(demo_copy: Path) -> None:
+    blocker = demo_copy / "blocker"
+    blocker.write_text("not a folder")
+    result = gatewatch(
+        "analyze",
+        SAMPLE,
+        "--config",
+        demo_copy / "configs" / "demo.yaml",
+        "--db",
+        demo_copy / "out" / "g.db",
+        "--snapshots",
+        blocker / "snaps",
+    )
+    assert_user_error(result, "snaps: snapshot folder is not writable")
+    assert rows(demo_copy / "out" / "g.db", "events") == []
+
+
+def test_unknown_camera_and_missing_start(demo_copy: Path) -> None:
+    assert_user_error(analyze(demo_copy, SAMPLE, None, "--camera", "south-gate"), "--camera 'south-gate'")
+    unnamed = demo_copy / "clip.mp4"
+    shutil.copy(SAMPLE, unnamed)
+    assert_user_error(analyze(demo_copy, unnamed), "pass --start")
+    result = analyze(demo_copy, unnamed, None, "--start", "2026-11-28T22:29:50+08:00")
+    assert result.returncode == 0, result.stderr
+    assert "Flagged events: 2" in result.stdout
+
+
+def test_unparsable_start_flag(demo_copy: Path) -> None:
+    assert_user_error(analyze(demo_copy, SAMPLE, None, "--start", "tonight"), "--start 'tonight'")
+
+
+def test_several_cameras_need_the_camera_flag(demo_copy: Path) -> None:
+    config = yaml.safe_load((demo_copy / "configs" / "demo.yaml").read_text())
+    config["cameras"]["dorm-door"] = {"source": "dorm.mp4"}
+    (demo_copy / "configs" / "demo.yaml").write_text(yaml.safe_dump(config))
+    assert_user_error(analyze(demo_copy), "several cameras", "pass --camera")
