@@ -59,7 +59,7 @@ def main() -> None:
         tf.import_graph_def(graph_def, name="")
     session = tf.compat.v1.Session(graph=graph)
     onnx = ort.InferenceSession(str(MODEL), providers=["CPUExecutionProvider"])
-    detector = SSDLiteDetector(MODEL, DetectorConfig(confidence=CONFIDENCE))
+    detector = SSDLiteDetector(MODEL, DetectorConfig(confidence=CONFIDENCE, low_confidence=CONFIDENCE))
 
     max_score_diff = max_box_diff = 0.0
     tf_total = matched = onnx_total = 0

@@ -299,8 +299,12 @@ def load_config(path: str | Path) -> Config:
 
 
 def _describe(path: Path, text: str, exc: ValidationError) -> str:
-    """First error only, as `file:line: key.path: message`; the rest would scroll the useful one away."""
-    error = exc.errors()[0]
+    """One error, as `file:line: key.path: message`; the rest would scroll the useful one away.
+
+    An unknown key goes first: a misspelt key also makes the real one "missing", and the
+    spelling is what the user has to fix."""
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     keys = [str(part) for part in error["loc"]]
     message = error["msg"].removeprefix("Value error, ")
     # A model validator reports at its model; its message may start with the deeper key path.
