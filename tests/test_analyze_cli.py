@@ -162,6 +162,13 @@ def test_missing_video(demo_copy: Path) -> None:
     assert_nothing_stored(demo_copy)
 
 
+def test_video_path_that_is_a_folder(demo_copy: Path) -> None:
+    folder = demo_copy / "recordings_20261128230000"
+    folder.mkdir()
+    assert_user_error(analyze(demo_copy, folder), "recordings_20261128230000: not a readable file")
+    assert_nothing_stored(demo_copy)
+
+
 def test_corrupt_video(demo_copy: Path) -> None:
     video = demo_copy / "junk_20261128230000.mp4"
     video.write_bytes(b"\x00\x01garbage" * 5000)
