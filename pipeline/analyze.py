@@ -24,12 +24,12 @@ from pipeline.config import Config, line_outside_frame
 from pipeline.crossings import LineCrossingCounter
 from pipeline.detectors import load_detector
 from pipeline.errors import GatewatchError
-from pipeline.records import Decision, Frame
+from pipeline.records import Crossing, Decision, Frame
 from pipeline.registrations import RegistrationBook, load_registrations_csv
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import SnapshotWriter
 from pipeline.sources import VideoFile
-from pipeline.store import Store, StoredEvent, VideoRun
+from pipeline.store import Snapshots, Store, VideoRun
 from pipeline.tracking import Tracker
 
 # Frames are kept this much longer than a crossing normally takes to confirm, for its snapshot.
@@ -115,9 +115,9 @@ def analyze(
     summary = Summary(camera_id, video, started, start_source, source.fps, source.analysed_fps)
     recent: OrderedDict[int, Frame] = OrderedDict()
     keep_s = config.crossing.confirm_s + config.tracker.lost_track_s + FRAME_BUFFER_MARGIN_S
-    events: list[StoredEvent] = []
+    evidence: dict[int, Snapshots] = {}  # by position in summary.decisions
 
-    def handle(crossings_now: list, frame_lookup: OrderedDict[int, Frame]) -> None:
+    def handle(crossings_now: list[Crossing], frame_lookup: OrderedDict[int, Frame]) -> None:
         for crossing in sorted(crossings_now, key=lambda c: (c.ts, c.line, c.track_id)):
             decision = rules.decide(crossing)
             summary.decisions.append(decision)
@@ -125,7 +125,7 @@ def analyze(
             if decision.flagged:
                 frame = frame_lookup[crossing.frame]
                 full, crop = snapshots.write(frame, decision, camera_config.lines[crossing.line], video.stem)
-                events.append(StoredEvent(decision, str(full), str(crop)))
+                evidence[len(summary.decisions) - 1] = Snapshots(str(full), str(crop))
 
     clock_start = time.perf_counter()
     try:
@@ -143,7 +143,7 @@ def analyze(
         handle(counter.finish(), recent)
         summary.frames_decoded = source.decoded
         run = VideoRun(camera_id, str(video.resolve()), started, source.fps, source.decoded, analysed_at)
-        event_ids = store.save_run(run, summary.decisions, events)
+        event_ids = store.save_run(run, summary.decisions, evidence)
     except BaseException:
         snapshots.remove_written()
         raise
@@ -151,24 +151,21 @@ def analyze(
         store.close()
     summary.elapsed_s = time.perf_counter() - clock_start
 
-    by_decision = {id(e.decision): e for e in events}
-    for position, decision in enumerate(summary.decisions):
-        event = by_decision.get(id(decision))
-        if event is not None:
-            c = decision.crossing
-            summary.flagged.append(
-                FlaggedEvent(
-                    event_ids[position],
-                    decision.kind or "",
-                    c.line,
-                    c.ts,
-                    c.track_id,
-                    Path(event.snapshot_path),
-                    Path(event.crop_path),
-                )
+    for position, event_id in sorted(event_ids.items()):
+        c = summary.decisions[position].crossing
+        summary.flagged.append(
+            FlaggedEvent(
+                event_id,
+                summary.decisions[position].kind or "",
+                c.line,
+                c.ts,
+                c.track_id,
+                Path(evidence[position].full),
+                Path(evidence[position].crop),
             )
+        )
     if jsonl_path is not None:
-        _write_jsonl(jsonl_path, summary, event_ids, by_decision)
+        _write_jsonl(jsonl_path, summary, event_ids, evidence)
     return summary
 
 
@@ -181,12 +178,12 @@ def _check_writable_parent(path: Path) -> None:
         raise GatewatchError(f"{path}: cannot write here ({exc.strerror})") from None
 
 
-def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], events: dict[int, StoredEvent]) -> None:
+def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], evidence: dict[int, Snapshots]) -> None:
     """One JSON object per crossing, replaced atomically so readers never see half a file."""
     lines = []
     for position, decision in enumerate(summary.decisions):
         c = decision.crossing
-        event = events.get(id(decision))
+        snapshot = evidence.get(position)
         record = {
             "camera": c.camera,
             "line": c.line,
@@ -196,7 +193,7 @@ def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], events
             "ts": c.ts.isoformat(),
             "flagged": decision.flagged,
             "event_id": event_ids.get(position),
-            "snapshot": event.snapshot_path if event else None,
+            "snapshot": snapshot.full if snapshot else None,
         }
         lines.append(json.dumps(record, ensure_ascii=False))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -16,13 +16,16 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from pipeline.errors import GatewatchError
+
+if TYPE_CHECKING:
+    from pipeline.analyze import Summary
 
 EXIT_USER_ERROR = 2
 app = typer.Typer(
@@ -93,7 +96,7 @@ def analyze(
     _print_summary(summary, db, jsonl)
 
 
-def _print_summary(summary, db: Path, jsonl: Path | None) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:
     out.print(
         f"[bold]{summary.camera}[/]  {summary.video}  starts {summary.start:%Y-%m-%d %H:%M:%S%z} "
         f"(from {summary.start_source})"

@@ -33,10 +33,11 @@ class VideoRun:
 
 
 @dataclass(frozen=True)
-class StoredEvent:
-    decision: Decision
-    snapshot_path: str
-    crop_path: str
+class Snapshots:
+    """Where a flagged crossing's evidence was written."""
+
+    full: str
+    crop: str
 
 
 class Store:
@@ -119,12 +120,9 @@ class Store:
             self.db["crossings"].create_index(["ts"], if_not_exists=True)
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def save_run(self, run: VideoRun, decisions: list[Decision], events: list[StoredEvent]) -> dict[int, int]:
-        """Write one video's results atomically; returns event ids keyed by position in `decisions`.
-
-        Snapshot files must already be on disk: the rows that point at them commit last.
-        """
-        event_by_decision = {id(e.decision): e for e in events}
+    def save_run(self, run: VideoRun, decisions: list[Decision], snapshots: dict[int, Snapshots]) -> dict[int, int]:
+        """Write one video's results atomically. `snapshots` and the returned event ids are keyed by
+        position in `decisions`; every flagged decision must have its snapshots already on disk."""
         event_ids: dict[int, int] = {}
         try:
             with self.db.atomic():
@@ -143,10 +141,9 @@ class Store:
                 )
                 self.db.execute("DELETE FROM crossings WHERE camera = ? AND video = ?", [run.camera, run.video])
                 for position, decision in enumerate(decisions):
-                    event = event_by_decision.get(id(decision))
-                    event_id = self._upsert_event(run, event) if event else None
-                    if event_id is not None:
-                        event_ids[position] = event_id
+                    event_id = None
+                    if decision.flagged:
+                        event_id = event_ids[position] = self._upsert_event(run, decision, snapshots[position])
                     c = decision.crossing
                     self.db.execute(
                         """INSERT INTO crossings (camera, video, line, direction, track_id, frame, ts, flagged,
@@ -171,8 +168,8 @@ class Store:
             raise GatewatchError(f"{self.path}: could not save results ({_reason(exc)}); nothing was written") from None
         return event_ids
 
-    def _upsert_event(self, run: VideoRun, event: StoredEvent) -> int:
-        c = event.decision.crossing
+    def _upsert_event(self, run: VideoRun, decision: Decision, snapshots: Snapshots) -> int:
+        c = decision.crossing
         key = (c.camera, run.video, c.line, c.frame, c.track_id)
         self.db.execute(
             """INSERT INTO events (kind, camera, line, direction, ts, video, frame, track_id, confidence, bbox,
@@ -181,7 +178,7 @@ class Store:
                ON CONFLICT (camera, video, line, frame, track_id) DO UPDATE SET
                    snapshot_path = excluded.snapshot_path, crop_path = excluded.crop_path""",
             [
-                event.decision.kind,
+                decision.kind,
                 c.camera,
                 c.line,
                 c.direction,
@@ -191,10 +188,10 @@ class Store:
                 c.track_id,
                 c.confidence,
                 _bbox(c.box),
-                event.snapshot_path,
-                event.crop_path,
-                event.decision.registration_id,
-                event.decision.reason,
+                snapshots.full,
+                snapshots.crop,
+                decision.registration_id,
+                decision.reason,
                 run.analysed_at.isoformat(),
             ],
         )
