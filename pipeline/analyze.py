@@ -10,8 +10,6 @@ wrote are removed and the database is left as it was.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -24,6 +22,7 @@ from pipeline.config import Config, line_outside_frame
 from pipeline.crossings import LineCrossingCounter
 from pipeline.detectors import load_detector
 from pipeline.errors import GatewatchError
+from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.records import Crossing, Decision, Frame
 from pipeline.registrations import RegistrationBook, load_registrations_csv
 from pipeline.rules import RuleEngine
@@ -105,7 +104,7 @@ def analyze(
             raise GatewatchError(f"cameras.{camera_id}.lines.{name}.points: {problem} of {video.name}")
     detector = load_detector(config.detector, lambda p: config.resolve(p))
     if jsonl_path is not None:
-        _check_writable_parent(jsonl_path)
+        ensure_writable_dir(jsonl_path.parent)
     store = Store(db_path)
     snapshots = SnapshotWriter(snapshot_dir)
 
@@ -169,15 +168,6 @@ def analyze(
     return summary
 
 
-def _check_writable_parent(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".write-test-"):
-            pass
-    except OSError as exc:
-        raise GatewatchError(f"{path}: cannot write here ({exc.strerror})") from None
-
-
 def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], evidence: dict[int, Snapshots]) -> None:
     """One JSON object per crossing, replaced atomically so readers never see half a file."""
     lines = []
@@ -196,13 +186,4 @@ def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], eviden
             "snapshot": snapshot.full if snapshot else None,
         }
         lines.append(json.dumps(record, ensure_ascii=False))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write("".join(line + "\n" for line in lines))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise GatewatchError(f"{path}: cannot write ({exc.strerror})") from None
+    atomic_write(path, "".join(line + "\n" for line in lines).encode("utf-8"))

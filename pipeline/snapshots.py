@@ -1,15 +1,13 @@
 """Evidence for each flagged event: the annotated full frame and a crop of the person.
 
-Files are written atomically (temporary file, fsync, rename) before the event row commits, so
+Files are written atomically (see `files.atomic_write`) before the event row commits, so
 an event in the database always points at a complete JPEG, even after a power cut.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import cv2
@@ -17,6 +15,7 @@ import numpy as np
 
 from pipeline.config import LineConfig
 from pipeline.errors import GatewatchError
+from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.records import Decision, Frame
 
 JPEG_QUALITY = 90
@@ -36,12 +35,7 @@ class SnapshotWriter:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.written: list[Path] = []
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=root, prefix=".write-test-"):
-                pass
-        except OSError as exc:
-            raise GatewatchError(f"{root}: snapshot folder is not writable ({exc.strerror})") from None
+        ensure_writable_dir(root)
 
     def write(self, frame: Frame, decision: Decision, line: LineConfig, video_stem: str) -> tuple[Path, Path]:
         c = decision.crossing
@@ -64,31 +58,8 @@ class SnapshotWriter:
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         if not ok:
             raise GatewatchError(f"{path}: could not encode the snapshot")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data.tobytes())
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(tmp)
-                raise
-            _fsync_dir(path.parent)
-        except OSError as exc:
-            raise GatewatchError(f"{path}: cannot write snapshot ({exc.strerror})") from None
+        atomic_write(path, data.tobytes())
         self.written.append(path)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def annotate(image: np.ndarray, decision: Decision, line: LineConfig) -> np.ndarray:

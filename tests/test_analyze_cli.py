@@ -25,16 +25,16 @@ def gatewatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProces
     )
 
 
-def analyze(tmp: Path, video: Path = SAMPLE, config: Path | None = None, *extra: str):
+def analyze(tmp: Path, video: Path = SAMPLE, *extra: str, db: Path | None = None, snapshots: Path | None = None):
     return gatewatch(
         "analyze",
         video,
         "--config",
-        config or tmp / "configs" / "demo.yaml",
+        tmp / "configs" / "demo.yaml",
         "--db",
-        tmp / "out" / "gatewatch.db",
+        db or tmp / "out" / "gatewatch.db",
         "--snapshots",
-        tmp / "out" / "snapshots",
+        snapshots or tmp / "out" / "snapshots",
         "--jsonl",
         tmp / "out" / "crossings.jsonl",
         *extra,
@@ -222,18 +222,9 @@ def test_malformed_registrations_csv_names_the_row(demo_copy: Path) -> None:
 
 
 def test_unwritable_database_path(demo_copy: Path) -> None:
-    blocker = demo_copy / "out"
+    blocker = demo_copy / "dbdir"
     blocker.write_text("a file where a folder should be")
-    result = gatewatch(
-        "analyze",
-        SAMPLE,
-        "--config",
-        demo_copy / "configs" / "demo.yaml",
-        "--db",
-        blocker / "g.db",
-        "--snapshots",
-        demo_copy / "snaps",
-    )
+    result = analyze(demo_copy, db=blocker / "g.db", snapshots=demo_copy / "snaps")
     assert_user_error(result, "g.db: cannot open the database")
     assert not list((demo_copy / "snaps").rglob("*.jpg"))
 
@@ -241,32 +232,23 @@ def test_unwritable_database_path(demo_copy: Path) -> None:
 def test_unwritable_snapshot_folder(demo_copy: Path) -> None:
     blocker = demo_copy / "blocker"
     blocker.write_text("not a folder")
-    result = gatewatch(
-        "analyze",
-        SAMPLE,
-        "--config",
-        demo_copy / "configs" / "demo.yaml",
-        "--db",
-        demo_copy / "out" / "g.db",
-        "--snapshots",
-        blocker / "snaps",
-    )
-    assert_user_error(result, "snaps: snapshot folder is not writable")
-    assert rows(demo_copy / "out" / "g.db", "events") == []
+    result = analyze(demo_copy, snapshots=blocker / "snaps")
+    assert_user_error(result, "snaps: cannot write here (", "blocker is a file, not a folder)")
+    assert_nothing_stored(demo_copy)
 
 
 def test_unknown_camera_and_missing_start(demo_copy: Path) -> None:
-    assert_user_error(analyze(demo_copy, SAMPLE, None, "--camera", "south-gate"), "--camera 'south-gate'")
+    assert_user_error(analyze(demo_copy, SAMPLE, "--camera", "south-gate"), "--camera 'south-gate'")
     unnamed = demo_copy / "clip.mp4"
     shutil.copy(SAMPLE, unnamed)
     assert_user_error(analyze(demo_copy, unnamed), "pass --start")
-    result = analyze(demo_copy, unnamed, None, "--start", "2026-11-28T22:29:50+08:00")
+    result = analyze(demo_copy, unnamed, "--start", "2026-11-28T22:29:50+08:00")
     assert result.returncode == 0, result.stderr
     assert "Flagged events: 2" in result.stdout
 
 
 def test_unparsable_start_flag(demo_copy: Path) -> None:
-    assert_user_error(analyze(demo_copy, SAMPLE, None, "--start", "tonight"), "--start 'tonight'")
+    assert_user_error(analyze(demo_copy, SAMPLE, "--start", "tonight"), "--start 'tonight'")
 
 
 def test_several_cameras_need_the_camera_flag(demo_copy: Path) -> None:

@@ -126,3 +126,14 @@ def test_pt_model_without_the_ultralytics_extra_says_how_to_install(tmp_path: Pa
     weights.write_bytes(b"x")
     with pytest.raises(GatewatchError, match=r"pip install 'gatewatch\[ultralytics\]'"):
         load_detector(DetectorConfig(model=str(weights)), Path)
+
+
+def test_ultralytics_pt_model_runs_offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only where the optional extra is installed (it brings torch; CI's edge-box install has none)."""
+    ultralytics = pytest.importorskip("ultralytics")
+    monkeypatch.setenv("YOLO_OFFLINE", "True")
+    weights = tmp_path / "tiny.pt"
+    ultralytics.YOLO("yolov8n.yaml").save(str(weights))  # architecture from the package, untrained
+    detector = load_detector(DetectorConfig(model=str(weights)), Path)
+    found = detector.detect(frame_of_sample(40))
+    assert found.xyxy.shape == (len(found), 4) and found.xyxy.dtype == np.float32
