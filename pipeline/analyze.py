@@ -144,7 +144,7 @@ def analyze(
         run = VideoRun(camera_id, str(video.resolve()), started, source.fps, source.decoded, analysed_at)
         event_ids = store.save_run(run, summary.decisions, evidence)
     except BaseException:
-        snapshots.remove_written()
+        snapshots.remove_created()
         raise
     finally:
         store.close()

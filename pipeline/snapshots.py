@@ -34,7 +34,7 @@ def _safe(text: str) -> str:
 class SnapshotWriter:
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.written: list[Path] = []
+        self.created: list[Path] = []  # files this run added (not ones it replaced)
         ensure_writable_dir(root)
 
     def write(self, frame: Frame, decision: Decision, line: LineConfig, video_stem: str) -> tuple[Path, Path]:
@@ -47,19 +47,22 @@ class SnapshotWriter:
         self._write_jpeg(crop, crop_person(frame.image, c.box))
         return full, crop
 
-    def remove_written(self) -> None:
-        """Undo this run's files when its rows could not be committed (no orphans, no partial runs)."""
-        for path in self.written:
+    def remove_created(self) -> None:
+        """Undo this run's new files when its rows could not be committed (no orphans). Files an
+        earlier run made are kept: its committed events still point at them."""
+        for path in self.created:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
-        self.written.clear()
+        self.created.clear()
 
     def _write_jpeg(self, path: Path, image: np.ndarray) -> None:
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
         if not ok:
             raise GatewatchError(f"{path}: could not encode the snapshot")
+        existed = path.exists()
         atomic_write(path, data.tobytes())
-        self.written.append(path)
+        if not existed:
+            self.created.append(path)
 
 
 def annotate(image: np.ndarray, decision: Decision, line: LineConfig) -> np.ndarray:

@@ -1,0 +1,47 @@
+"""The store's promises: one transaction per run, and evidence never removed from under a row."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipeline.analyze import analyze
+from pipeline.config import load_config
+from pipeline.errors import GatewatchError
+
+from .conftest import SAMPLE
+
+
+def count(db: Path, table: str) -> int:
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        connection.close()
+
+
+def test_failed_rerun_keeps_the_earlier_run_and_its_snapshots(demo_copy: Path) -> None:
+    config = load_config(demo_copy / "configs" / "demo.yaml")
+    db, snapshots = demo_copy / "out" / "g.db", demo_copy / "out" / "snapshots"
+    first = analyze(config, SAMPLE, db_path=db, snapshot_dir=snapshots, analysed_at=datetime.now(UTC))
+    evidence = sorted(snapshots.rglob("*.jpg"))
+    assert len(first.flagged) == 2 and len(evidence) == 4
+
+    # Another writer holds the database while the re-run tries to commit.
+    blocker = sqlite3.connect(db)
+
+    def hold_lock(*_: int) -> None:
+        if not blocker.in_transaction:
+            blocker.execute("BEGIN IMMEDIATE")
+
+    with pytest.raises(GatewatchError, match=r"could not save results .*nothing was written"):
+        analyze(config, SAMPLE, db_path=db, snapshot_dir=snapshots, analysed_at=datetime.now(UTC), progress=hold_lock)
+    blocker.rollback()
+    blocker.close()
+
+    assert sorted(snapshots.rglob("*.jpg")) == evidence
+    assert all(path.stat().st_size > 0 for path in evidence)
+    assert count(db, "events") == 2 and count(db, "crossings") == len(first.decisions)
