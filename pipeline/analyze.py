@@ -102,7 +102,7 @@ def analyze(
         problem = line_outside_frame(line, (source.width, source.height))
         if problem:
             raise GatewatchError(f"cameras.{camera_id}.lines.{name}.points: {problem} of {video.name}")
-    detector = load_detector(config.detector, lambda p: config.resolve(p))
+    detector = load_detector(config.detector, config.resolve)
     if jsonl_path is not None:
         ensure_writable_dir(jsonl_path.parent)
     store = Store(db_path)

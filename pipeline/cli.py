@@ -17,6 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from rich.console import Console
@@ -168,8 +169,6 @@ def check_config(config: Annotated[Path, typer.Argument(help="YAML config to val
 
 def _redact(source: str) -> str:
     """Camera URLs carry passwords; never print them."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(source)
     if parts.password is None and parts.username is None:
         return source

@@ -26,11 +26,10 @@ from pydantic import (
 )
 
 from pipeline.errors import GatewatchError
+from pipeline.records import Direction, Point
 
-Point = tuple[float, float]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Direction = Literal["in", "out"]
 
 _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline.config import CrossingConfig, LineConfig
-from pipeline.geometry import Point, Segment, anchor_point
-from pipeline.records import Box, Crossing, Direction, Track, seconds_between
+from pipeline.geometry import Segment, anchor_point
+from pipeline.records import Box, Crossing, Direction, Point, Track, seconds_between
 
 
 @dataclass

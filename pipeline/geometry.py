@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-Point = tuple[float, float]
-Box = tuple[float, float, float, float]
+from pipeline.records import Box, Point
 
 
 @dataclass(frozen=True)

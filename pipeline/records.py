@@ -13,6 +13,7 @@ from typing import Literal
 
 import numpy as np
 
+Point = tuple[float, float]
 Box = tuple[float, float, float, float]
 
 
