@@ -15,15 +15,13 @@ import numpy as np
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
+Direction = Literal["in", "out"]
 
 
 def seconds_between(later: datetime, earlier: datetime) -> float:
     """Real elapsed seconds. Python subtracts two times of the same zone on the wall clock, which
     is off by an hour across a DST change; going through UTC is always right."""
     return (later.astimezone(UTC) - earlier.astimezone(UTC)).total_seconds()
-
-
-Direction = Literal["in", "out"]
 
 
 @dataclass(frozen=True)
