@@ -18,13 +18,13 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.clock import recording_start
-from pipeline.config import Config, line_outside_frame
-from pipeline.crossings import LineCrossingCounter
+from pipeline.config import Config, outside_frame
+from pipeline.crossings import CrossingCounter, watched_for
 from pipeline.detectors import load_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.records import Crossing, Decision, Frame
-from pipeline.registrations import RegistrationBook, load_registrations_csv
+from pipeline.registrations import Registration, read_registrations_csv
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import SnapshotWriter
 from pipeline.sources import VideoFile
@@ -91,25 +91,31 @@ def analyze(
 ) -> Summary:
     camera_id = config.camera_for(camera)
     camera_config = config.cameras[camera_id]
-    book = RegistrationBook(
-        load_registrations_csv(config.resolve(config.registrations.csv), config.tz, set(config.cameras))
-        if config.registrations.csv
-        else []
-    )
+    config_registrations = load_config_registrations(config)
     started, start_source = recording_start(video, start, config.tz)
     source = VideoFile(video, config.sampling.fps, started)
-    for name, line in camera_config.lines.items():
-        problem = line_outside_frame(line, (source.width, source.height))
-        if problem:
-            raise GatewatchError(f"cameras.{camera_id}.lines.{name}.points: {problem} of {video.name}")
+    for kind, shapes in (("lines", camera_config.lines), ("zones", camera_config.zones)):
+        for name, shape in shapes.items():
+            problem = outside_frame(shape.points, (source.width, source.height))
+            if problem:
+                raise GatewatchError(f"cameras.{camera_id}.{kind}.{name}.points: {problem} of {video.name}")
     detector = load_detector(config.detector, config.resolve)
     if jsonl_path is not None:
         ensure_writable_dir(jsonl_path.parent)
     store = Store(db_path)
-    snapshots = SnapshotWriter(snapshot_dir)
+    try:
+        store.set_meta({"timezone": config.timezone, "site": config.site.name})
+        if config.registrations.csv is not None:
+            origin = f"config {config.resolve(config.registrations.csv)}"
+            store.sync_registrations(origin, config_registrations, analysed_at)
+        book = store.registration_book(config.groups, rerun=(camera_id, str(video.resolve())))
+        snapshots = SnapshotWriter(snapshot_dir)
+    except BaseException:
+        store.close()
+        raise
 
     tracker = Tracker(config.tracker, source.analysed_fps, config.detector.confidence)
-    counter = LineCrossingCounter(camera_id, camera_config.lines, config.crossing, config.tracker.lost_track_s)
+    counter = CrossingCounter(camera_id, watched_for(camera_id, config), config.crossing, config.tracker.lost_track_s)
     rules = RuleEngine(config, book)
     summary = Summary(camera_id, video, started, start_source, source.fps, source.analysed_fps)
     recent: OrderedDict[int, Frame] = OrderedDict()
@@ -166,6 +172,19 @@ def analyze(
     if jsonl_path is not None:
         _write_jsonl(jsonl_path, summary, event_ids, evidence)
     return summary
+
+
+def load_config_registrations(config: Config) -> list[Registration]:
+    """The config's CSV, all rows or none: an analysis with half a visitor book would flag visitors
+    who did register. Every bad row is listed, not just the first."""
+    if config.registrations.csv is None:
+        return []
+    path = config.resolve(config.registrations.csv)
+    loaded = read_registrations_csv(path, config.tz, config.scopes(), origin=f"config {path}", created_by="config")
+    if loaded.bad:
+        rows = "; ".join(f"row {e.row}: {e.message}" for e in loaded.bad)
+        raise GatewatchError(f"{path}: {rows}")
+    return loaded.good
 
 
 def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], evidence: dict[int, Snapshots]) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import time
+from collections.abc import Iterable
+from datetime import date, time
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -115,20 +117,56 @@ class LineConfig(_Section):
         return self
 
 
+class ZoneConfig(_Section):
+    points: list[Point] = Field(min_length=3, description="polygon corners in pixels [[x, y], ...], in order")
+
+    @model_validator(mode="after")
+    def _simple_polygon(self) -> ZoneConfig:
+        points = self.points
+        area = 0.5 * abs(
+            sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True))
+        )
+        if area < 4:
+            raise ValueError("the polygon has (almost) no area: give at least three corners that are not in a row")
+        edges = list(zip(points, points[1:] + points[:1], strict=True))
+        for i, a in enumerate(edges):
+            for j in range(i + 2, len(edges)):
+                if i == 0 and j == len(edges) - 1:
+                    continue  # first and last edge share a corner
+                if _segments_cross(*a, *edges[j]):
+                    raise ValueError(
+                        f"edges {i + 1} and {j + 1} cross each other: list the corners in order around the zone"
+                    )
+        return self
+
+
+def _segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
+    def turn(p: Point, q: Point, r: Point) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    return turn(a, b, c) * turn(a, b, d) < 0 and turn(c, d, a) * turn(c, d, b) < 0
+
+
 class CameraConfig(_Section):
     source: str = Field(description="video file path (relative to the config file) or rtsp:// URL")
     resolution: tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]] | None = Field(
-        None, description="frame size [width, height]; when given, lines are checked against it here"
+        None, description="frame size [width, height]; when given, lines and zones are checked against it here"
     )
     lines: dict[str, LineConfig] = Field(default_factory=dict)
+    zones: dict[str, ZoneConfig] = Field(
+        default_factory=dict, description="polygons; entering one (e.g. inside a dormitory door) is a crossing `in`"
+    )
 
     @model_validator(mode="after")
-    def _lines_inside_frame(self) -> CameraConfig:
+    def _shapes_valid(self) -> CameraConfig:
+        for name in self.lines.keys() & self.zones.keys():
+            raise ValueError(f"zones.{name}: a line has the same name; names must be unique within a camera")
         if self.resolution is not None:
-            for name, line in self.lines.items():
-                problem = line_outside_frame(line, self.resolution)
-                if problem:
-                    raise ValueError(f"lines.{name}: {problem}")
+            for kind, shapes in (("lines", self.lines), ("zones", self.zones)):
+                for name, shape in shapes.items():
+                    problem = outside_frame(shape.points, self.resolution)
+                    if problem:
+                        raise ValueError(f"{kind}.{name}: {problem}")
         return self
 
 
@@ -143,7 +181,8 @@ class ClosedWindow(_Section):
         return self.end <= self.start
 
     def __str__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+        end = "24:00" if self.end == time(0) else f"{self.end:%H:%M}"
+        return f"{self.start:%H:%M}-{end}"
 
 
 def parse_window(text: str) -> ClosedWindow:
@@ -166,42 +205,186 @@ def _valid_window(text: str) -> str:
     return text
 
 
-class ScheduleConfig(_Section):
-    closed: list[Annotated[str, AfterValidator(_valid_window)]] = Field(
-        min_length=1, description="closed periods, e.g. ['22:30-06:00']"
+WindowText = Annotated[str, AfterValidator(_valid_window)]
+ALL_DAY = "all day"
+
+
+def _check_no_overlap(windows: list[ClosedWindow]) -> None:
+    """Two windows of one day that overlap are almost always a typo (e.g. 22:30-06:00 and 05:00-07:00
+    meant as 07:00); refusing them keeps "closed by which window" unambiguous. An overnight window
+    is checked against the same list's windows of the next morning too."""
+    spans = []
+    for window in windows:
+        start, end = _minutes(window.start), _minutes(window.end)
+        if window.overnight:
+            spans += [(start, 1440, window), (0, end, window)]
+        else:
+            spans.append((start, end, window))
+    spans.sort(key=lambda span: span[:2])
+    for (_, end, first), (start, _, second) in pairwise(spans):
+        if start < end and first is not second:
+            raise ValueError(f"windows {first} and {second} overlap; merge them into one")
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+class PeriodConfig(_Section):
+    days: list[Weekday] = Field(min_length=1, description="weekdays on which these windows start")
+    closed: list[WindowText] = Field(description="closed windows on those days, e.g. ['12:00-13:30', '22:30-06:00']")
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> PeriodConfig:
+        _check_no_overlap([parse_window(text) for text in self.closed])
+        return self
+
+
+class ExceptionConfig(_Section):
+    """A dated exception: holidays and term breaks (`closed: all day`) or days with special hours."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    name: str = Field(description="shown as the reason, e.g. 'National Day' or 'exam week'")
+    day: date | None = Field(None, alias="date", description="one day, YYYY-MM-DD")
+    from_: date | None = Field(None, alias="from", description="first day of a range, YYYY-MM-DD")
+    until: date | None = Field(None, description="last day of a range (inclusive), YYYY-MM-DD")
+    closed: Literal["all day"] | list[WindowText] = Field(
+        description="'all day', or the windows that replace the usual ones on these days ([] = open all day)"
     )
-    days: list[Weekday] = Field(
-        default_factory=lambda: list(WEEKDAYS),
-        description="weekdays on which the periods start (an overnight period belongs to its start day)",
-    )
+
+    @model_validator(mode="after")
+    def _one_day_or_range(self) -> ExceptionConfig:
+        if self.day is not None and (self.from_ is not None or self.until is not None):
+            raise ValueError("give either `date` or `from` and `until`, not both")
+        if self.day is None:
+            if self.from_ is None or self.until is None:
+                raise ValueError("give `date` (one day) or both `from` and `until` (a range)")
+            if self.until < self.from_:
+                raise ValueError(f"until: {self.until} is before from {self.from_}")
+        if self.closed != ALL_DAY:
+            _check_no_overlap([parse_window(text) for text in self.closed])
+        return self
+
+    @property
+    def first(self) -> date:
+        return self.day or self.from_  # type: ignore[return-value]
+
+    @property
+    def last(self) -> date:
+        return self.day or self.until  # type: ignore[return-value]
 
     @property
     def windows(self) -> list[ClosedWindow]:
+        if self.closed == ALL_DAY:
+            return [parse_window("00:00-24:00")]
         return [parse_window(text) for text in self.closed]
+
+
+class ScheduleConfig(_Section):
+    """Either the short form (`closed` + `days`) or `periods` for hours that differ by weekday."""
+
+    closed: list[WindowText] | None = Field(None, description="closed periods, e.g. ['22:30-06:00']")
+    days: list[Weekday] | None = Field(
+        None, description="weekdays on which the `closed` periods start (default: every day)"
+    )
+    periods: list[PeriodConfig] | None = Field(None, description="per-weekday windows, instead of closed + days")
+    exceptions: list[ExceptionConfig] = Field(default_factory=list, description="dated exceptions")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScheduleConfig:
+        if (self.closed is None) == (self.periods is None):
+            raise ValueError("give either `closed` (with optional `days`) or `periods`")
+        if self.periods is not None and self.days is not None:
+            raise ValueError("days: with `periods`, put the days inside each period")
+        if self.closed is not None:
+            _check_no_overlap([parse_window(text) for text in self.closed])
+        seen: dict[Weekday, int] = {}
+        for index, period in enumerate(self.periods or []):
+            for day in period.days:
+                if day in seen:
+                    raise ValueError(
+                        f"periods.{index}.days: {day} is also in period {seen[day]}; give each weekday one period"
+                    )
+                seen[day] = index
+        spans = sorted((e.first, e.last, i) for i, e in enumerate(self.exceptions))
+        for (_, last, first_index), (start, _, index) in pairwise(spans):
+            if start <= last:
+                raise ValueError(
+                    f"exceptions.{index}: overlaps exceptions.{first_index} ({start} is in both); "
+                    "a day can have only one exception"
+                )
+        return self
+
+    def weekly(self) -> dict[int, list[ClosedWindow]]:
+        """Windows by weekday (0 = Monday) on ordinary days."""
+        if self.periods is not None:
+            table = {i: [] for i in range(7)}
+            for period in self.periods:
+                for day in period.days:
+                    table[WEEKDAYS.index(day)] = [parse_window(text) for text in period.closed]
+            return table
+        windows = [parse_window(text) for text in self.closed or []]
+        days = self.days if self.days is not None else WEEKDAYS
+        return {i: (windows if WEEKDAYS[i] in days else []) for i in range(7)}
+
+    def exception_on(self, day: date) -> ExceptionConfig | None:
+        return next((e for e in self.exceptions if e.first <= day <= e.last), None)
 
 
 class RuleConfig(_Section):
     camera: str
-    line: str
+    line: str | None = Field(None, description="line whose crossings the rule judges (give `line` or `zone`)")
+    zone: str | None = Field(None, description="zone whose entries (`in`) or exits (`out`) the rule judges")
     schedule: str
     require_registration: bool = Field(
         True, description="flag only entries no registration covers; false flags every closed-hours entry"
     )
-    window: float = Field(120, ge=0, description="seconds either side of a crossing a registration may be")
+    window: float = Field(120, ge=0, description="seconds either side of a registration's time it still covers")
     directions: list[Direction] = Field(default_factory=lambda: ["in"], min_length=1)
+    min_track_age_s: float = Field(
+        0, ge=0, description="ignore crossings by tracks seen for less than this (flicker, reflections)"
+    )
+    min_displacement_px: float = Field(
+        0, ge=0, description="ignore crossings by people who moved less than this since first seen"
+    )
+    anchor: Literal["foot", "center"] | None = Field(
+        None, description="point of the box that must cross; default: crossing.anchor"
+    )
+
+    @model_validator(mode="after")
+    def _line_or_zone(self) -> RuleConfig:
+        if (self.line is None) == (self.zone is None):
+            raise ValueError("give either `line` or `zone`")
+        return self
+
+    @property
+    def target(self) -> str:
+        """The line or zone name (unique within a camera)."""
+        return self.line or self.zone  # type: ignore[return-value]
+
+
+class SiteConfig(_Section):
+    name: str = Field("gatewatch", description="school or campus name, printed on reports")
 
 
 class RegistrationsConfig(_Section):
-    csv: Path | None = Field(None, description="CSV with columns time, camera, count, name, note")
+    csv: Path | None = Field(
+        None, description="CSV with columns time (or from, until), camera, count, name, ref, reason, source"
+    )
 
 
 class Config(_Section):
     timezone: str = Field(description="IANA time zone of the site, e.g. Asia/Shanghai")
+    site: SiteConfig = Field(default_factory=SiteConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     crossing: CrossingConfig = Field(default_factory=CrossingConfig)
     cameras: dict[str, CameraConfig] = Field(min_length=1)
+    groups: dict[str, list[str]] = Field(
+        default_factory=dict, description="named sets of cameras (e.g. both cameras of one gate) for registrations"
+    )
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     rules: list[RuleConfig] = Field(default_factory=list)
     registrations: RegistrationsConfig = Field(default_factory=RegistrationsConfig)
@@ -218,21 +401,54 @@ class Config(_Section):
         return value
 
     @model_validator(mode="after")
-    def _rules_refer_to_known_names(self) -> Config:
+    def _names_resolve(self) -> Config:
+        for group, members in self.groups.items():
+            if group in self.cameras:
+                raise ValueError(f"groups.{group}: a camera has the same name; pick another group name")
+            for index, member in enumerate(members):
+                if member not in self.cameras:
+                    raise ValueError(
+                        f"groups.{group}.{index}: unknown camera {member!r} (have: {_names(self.cameras)})"
+                    )
+        anchors: dict[tuple[str, str], tuple[int, str]] = {}
         for index, rule in enumerate(self.rules):
             where = f"rules.{index}"
             if rule.camera not in self.cameras:
                 raise ValueError(f"{where}.camera: unknown camera {rule.camera!r} (have: {_names(self.cameras)})")
-            lines = self.cameras[rule.camera].lines
-            if rule.line not in lines:
+            camera = self.cameras[rule.camera]
+            kind, shapes = ("line", camera.lines) if rule.line is not None else ("zone", camera.zones)
+            if rule.target not in shapes:
                 raise ValueError(
-                    f"{where}.line: camera {rule.camera!r} has no line {rule.line!r} (have: {_names(lines)})"
+                    f"{where}.{kind}: camera {rule.camera!r} has no {kind} {rule.target!r} (have: {_names(shapes)})"
                 )
             if rule.schedule not in self.schedules:
                 raise ValueError(
                     f"{where}.schedule: unknown schedule {rule.schedule!r} (have: {_names(self.schedules)})"
                 )
+            anchor = rule.anchor or self.crossing.anchor
+            other = anchors.setdefault((rule.camera, rule.target), (index, anchor))
+            if other[1] != anchor:
+                raise ValueError(
+                    f"{where}.anchor: {anchor!r} differs from rules.{other[0]} ({other[1]!r}) on the same "
+                    f"{kind}; one passage must be counted once, so rules on one {kind} share the anchor"
+                )
         return self
+
+    def anchor_of(self, camera: str, target: str) -> str:
+        """The anchor point used for a line or zone: the one its rules ask for, else the default."""
+        for rule in self.rules:
+            if (rule.camera, rule.target) == (camera, target) and rule.anchor:
+                return rule.anchor
+        return self.crossing.anchor
+
+    def registration_window(self, camera: str, target: str) -> float:
+        """How far (s) from a registration an entry on this line or zone may be and still be covered."""
+        windows = [r.window for r in self.rules if (r.camera, r.target) == (camera, target) and r.require_registration]
+        return max(windows, default=0.0)
+
+    def scopes(self) -> set[str]:
+        """What a registration may name: a camera or a group of cameras."""
+        return set(self.cameras) | set(self.groups)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -260,9 +476,9 @@ class Config(_Section):
         return camera_id
 
 
-def line_outside_frame(line: LineConfig, size: tuple[int, int]) -> str | None:
+def outside_frame(points: Iterable[Point], size: tuple[int, int]) -> str | None:
     width, height = size
-    for x, y in line.points:
+    for x, y in points:
         if not (0 <= x <= width - 1 and 0 <= y <= height - 1):
             return f"end point [{x:g}, {y:g}] is outside the {width}x{height} frame"
     return None

@@ -1,13 +1,16 @@
-"""Directional line crossing: turns tracks into `Crossing`s, once per real passage.
+"""Directional crossing of lines and zones: turns tracks into `Crossing`s, once per real passage.
 
-Per track and line a small state machine remembers the side the person was last *clearly* on
-(outside a dead band around the line). A crossing needs:
+Per track and boundary (a line, or a zone's edge) a small state machine remembers the side the
+person was last *clearly* on (outside a dead band around the boundary). A crossing needs:
 
 1. a move from one clear side to the other (jitter inside the dead band changes nothing),
-2. that passes through the segment itself, not its extension (walking round the end of a
-   line is not a crossing),
+2. that passes through the boundary itself: for a line, the segment and not its extension
+   (walking round the end of a line is not a crossing),
 3. and that holds: the person is seen on the new side `confirm_s` later, or the track ends
    there (someone who steps through a door and out of view still entered).
+
+Entering a zone is a crossing `in`, leaving it one `out`; someone first seen inside a zone has
+not entered it.
 
 A person who stops on the line, walks along it or turns back therefore produces nothing, and
 one who crosses once produces one crossing. Thresholds are in seconds and relative to the
@@ -21,9 +24,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeline.config import CrossingConfig, LineConfig
-from pipeline.geometry import Segment, anchor_point
+from pipeline.config import CameraConfig, Config, CrossingConfig
+from pipeline.geometry import Boundary, Segment, Zone, anchor_point
 from pipeline.records import Box, Crossing, Direction, Point, Track, seconds_between
+
+
+@dataclass(frozen=True)
+class Watched:
+    """A boundary and the point of a person's box that has to cross it."""
+
+    boundary: Boundary
+    anchor: str
+
+
+def watched_for(camera_id: str, config: Config) -> dict[str, Watched]:
+    camera: CameraConfig = config.cameras[camera_id]
+    watched = {
+        name: Watched(Segment(line.points[0], line.points[1], line.inside), config.anchor_of(camera_id, name))
+        for name, line in camera.lines.items()
+    }
+    for name, zone in camera.zones.items():
+        watched[name] = Watched(Zone(tuple(zone.points)), config.anchor_of(camera_id, name))
+    return watched
 
 
 @dataclass
@@ -33,6 +55,14 @@ class _Pending:
     ts: datetime
     box: Box
     confidence: float
+    track_age_s: float
+    travel_px: float
+
+
+@dataclass(frozen=True)
+class _FirstSeen:
+    ts: datetime
+    box: Box
 
 
 @dataclass
@@ -42,22 +72,23 @@ class _LineState:
     pending: _Pending | None = None
 
 
-class LineCrossingCounter:
-    """Crossings of one camera's lines by its tracks; feed it frames in time order."""
+class CrossingCounter:
+    """Crossings of one camera's lines and zones by its tracks; feed it frames in time order."""
 
     def __init__(
         self,
         camera: str,
-        lines: dict[str, LineConfig],
+        watched: dict[str, Watched],
         config: CrossingConfig,
         track_timeout_s: float,
     ) -> None:
         self.camera = camera
-        self.segments = {name: Segment(line.points[0], line.points[1], line.inside) for name, line in lines.items()}
+        self.watched = watched
         self.config = config
         self.track_timeout_s = track_timeout_s
         self._states: dict[tuple[int, str], _LineState] = {}
         self._last_seen: dict[int, tuple[datetime, Point, float]] = {}  # time, anchor, box height
+        self._first_seen: dict[int, _FirstSeen] = {}
 
     def update(self, frame: int, ts: datetime, tracks: Iterable[Track]) -> list[Crossing]:
         crossings: list[Crossing] = []
@@ -69,10 +100,11 @@ class LineCrossingCounter:
             if track.track_id not in self._last_seen:
                 self._stitch(track.track_id, point, height, present)
             self._last_seen[track.track_id] = (ts, point, height)
+            self._first_seen.setdefault(track.track_id, _FirstSeen(ts, track.box))
             band = max(self.config.min_hysteresis_px, self.config.hysteresis * height)
-            for name, segment in self.segments.items():
+            for name, watched in self.watched.items():
                 state = self._states.setdefault((track.track_id, name), _LineState())
-                crossing = self._step(state, name, segment, point, band, track, frame, ts)
+                crossing = self._step(state, name, watched, band, track, frame, ts)
                 if crossing:
                     crossings.append(crossing)
         crossings.extend(self._expire(ts))
@@ -93,7 +125,10 @@ class LineCrossingCounter:
             return
         old = best[1]
         del self._last_seen[old]
-        for name in self.segments:
+        first = self._first_seen.pop(old, None)
+        if first is not None:
+            self._first_seen[track_id] = first
+        for name in self.watched:
             state = self._states.pop((old, name), None)
             if state is not None:
                 self._states[(track_id, name)] = state
@@ -110,14 +145,14 @@ class LineCrossingCounter:
         self,
         state: _LineState,
         line: str,
-        segment: Segment,
-        point: Point,
+        watched: Watched,
         band: float,
         track: Track,
         frame: int,
         ts: datetime,
     ) -> Crossing | None:
-        distance = segment.signed_distance(point)
+        point = anchor_point(track.box, watched.anchor)
+        distance = watched.boundary.signed_distance(point)
         side = 1 if distance > band else -1 if distance < -band else 0
         if side == 0:
             return None  # in the dead band: neither confirms nor cancels anything
@@ -133,13 +168,21 @@ class LineCrossingCounter:
                 return self._confirm(state, line, track.track_id, point)
             return None
         assert state.last_clear is not None
-        along = segment.position_along(state.last_clear, point)
-        if along is None or not 0.0 <= along <= 1.0:
+        if not watched.boundary.passes_through(state.last_clear, point):
             # Went round the end of the segment: new side, no crossing.
             state.side = side
             state.last_clear = point
             return None
-        state.pending = _Pending(side, frame, ts, track.box, track.confidence)
+        first = self._first_seen[track.track_id]
+        state.pending = _Pending(
+            side,
+            frame,
+            ts,
+            track.box,
+            track.confidence,
+            track_age_s=seconds_between(ts, first.ts),
+            travel_px=math.dist(anchor_point(first.box, watched.anchor), point),
+        )
         if self.config.confirm_s == 0:
             return self._confirm(state, line, track.track_id, point)
         return None
@@ -161,6 +204,8 @@ class LineCrossingCounter:
             ts=pending.ts,
             box=pending.box,
             confidence=pending.confidence,
+            track_age_s=pending.track_age_s,
+            travel_px=pending.travel_px,
         )
 
     def _expire(self, now: datetime | None) -> list[Crossing]:
@@ -174,7 +219,8 @@ class LineCrossingCounter:
         crossings: list[Crossing] = []
         for track_id in ended:
             del self._last_seen[track_id]
-            for name in self.segments:
+            self._first_seen.pop(track_id, None)
+            for name in self.watched:
                 state = self._states.pop((track_id, name), None)
                 if state is not None and state.pending is not None:
                     crossings.append(self._confirm(state, name, track_id, None))

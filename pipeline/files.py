@@ -9,6 +9,9 @@ from pathlib import Path
 
 from pipeline.errors import GatewatchError
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def ensure_writable_dir(folder: Path) -> None:
     """Create `folder` if needed and prove we can write there, before any work is done."""
@@ -29,6 +32,7 @@ def atomic_write(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
+            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the mode open() would
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

@@ -1,11 +1,27 @@
-"""Plane geometry of a counting line, in image pixels (y grows downwards)."""
+"""Plane geometry of counting lines and zones, in image pixels (y grows downwards)."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import cv2
+import numpy as np
 
 from pipeline.records import Box, Point
+
+
+class Boundary(Protocol):
+    """What the crossing state machine needs from a line or a zone."""
+
+    def signed_distance(self, point: Point) -> float:
+        """Distance to the boundary; positive on the inside."""
+        ...
+
+    def passes_through(self, a: Point, b: Point) -> bool:
+        """Whether a move from a to b (on opposite sides) really goes through the boundary."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -45,6 +61,29 @@ class Segment:
         y = a[1] + t * (b[1] - a[1])
         (x1, y1), (x2, y2) = self.p1, self.p2
         return ((x - x1) * (x2 - x1) + (y - y1) * (y2 - y1)) / self.length**2
+
+    def passes_through(self, a: Point, b: Point) -> bool:
+        """Walking round the end of a segment changes sides without crossing it."""
+        along = self.position_along(a, b)
+        return along is not None and 0.0 <= along <= 1.0
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A polygon; its inside is the inside."""
+
+    points: tuple[Point, ...]
+    _contour: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_contour", np.array(self.points, np.float32).reshape(-1, 1, 2))
+
+    def signed_distance(self, point: Point) -> float:
+        return float(cv2.pointPolygonTest(self._contour, (float(point[0]), float(point[1])), True))
+
+    def passes_through(self, a: Point, b: Point) -> bool:
+        """Any way from outside a closed polygon to its inside goes through its edge."""
+        return True
 
 
 def anchor_point(box: Box, anchor: str) -> Point:

@@ -60,16 +60,18 @@ class Track:
 
 @dataclass(frozen=True)
 class Crossing:
-    """A person passing a line, dated at the first frame seen on the new side."""
+    """A person passing a line or entering/leaving a zone, dated at the first frame seen on the new side."""
 
     camera: str
-    line: str
-    direction: Direction
+    line: str  # the line or zone name (unique within a camera)
+    direction: Direction  # "in": toward the inside of the line, or into the zone
     track_id: int
     frame: int
     ts: datetime
     box: Box
     confidence: float
+    track_age_s: float = 0.0  # how long the track had been seen at the crossing
+    travel_px: float = 0.0  # how far its anchor had moved since first seen
 
 
 @dataclass(frozen=True)
@@ -80,4 +82,5 @@ class Decision:
     flagged: bool
     kind: str | None  # e.g. "unregistered_entry" when flagged
     reason: str
-    registration_id: str | None = None
+    registration_id: int | None = None
+    closed: str | None = None  # the closed window the crossing fell in, for a rule that applies

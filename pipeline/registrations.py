@@ -1,108 +1,266 @@
 """Registrations (visitor book, card swipes, guard authorisations) and matching entries to them.
 
-A registration says "N people may come through this camera's gate around this time". Each
-matched entry uses up one of the N, so one visitor pass cannot excuse a whole group.
+A registration says "N people may come in through this camera (or group of cameras) between
+these times". Each matched entry uses up one of the N, so one visitor pass cannot excuse a
+whole group. Registrations arrive from the guard's command line, from access-control exports
+(CSV, often GBK-encoded, with their own column names) and from the config's CSV; all of them
+go through `parse_registration`, so every way in checks the same things.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pipeline.errors import GatewatchError
 from pipeline.records import seconds_between
 
-REQUIRED_COLUMNS = ("time", "camera", "count")
-OPTIONAL_COLUMNS = ("name", "note")
+Source = Literal["visitor_book", "card_swipe", "guard"]
+SOURCES: tuple[str, ...] = get_args(Source)
+FIELDS = ("time", "from", "until", "window", "camera", "count", "name", "ref", "reason", "source")
+ENCODINGS = {"utf-8": "utf-8-sig", "gbk": "gb18030"}  # GB18030 is the superset Windows exports really use
 
 
 @dataclass(frozen=True)
 class Registration:
-    id: str
-    time: datetime
-    camera: str
+    scope: str  # a camera, or a group of cameras
+    valid_from: datetime
+    valid_until: datetime
     count: int
-    name: str
-    note: str
+    name: str = ""
+    ref: str = ""  # ID card, visitor pass or badge number
+    reason: str = ""
+    source: str = "guard"
+    origin: str = ""  # where it came from: "cli", "import visits.csv row 5", ...
+    created_by: str = ""
+    id: int | None = None  # set once stored
+
+    def gap_s(self, ts: datetime) -> float:
+        """Seconds from `ts` to the valid period; 0 inside it."""
+        if seconds_between(ts, self.valid_from) < 0:
+            return seconds_between(self.valid_from, ts)
+        return max(0.0, seconds_between(ts, self.valid_until))
+
+    @property
+    def key(self) -> str:
+        """Same content, same key: importing one export twice does not register anyone twice."""
+        parts = (self.scope, self.valid_from.isoformat(), self.valid_until.isoformat(), str(self.count))
+        text = "\x1f".join((*parts, self.name, self.ref, self.reason, self.source))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def describe(self) -> str:
+        who = self.name or self.ref or "unnamed"
+        label = f"#{self.id} " if self.id is not None else ""
+        return f"registration {label}({who}, {self.count} at {self.scope})"
 
 
-def load_registrations_csv(path: Path, tz: ZoneInfo, cameras: set[str]) -> list[Registration]:
-    """All rows or nothing: a bad row stops the load with its row number (header is row 1)."""
+def parse_time(text: str, tz: ZoneInfo) -> datetime:
+    """ISO-like local times as access-control systems export them: 2026-11-28 22:30, 2026/11/28 22:30:05,
+    with or without an offset; times without one are in the site's zone."""
+    cleaned = text.strip().replace("/", "-")
+    cleaned = re.sub(r"^(\d{4})-(\d{1,2})-(\d{1,2})", lambda m: f"{m[1]}-{int(m[2]):02d}-{int(m[3]):02d}", cleaned)
+    cleaned = re.sub(r"([ T])(\d):", r"\g<1>0\2:", cleaned)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.DictReader(handle)
-            header = [name.strip() for name in reader.fieldnames or []]
-            missing = [c for c in REQUIRED_COLUMNS if c not in header]
-            if missing:
-                raise GatewatchError(
-                    f"{path}: missing column(s) {', '.join(missing)}; the header must name "
-                    f"{', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}"
-                )
-            unknown = [c for c in header if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-            if unknown:
-                raise GatewatchError(f"{path}: unknown column(s) {', '.join(unknown)}")
-            rows = [
-                _parse_row(path, number, {k.strip(): (v or "").strip() for k, v in row.items() if k}, tz, cameras)
-                for number, row in enumerate(reader, start=2)
-                if any((v or "").strip() for v in row.values() if isinstance(v, str))
-            ]
-    except FileNotFoundError:
-        raise GatewatchError(f"{path}: registrations file not found") from None
-    except UnicodeDecodeError:
-        raise GatewatchError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+        when = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time like 2026-11-28 22:30") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=tz)
+
+
+def parse_duration(text: str) -> timedelta:
+    """'90d', '12h', '30m', '45s', '2w' (or a bare number of seconds)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 90d, 12h, 30m or 45s")
+    unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match[2]]
+    return timedelta(seconds=float(match[1]) * unit)
+
+
+def parse_registration(
+    values: Mapping[str, str],
+    tz: ZoneInfo,
+    scopes: set[str],
+    *,
+    origin: str,
+    created_by: str = "",
+) -> Registration:
+    """One registration from text fields (`FIELDS`); raises ValueError saying which field is wrong."""
+    get = {k: (v or "").strip() for k, v in values.items()}
+    if get.get("time"):
+        if get.get("from") or get.get("until"):
+            raise ValueError("give either time (with an optional window) or from and until, not both")
+        at = parse_time(get["time"], tz)
+        window = parse_duration(get["window"]) if get.get("window") else timedelta(0)
+        valid_from, valid_until = at - window, at + window
+    elif get.get("from") and get.get("until"):
+        if get.get("window"):
+            raise ValueError("window goes with time, not with from and until")
+        valid_from, valid_until = parse_time(get["from"], tz), parse_time(get["until"], tz)
+        if seconds_between(valid_until, valid_from) < 0:
+            raise ValueError(f"until {get['until']!r} is before from {get['from']!r}")
+    else:
+        raise ValueError("missing time: give time, or from and until")
+    scope = get.get("camera", "")
+    if scope not in scopes:
+        raise ValueError(f"camera {scope!r} is not a camera or group of the config (have: {', '.join(sorted(scopes))})")
+    count_text = get.get("count") or "1"
+    try:
+        count = int(count_text)
+    except ValueError:
+        raise ValueError(f"count {count_text!r} is not a whole number") from None
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    source = get.get("source") or "guard"
+    if source not in SOURCES:
+        raise ValueError(f"source {source!r} is not one of {', '.join(SOURCES)}")
+    return Registration(
+        scope=scope,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        count=count,
+        name=get.get("name", ""),
+        ref=get.get("ref", ""),
+        reason=get.get("reason", ""),
+        source=source,
+        origin=origin,
+        created_by=created_by,
+    )
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # as a spreadsheet numbers it: the header is row 1
+    message: str
+
+
+@dataclass(frozen=True)
+class CsvRegistrations:
+    good: list[Registration]
+    bad: list[RowError]
+    encoding: str
+
+
+def read_registrations_csv(
+    path: Path,
+    tz: ZoneInfo,
+    scopes: set[str],
+    *,
+    mapping: Mapping[str, str] | None = None,
+    defaults: Mapping[str, str] | None = None,
+    encoding: str = "auto",
+    origin: str,
+    created_by: str = "",
+) -> CsvRegistrations:
+    """Parse every row; bad rows are reported with their numbers, not raised, so the caller decides.
+
+    `mapping` maps gatewatch fields to the file's column names (`time=刷卡时间`); unmapped fields
+    are looked up under their own name. `defaults` fill fields the file does not have (a card
+    reader export names no camera)."""
+    mapping = dict(mapping or {})
+    for field in mapping:
+        if field not in FIELDS:
+            raise GatewatchError(f"--map {field}=...: unknown field {field!r}; fields are {', '.join(FIELDS)}")
+    text, used = _decode(path, encoding)
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = [name.strip() for name in reader.fieldnames or []]
+        rows = list(reader)
     except csv.Error as exc:
         raise GatewatchError(f"{path}: malformed CSV ({exc})") from None
+    column = {field: mapping.get(field, field) for field in FIELDS}
+    wanted = [mapping[f] for f in mapping]
+    missing = [name for name in wanted if name not in header]
+    has_time = column["time"] in header or (column["from"] in header and column["until"] in header)
+    if not has_time and not (defaults or {}).get("time"):
+        missing.append(column["time"] if "time" in mapping or "from" not in mapping else column["from"])
+    if column["camera"] not in header and not (defaults or {}).get("camera"):
+        missing.append(column["camera"])
+    if missing:
+        hint = " (is the encoding right? try --encoding utf-8 or gbk)" if encoding == "auto" else ""
+        raise GatewatchError(
+            f"{path}: missing column(s) {', '.join(dict.fromkeys(missing))}; the file has {', '.join(header) or 'none'}"
+            f"{hint}. Map yours with --map field=column (fields: {', '.join(FIELDS)})"
+        )
+    if not mapping:
+        unknown = [name for name in header if name not in FIELDS]
+        if unknown:
+            raise GatewatchError(
+                f"{path}: unknown column(s) {', '.join(unknown)}; columns are {', '.join(FIELDS)} "
+                "(or map others with --map field=column)"
+            )
+    good: list[Registration] = []
+    bad: list[RowError] = []
+    for number, row in enumerate(rows, start=2):
+        cells = {(k or "").strip(): v if isinstance(v, str) else "" for k, v in row.items()}
+        if not any(value.strip() for value in cells.values()):
+            continue
+        values = {field: cells.get(column[field], "") for field in FIELDS}
+        for field, value in (defaults or {}).items():
+            values[field] = values[field] or value
+        try:
+            good.append(parse_registration(values, tz, scopes, origin=f"{origin} row {number}", created_by=created_by))
+        except ValueError as exc:
+            bad.append(RowError(number, str(exc)))
+    return CsvRegistrations(good, bad, used)
+
+
+def _decode(path: Path, encoding: str) -> tuple[str, str]:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise GatewatchError(f"{path}: registrations file not found") from None
     except OSError as exc:
         raise GatewatchError(f"{path}: cannot read ({exc.strerror})") from None
-    return rows
+    names = list(ENCODINGS) if encoding == "auto" else [encoding]
+    for name in names:
+        if name not in ENCODINGS:
+            raise GatewatchError(f"--encoding {name!r}: use auto, utf-8 or gbk")
+        try:
+            return data.decode(ENCODINGS[name]), name
+        except UnicodeDecodeError as exc:
+            if encoding != "auto":
+                raise GatewatchError(
+                    f"{path}: not {name.upper()} text (bad bytes at offset {exc.start}); try --encoding auto"
+                ) from None
+    raise GatewatchError(f"{path}: neither UTF-8 nor GBK text; save the CSV as UTF-8")
 
 
-def _parse_row(path: Path, number: int, row: dict[str, str], tz: ZoneInfo, cameras: set[str]) -> Registration:
-    where = f"{path}: row {number}"
-    try:
-        when = datetime.fromisoformat(row["time"])
-    except ValueError:
-        raise GatewatchError(f"{where}: time {row['time']!r} is not an ISO time like 2026-11-28 23:05") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=tz)
-    camera = row["camera"]
-    if camera not in cameras:
-        raise GatewatchError(f"{where}: unknown camera {camera!r} (have: {', '.join(sorted(cameras))})")
-    try:
-        count = int(row["count"])
-    except ValueError:
-        raise GatewatchError(f"{where}: count {row['count']!r} is not a whole number") from None
-    if count < 1:
-        raise GatewatchError(f"{where}: count must be at least 1, got {count}")
-    return Registration(
-        id=f"{path.name}:{number}",
-        time=when,
-        camera=camera,
-        count=count,
-        name=row.get("name", ""),
-        note=row.get("note", ""),
-    )
+@dataclass
+class _Left:
+    registration: Registration
+    left: int
 
 
 class RegistrationBook:
     """Registrations with the entries each still covers."""
 
-    def __init__(self, registrations: list[Registration]) -> None:
-        self.registrations = registrations
-        self.remaining = {r.id: r.count for r in registrations}
+    def __init__(self, registrations: Iterable[tuple[Registration, int]], groups: Mapping[str, Iterable[str]]) -> None:
+        """`registrations` pairs each registration with how many entries it still covers."""
+        self._left = [_Left(registration, left) for registration, left in registrations]
+        self.groups = {name: set(members) for name, members in groups.items()}
+
+    def covers_camera(self, registration: Registration, camera: str) -> bool:
+        return registration.scope == camera or camera in self.groups.get(registration.scope, ())
 
     def take(self, camera: str, ts: datetime, window_s: float) -> Registration | None:
-        """Use up one entry of the registration nearest in time within the window, if any."""
+        """Use up one entry of the registration nearest in time (within the window), if any."""
         candidates = [
-            r
-            for r in self.registrations
-            if r.camera == camera and self.remaining[r.id] > 0 and abs(seconds_between(r.time, ts)) <= window_s
+            entry
+            for entry in self._left
+            if entry.left > 0
+            and self.covers_camera(entry.registration, camera)
+            and entry.registration.gap_s(ts) <= window_s
         ]
         if not candidates:
             return None
-        chosen = min(candidates, key=lambda r: abs(seconds_between(r.time, ts)))
-        self.remaining[chosen.id] -= 1
-        return chosen
+        chosen = min(candidates, key=lambda entry: (entry.registration.gap_s(ts), entry.registration.valid_from))
+        chosen.left -= 1
+        return chosen.registration

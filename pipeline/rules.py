@@ -1,9 +1,10 @@
 """Rules: crossing + schedule + registrations -> flagged or not, and why.
 
-Only crossings on a rule's line, in one of its directions, while its schedule is closed are
-candidates. A rule that requires registration then looks for a registration of that camera
-within its window; finding one clears the crossing and uses up one of the registration's
-people. Everything else is kept (stored) but not flagged.
+Only crossings of a rule's line or zone, in one of its directions, by a track old enough and
+moved far enough, while its schedule is closed are candidates. A rule that requires
+registration then looks for a registration of that camera (or its group) within its window;
+finding one clears the crossing and uses up one of the registration's people. Everything else
+is kept (stored) but not flagged.
 """
 
 from __future__ import annotations
@@ -23,30 +24,38 @@ class RuleEngine:
     def decide(self, crossing: Crossing) -> Decision:
         reason = "no rule for this line and direction"
         for rule in self.rules:
-            if (rule.camera, rule.line) != (crossing.camera, crossing.line):
+            if (rule.camera, rule.target) != (crossing.camera, crossing.line):
                 continue
             if crossing.direction not in rule.directions:
                 continue
-            window = self.schedules[rule.schedule].closed_by(crossing.ts)
-            if window is None:
+            if crossing.track_age_s < rule.min_track_age_s:
+                reason = f"track seen for {crossing.track_age_s:.1f} s, rule needs {rule.min_track_age_s:g} s"
+                continue
+            if crossing.travel_px < rule.min_displacement_px:
+                reason = f"moved {crossing.travel_px:.0f} px, rule needs {rule.min_displacement_px:g} px"
+                continue
+            closed = self.schedules[rule.schedule].closed_by(crossing.ts)
+            if closed is None:
                 reason = f"schedule {rule.schedule!r} open"
                 continue
             what = "entry" if crossing.direction == "in" else "exit"
             if not rule.require_registration:
-                return Decision(crossing, True, f"closed_hours_{what}", f"closed ({window})")
+                return Decision(crossing, True, f"closed_hours_{what}", f"closed ({closed})", closed=str(closed))
             registration = self.book.take(crossing.camera, crossing.ts, rule.window)
             if registration is not None:
                 return Decision(
                     crossing,
                     False,
                     None,
-                    f"closed ({window}), covered by registration {registration.id} ({registration.name})",
+                    f"closed ({closed}), covered by {registration.describe()}",
                     registration.id,
+                    closed=str(closed),
                 )
             return Decision(
                 crossing,
                 True,
                 f"unregistered_{what}",
-                f"closed ({window}), no registration within {rule.window:g} s",
+                f"closed ({closed}), no registration within {rule.window:g} s",
+                closed=str(closed),
             )
         return Decision(crossing, False, None, reason)

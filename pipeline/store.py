@@ -1,25 +1,101 @@
-"""The SQLite store (via sqlite-utils): schema and every write.
+"""The SQLite store (via sqlite-utils): schema, migrations and the writes of an analysis run.
 
 One analysis of one video commits in one transaction, so a failed run leaves no partial rows,
 and re-running it replaces its crossings instead of adding to them. Events are keyed by what
 happened (camera, video, line, frame, track), so a re-run finds the same event again and keeps
 its id and its review status instead of creating a second alert.
+
+Registrations live here too: how many entries one still covers is its count minus the
+crossings linked to it, so a re-run that replaces a video's crossings frees and re-uses exactly
+what that video used.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
 from pipeline.errors import GatewatchError
+from pipeline.files import ensure_writable_dir
 from pipeline.records import Decision
+from pipeline.registrations import Registration, RegistrationBook
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Every table's columns. A database from an older gatewatch gets the missing ones added.
+TABLES: dict[str, dict[str, type]] = {
+    "meta": {"key": str, "value": str},
+    "videos": {"camera": str, "video": str, "start": str, "fps": float, "frames": int, "analysed_at": str},
+    "events": {
+        "id": int,
+        "kind": str,
+        "camera": str,
+        "line": str,
+        "direction": str,
+        "ts": str,
+        "video": str,
+        "frame": int,
+        "track_id": int,
+        "confidence": float,
+        "bbox": str,
+        "snapshot_path": str,
+        "crop_path": str,
+        "status": str,
+        "registration_id": int,
+        "reason": str,
+        "closed": str,
+        "created_at": str,
+        "pruned_at": str,
+    },
+    "crossings": {
+        "id": int,
+        "camera": str,
+        "video": str,
+        "line": str,
+        "direction": str,
+        "track_id": int,
+        "frame": int,
+        "ts": str,
+        "flagged": int,
+        "event_id": int,
+        "registration_id": int,
+        "reason": str,
+        "closed": str,
+        "bbox": str,
+    },
+    "registrations": {
+        "id": int,
+        "scope": str,
+        "valid_from": str,
+        "valid_until": str,
+        "count": int,
+        "name": str,
+        "ref": str,
+        "reason": str,
+        "source": str,
+        "origin": str,
+        "key": str,
+        "created_at": str,
+        "created_by": str,
+    },
+    "event_reviews": {
+        "id": int,
+        "event_id": int,
+        "at": str,
+        "by": str,
+        "from_status": str,
+        "to_status": str,
+        "note": str,
+        "registration_id": int,
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -43,82 +119,59 @@ class Snapshots:
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
+        ensure_writable_dir(path.parent)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite_utils.Database(path)
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise GatewatchError(
+                    f"{path}: made by a newer gatewatch (schema {version}, this one knows {SCHEMA_VERSION}); upgrade"
+                )
             self.db.enable_wal()
             self._create_schema()
         except (sqlite3.Error, OSError) as exc:
             raise GatewatchError(f"{path}: cannot open the database for writing ({_reason(exc)})") from None
 
     def _create_schema(self) -> None:
+        pks: dict[str, Any] = {"meta": "key", "videos": ("camera", "video")}
         with self.db.atomic():
-            self.db["videos"].create(
-                {
-                    "camera": str,
-                    "video": str,
-                    "start": str,
-                    "fps": float,
-                    "frames": int,
-                    "analysed_at": str,
-                },
-                pk=("camera", "video"),
-                if_not_exists=True,
-            )
-            self.db["events"].create(
-                {
-                    "id": int,
-                    "kind": str,
-                    "camera": str,
-                    "line": str,
-                    "direction": str,
-                    "ts": str,
-                    "video": str,
-                    "frame": int,
-                    "track_id": int,
-                    "confidence": float,
-                    "bbox": str,
-                    "snapshot_path": str,
-                    "crop_path": str,
-                    "status": str,
-                    "registration_id": str,
-                    "reason": str,
-                    "created_at": str,
-                },
-                pk="id",
-                not_null={"kind", "camera", "line", "ts", "status"},
-                defaults={"status": "new"},
-                if_not_exists=True,
-            )
-            self.db["events"].create_index(
-                ["camera", "video", "line", "frame", "track_id"], unique=True, if_not_exists=True
-            )
-            self.db["events"].create_index(["ts"], if_not_exists=True)
-            self.db["crossings"].create(
-                {
-                    "id": int,
-                    "camera": str,
-                    "video": str,
-                    "line": str,
-                    "direction": str,
-                    "track_id": int,
-                    "frame": int,
-                    "ts": str,
-                    "flagged": int,
-                    "event_id": int,
-                    "registration_id": str,
-                    "reason": str,
-                    "bbox": str,
-                },
-                pk="id",
-                foreign_keys=[("event_id", "events", "id")],
-                if_not_exists=True,
-            )
-            self.db["crossings"].create_index(
-                ["camera", "video", "line", "frame", "track_id", "direction"], unique=True, if_not_exists=True
-            )
-            self.db["crossings"].create_index(["ts"], if_not_exists=True)
+            for name, columns in TABLES.items():
+                table = self.db[name]
+                if table.exists():
+                    for column, kind in columns.items():
+                        if column not in table.columns_dict:
+                            table.add_column(column, kind)
+                else:
+                    table.create(columns, pk=pks.get(name, "id"))
+            self.db.execute("UPDATE events SET status = 'new' WHERE status IS NULL")
+            unique = {
+                "events": ["camera", "video", "line", "frame", "track_id"],
+                "crossings": ["camera", "video", "line", "frame", "track_id", "direction"],
+                "registrations": ["key"],
+            }
+            for name, columns in unique.items():
+                self.db[name].create_index(columns, unique=True, if_not_exists=True)
+            for name, columns in {
+                "events": ["ts"],
+                "crossings": ["ts"],
+                "event_reviews": ["event_id"],
+            }.items():
+                self.db[name].create_index(columns, if_not_exists=True)
+            self.db.execute("CREATE INDEX IF NOT EXISTS crossings_registration ON crossings (registration_id)")
+            if self.db.execute("PRAGMA user_version").fetchone()[0] < 2:
+                # Schema 1 linked crossings to CSV rows by text ("registrations.csv:2"); those rows
+                # are now registrations with ids, which the next analysis of each video links again.
+                self.db.execute("UPDATE crossings SET registration_id = NULL WHERE typeof(registration_id) = 'text'")
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def set_meta(self, values: Mapping[str, str]) -> None:
+        """Facts about the site (time zone, name) that commands without a config still need."""
+        with self.db.atomic():
+            self.db["meta"].upsert_all([{"key": k, "value": v} for k, v in values.items()], pk="key")
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
 
     def save_run(self, run: VideoRun, decisions: list[Decision], snapshots: dict[int, Snapshots]) -> dict[int, int]:
         """Write one video's results atomically. `snapshots` and the returned event ids are keyed by
@@ -147,8 +200,8 @@ class Store:
                     c = decision.crossing
                     self.db.execute(
                         """INSERT INTO crossings (camera, video, line, direction, track_id, frame, ts, flagged,
-                                                  event_id, registration_id, reason, bbox)
-                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                                  event_id, registration_id, reason, closed, bbox)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                         [
                             c.camera,
                             run.video,
@@ -161,6 +214,7 @@ class Store:
                             event_id,
                             decision.registration_id,
                             decision.reason,
+                            decision.closed,
                             _bbox(c.box),
                         ],
                     )
@@ -173,10 +227,10 @@ class Store:
         key = (c.camera, run.video, c.line, c.frame, c.track_id)
         self.db.execute(
             """INSERT INTO events (kind, camera, line, direction, ts, video, frame, track_id, confidence, bbox,
-                                   snapshot_path, crop_path, status, registration_id, reason, created_at)
+                                   snapshot_path, crop_path, status, reason, closed, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)
                ON CONFLICT (camera, video, line, frame, track_id) DO UPDATE SET
-                   snapshot_path = excluded.snapshot_path, crop_path = excluded.crop_path""",
+                   snapshot_path = excluded.snapshot_path, crop_path = excluded.crop_path, pruned_at = NULL""",
             [
                 decision.kind,
                 c.camera,
@@ -190,8 +244,8 @@ class Store:
                 _bbox(c.box),
                 snapshots.full,
                 snapshots.crop,
-                decision.registration_id,
                 decision.reason,
+                decision.closed,
                 run.analysed_at.isoformat(),
             ],
         )
@@ -201,8 +255,106 @@ class Store:
         ).fetchone()
         return int(row[0])
 
+    def registration_book(
+        self, groups: Mapping[str, Iterable[str]], rerun: tuple[str, str] | None = None
+    ) -> RegistrationBook:
+        """Every registration with the entries it still covers. `rerun` (camera, video) leaves out what
+        that video's earlier analysis used, since the new run replaces those crossings."""
+        camera, video = rerun or ("", "")
+        rows = self.db.query(
+            """SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id
+                                      AND NOT (c.camera = ? AND c.video = ?)) AS left
+               FROM registrations r ORDER BY r.id""",
+            [camera, video],
+        )
+        return RegistrationBook([(registration_from_row(row), int(row["left"])) for row in rows], groups)
+
+    def registration(self, registration_id: int) -> tuple[Registration, int] | None:
+        """A registration and how many entries it still covers."""
+        rows = list(
+            self.db.query(
+                """SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id) AS left
+                   FROM registrations r WHERE r.id = ?""",
+                [registration_id],
+            )
+        )
+        return (registration_from_row(rows[0]), int(rows[0]["left"])) if rows else None
+
+    def add_registrations(
+        self, registrations: Iterable[Registration], created_at: datetime
+    ) -> tuple[list[Registration], int]:
+        """Insert in one transaction; ones already stored (same content) are skipped and counted."""
+        added: list[Registration] = []
+        skipped = 0
+        try:
+            with self.db.atomic():
+                for registration in registrations:
+                    cursor = self.db.execute(
+                        """INSERT INTO registrations (scope, valid_from, valid_until, count, name, ref, reason, source,
+                                                      origin, key, created_at, created_by)
+                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
+                        [
+                            registration.scope,
+                            registration.valid_from.isoformat(),
+                            registration.valid_until.isoformat(),
+                            registration.count,
+                            registration.name,
+                            registration.ref,
+                            registration.reason,
+                            registration.source,
+                            registration.origin,
+                            registration.key,
+                            created_at.isoformat(),
+                            registration.created_by,
+                        ],
+                    )
+                    if cursor.rowcount:
+                        added.append(replace(registration, id=cursor.lastrowid))
+                    else:
+                        skipped += 1
+        except sqlite3.Error as exc:
+            raise GatewatchError(
+                f"{self.path}: could not save registrations ({_reason(exc)}); none were saved"
+            ) from None
+        return added, skipped
+
+    def sync_registrations(self, origin: str, registrations: list[Registration], created_at: datetime) -> None:
+        """Make the stored registrations from one file (the config's CSV) match it: new rows are added,
+        rows edited or removed since are dropped unless an entry already used them (then they stay,
+        as the record of why that entry was not flagged)."""
+        self.add_registrations(registrations, created_at)
+        keys = [r.key for r in registrations]
+        with self.db.atomic():
+            self.db.execute(
+                f"""DELETE FROM registrations WHERE (origin = ? OR origin LIKE ? ESCAPE '\\')
+                      AND key NOT IN ({", ".join("?" * len(keys)) or "''"})
+                      AND id NOT IN (SELECT registration_id FROM crossings WHERE registration_id IS NOT NULL)
+                      AND id NOT IN (SELECT registration_id FROM events WHERE registration_id IS NOT NULL)""",
+                [origin, _like_prefix(origin + " row "), *keys],
+            )
+
     def close(self) -> None:
         self.db.close()
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def registration_from_row(row: Mapping[str, Any]) -> Registration:
+    return Registration(
+        scope=row["scope"],
+        valid_from=datetime.fromisoformat(row["valid_from"]),
+        valid_until=datetime.fromisoformat(row["valid_until"]),
+        count=int(row["count"]),
+        name=row["name"] or "",
+        ref=row["ref"] or "",
+        reason=row["reason"] or "",
+        source=row["source"] or "",
+        origin=row["origin"] or "",
+        created_by=row["created_by"] or "",
+        id=int(row["id"]),
+    )
 
 
 def _bbox(box: tuple[float, float, float, float]) -> str:

@@ -225,7 +225,7 @@ def test_unwritable_database_path(demo_copy: Path) -> None:
     blocker = demo_copy / "dbdir"
     blocker.write_text("a file where a folder should be")
     result = analyze(demo_copy, db=blocker / "g.db", snapshots=demo_copy / "snaps")
-    assert_user_error(result, "g.db: cannot open the database")
+    assert_user_error(result, "dbdir: cannot write here", "is a file, not a folder")
     assert not list((demo_copy / "snaps").rglob("*.jpg"))
 
 

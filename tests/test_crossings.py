@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pipeline.config import CrossingConfig, LineConfig
-from pipeline.crossings import LineCrossingCounter
-from pipeline.geometry import Segment, anchor_point
+from pipeline.config import CrossingConfig
+from pipeline.crossings import CrossingCounter, Watched
+from pipeline.geometry import Segment, Zone, anchor_point
 from pipeline.records import Track
 
 T0 = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
@@ -16,16 +16,22 @@ FPS = 5
 HEIGHT = 100  # box height in pixels; the dead band is 4 % of it (4 px) by default
 
 # A vertical gate line x = 300 from y = 200 to y = 400, inside to the right.
-GATE = LineConfig(points=((300, 200), (300, 400)), inside=(400, 300))
+GATE = Segment((300, 200), (300, 400), inside=(400, 300))
 
 
 def box_at(x: float, foot_y: float = 300) -> tuple[float, float, float, float]:
     return (x - 20, foot_y - HEIGHT, x + 20, foot_y)
 
 
-def run(paths: dict[int, list[tuple[float, float] | None]], config: CrossingConfig | None = None):
+def run(
+    paths: dict[int, list[tuple[float, float] | None]],
+    config: CrossingConfig | None = None,
+    watched: dict[str, Watched] | None = None,
+):
     """Feed foot points (x, y) per track per frame (None = not seen); returns all crossings."""
-    counter = LineCrossingCounter("cam", {"gate": GATE}, config or CrossingConfig(), track_timeout_s=1.0)
+    config = config or CrossingConfig()
+    watched = watched or {"gate": Watched(GATE, config.anchor)}
+    counter = CrossingCounter("cam", watched, config, track_timeout_s=1.0)
     frames = max(len(p) for p in paths.values())
     crossings = []
     for frame in range(frames):
@@ -141,3 +147,59 @@ def test_far_away_new_track_does_not_inherit() -> None:
 def test_no_confirmation_delay_counts_immediately() -> None:
     path = walk(250, 295, 5) + [(310, 300)] + walk(290, 200, 5)
     assert [c.direction for c in run({1: path}, CrossingConfig(confirm_s=0))] == ["in", "out"]
+
+
+# A dormitory door zone: the square 300..400 x 250..350 (feet inside it are inside the door).
+DOOR = Zone(((300, 250), (400, 250), (400, 350), (300, 350)))
+
+
+def test_zone_sides_are_inside_and_outside_the_polygon() -> None:
+    assert DOOR.signed_distance((350, 300)) == pytest.approx(50)
+    assert DOOR.signed_distance((250, 300)) == pytest.approx(-50)
+
+
+def test_walking_into_a_zone_is_one_entry_and_out_again_one_exit() -> None:
+    crossings = run({1: walk(200, 350, 16) + walk(350, 200, 16)}, watched={"door": Watched(DOOR, "foot")})
+    assert [(c.line, c.direction) for c in crossings] == [("door", "in"), ("door", "out")]
+
+
+def test_someone_first_seen_inside_a_zone_has_not_entered_it() -> None:
+    assert run({1: walk(340, 360, 20)}, watched={"door": Watched(DOOR, "foot")}) == []
+
+
+def test_lingering_on_a_zone_edge_produces_nothing() -> None:
+    edge = [(300 + (2 if i % 2 else -2), 300) for i in range(30)]
+    assert run({1: [(250, 300)] * 3 + edge}, watched={"door": Watched(DOOR, "foot")}) == []
+
+
+def test_group_entering_a_zone_is_counted_per_person() -> None:
+    crossings = run(
+        {1: walk(200, 350, 16, y=280), 2: walk(210, 360, 16, y=320)}, watched={"door": Watched(DOOR, "foot")}
+    )
+    assert sorted(c.track_id for c in crossings if c.direction == "in") == [1, 2]
+
+
+def test_centre_anchor_crosses_later_than_the_feet_on_a_horizontal_line() -> None:
+    """Someone walking down the image toward a horizontal line: the feet reach it half a box before the centre."""
+    line = Segment((0, 300), (640, 300), inside=(320, 400))
+    path = [(320, 250 + 10 * i) for i in range(20)]
+    foot = run({1: path}, watched={"l": Watched(line, "foot")})
+    center = run({1: path}, watched={"l": Watched(line, "center")})
+    assert len(foot) == len(center) == 1
+    assert center[0].frame - foot[0].frame == HEIGHT // 2 // 10
+
+
+def test_crossing_records_track_age_and_travel() -> None:
+    [crossing] = run({1: walk(200, 400, 21)})
+    # Steps of 10 px at 5 fps; the band is 4 px, so the first frame clearly inside is x = 310 (frame 11).
+    assert crossing.frame == 11
+    assert crossing.track_age_s == pytest.approx(11 / FPS)
+    assert crossing.travel_px == pytest.approx(110)
+
+
+def test_track_age_survives_an_id_switch() -> None:
+    before = walk(200, 280, 9)
+    after = [None] * 9 + walk(290, 400, 12)
+    [crossing] = run({1: before, 2: after})
+    assert crossing.track_id == 2
+    assert crossing.track_age_s > 2.0  # counted from track 1's first sighting

@@ -1,53 +1,30 @@
-"""The `gatewatch` command: parse, call, print. No logic lives here.
-
-Errors the user can fix (`GatewatchError`) print one line and exit with code 2; typer's own
-usage errors also exit 2. Tracebacks are for bugs only.
-"""
+"""`gatewatch analyze` (the offline run) and `gatewatch check-config`."""
 
 from __future__ import annotations
 
-import os
-
-# FFmpeg would print its own decoder complaints for damaged files; gatewatch reports those
-# itself, on one line. Must be set before OpenCV is first imported.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
-os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
-
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
-from urllib.parse import urlsplit, urlunsplit
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import GatewatchError
+from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out, redact
+from pipeline.config import WEEKDAYS, load_config
 
 if TYPE_CHECKING:
     from pipeline.analyze import Summary
-
-EXIT_USER_ERROR = 2
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="gatewatch: unregistered entries at school gates, from camera footage.",
-)
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
 
 
 @app.command()
 def analyze(
     video: Annotated[Path, typer.Argument(help="recorded video file")],
-    config: Annotated[Path, typer.Option("--config", "-c", help="YAML config")],
+    config: ConfigOption,
     camera: Annotated[str | None, typer.Option(help="camera id from the config (optional with one camera)")] = None,
     start: Annotated[
         str | None, typer.Option(help="wall-clock time of the first frame, e.g. 2026-11-28T23:00:00+08:00")
     ] = None,
-    db: Annotated[Path, typer.Option(help="SQLite database")] = Path("out/gatewatch.db"),
+    db: DbOption = DEFAULT_DB,
     snapshots: Annotated[Path, typer.Option(help="folder for event snapshots")] = Path("out/snapshots"),
     jsonl: Annotated[Path | None, typer.Option(help="also write every crossing as JSON lines here")] = None,
 ) -> None:
@@ -55,7 +32,6 @@ def analyze(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from pipeline.analyze import analyze as run_analysis
-    from pipeline.config import load_config
 
     cfg = load_config(config)
     progress = Progress(
@@ -131,59 +107,51 @@ def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:
 @app.command("check-config")
 def check_config(config: Annotated[Path, typer.Argument(help="YAML config to validate")]) -> None:
     """Validate a config and print what gatewatch understood from it."""
-    from pipeline.config import load_config
-    from pipeline.registrations import load_registrations_csv
+    from pipeline.analyze import load_config_registrations
 
     cfg = load_config(config)
-    out.print(f"[bold]{config}[/]: valid. Time zone {cfg.timezone}.")
+    out.print(f"[bold]{config}[/]: valid. Site {cfg.site.name!r}, time zone {cfg.timezone}.")
     out.print(
         f"Detector: {cfg.detector.model} ({cfg.detector.type}), confidence {cfg.detector.confidence:g}; "
         f"sampling {cfg.sampling.fps:g} fps; tracker {cfg.tracker.type}"
     )
     for name, cam in cfg.cameras.items():
         size = f" {cam.resolution[0]}x{cam.resolution[1]}" if cam.resolution else ""
-        out.print(f"Camera [bold]{name}[/]{size}: {_redact(cam.source)}")
+        out.print(f"Camera [bold]{name}[/]{size}: {redact(cam.source)}")
         for line_name, line in cam.lines.items():
             (x1, y1), (x2, y2) = line.points
             out.print(
                 f"  line {line_name}: ({x1:g},{y1:g}) -> ({x2:g},{y2:g}), inside side at "
                 f"({line.inside[0]:g},{line.inside[1]:g})"
             )
+        for zone_name, zone in cam.zones.items():
+            corners = " ".join(f"({x:g},{y:g})" for x, y in zone.points)
+            out.print(f"  zone {zone_name}: {corners}")
+    for group, members in cfg.groups.items():
+        out.print(f"Group [bold]{group}[/]: {', '.join(members)}")
     for name, schedule in cfg.schedules.items():
-        out.print(
-            f"Schedule [bold]{name}[/]: closed {', '.join(str(w) for w in schedule.windows)} "
-            f"starting on {', '.join(schedule.days)}"
-        )
+        by_hours: dict[str, list[str]] = {}
+        for index, windows in schedule.weekly().items():
+            by_hours.setdefault(", ".join(str(w) for w in windows) or "open", []).append(WEEKDAYS[index])
+        parts = [f"{hours} ({'every day' if len(days) == 7 else ' '.join(days)})" for hours, days in by_hours.items()]
+        out.print(f"Schedule [bold]{name}[/]: closed {'; '.join(parts)}")
+        for exception in schedule.exceptions:
+            span = str(exception.first) if exception.first == exception.last else f"{exception.first}..{exception.last}"
+            hours = ", ".join(str(w) for w in exception.windows) or "open all day"
+            out.print(f"  exception {exception.name!r} {span}: {hours}")
     for rule in cfg.rules:
         what = "unregistered" if rule.require_registration else "any"
+        kind = "line" if rule.line else "zone"
+        extra = [f"registration window {rule.window:g} s"] if rule.require_registration else []
+        if rule.min_track_age_s:
+            extra.append(f"tracks seen >= {rule.min_track_age_s:g} s")
+        if rule.min_displacement_px:
+            extra.append(f"moved >= {rule.min_displacement_px:g} px")
+        extra.append(f"anchor {cfg.anchor_of(rule.camera, rule.target)}")
         out.print(
-            f"Rule: {what} {'/'.join(rule.directions)} crossings of {rule.camera}.{rule.line} while "
-            f"{rule.schedule!r} is closed"
-            + (f" (registration window {rule.window:g} s)" if rule.require_registration else "")
+            f"Rule: {what} {'/'.join(rule.directions)} crossings of {kind} {rule.camera}.{rule.target} while "
+            f"{rule.schedule!r} is closed ({'; '.join(extra)})"
         )
     if cfg.registrations.csv:
-        path = cfg.resolve(cfg.registrations.csv)
-        rows = load_registrations_csv(path, cfg.tz, set(cfg.cameras))
-        out.print(f"Registrations: {len(rows)} from {path}")
-
-
-def _redact(source: str) -> str:
-    """Camera URLs carry passwords; never print them."""
-    parts = urlsplit(source)
-    if parts.password is None and parts.username is None:
-        return source
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))
-
-
-def main() -> None:
-    try:
-        app()
-    except GatewatchError as exc:
-        err.print(f"gatewatch: error: {exc}", markup=False, soft_wrap=True)
-        sys.exit(EXIT_USER_ERROR)
-    except KeyboardInterrupt:
-        err.print("gatewatch: interrupted; nothing from this run was stored", markup=False)
-        sys.exit(130)
+        rows = load_config_registrations(cfg)
+        out.print(f"Registrations: {len(rows)} from {cfg.resolve(cfg.registrations.csv)}")

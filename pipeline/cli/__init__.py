@@ -1,0 +1,31 @@
+"""The `gatewatch` command. Errors the user can fix (`GatewatchError`) print one line and exit with
+code 2; typer's own usage errors also exit 2. Tracebacks are for bugs only."""
+
+from __future__ import annotations
+
+import os
+
+# FFmpeg would print its own decoder complaints for damaged files; gatewatch reports those
+# itself, on one line. Must be set before OpenCV is first imported.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+
+import sys
+
+from pipeline.cli import analyze, events, registrations, report, schedule
+from pipeline.cli.app import app, err
+from pipeline.errors import GatewatchError
+
+EXIT_USER_ERROR = 2
+__all__ = ["analyze", "app", "events", "main", "registrations", "report", "schedule"]
+
+
+def main() -> None:
+    try:
+        app()
+    except GatewatchError as exc:
+        err.print(f"gatewatch: error: {exc}", markup=False, soft_wrap=True)
+        sys.exit(EXIT_USER_ERROR)
+    except KeyboardInterrupt:
+        err.print("gatewatch: interrupted; nothing from this run was stored", markup=False)
+        sys.exit(130)

@@ -1,0 +1,227 @@
+"""`gatewatch events ...` (review flagged events) and `gatewatch prune` (retention)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from pipeline.cli.app import (
+    DEFAULT_DB,
+    DbOption,
+    OptionalConfig,
+    app,
+    err,
+    maybe_config,
+    now,
+    open_existing_store,
+    out,
+    parse_instant,
+    site_zone,
+)
+from pipeline.errors import GatewatchError
+from pipeline.files import atomic_write
+from pipeline.registrations import parse_duration
+from pipeline.review import (
+    STATUSES,
+    EventFilter,
+    Status,
+    change_status,
+    events_csv,
+    events_json,
+    evidence_state,
+    get_event,
+    history,
+    list_events,
+    prune,
+)
+from pipeline.store import Store
+
+events_app = typer.Typer(no_args_is_help=True, help="Review flagged events: list, show, acknowledge, export.")
+app.add_typer(events_app, name="events")
+
+Since = Annotated[str | None, typer.Option(help="from this time (e.g. 2026-11-01, or 7d for the last week)")]
+Until = Annotated[str | None, typer.Option(help="before this time")]
+StatusOption = Annotated[str | None, typer.Option(help=f"only events with this status: {', '.join(STATUSES)}")]
+CameraOption = Annotated[str | None, typer.Option(help="only this camera")]
+
+
+def _filters(
+    store: Store, config: Path | None, status: str | None, camera: str | None, since: str | None, until: str | None
+) -> EventFilter:
+    if status is not None and status not in STATUSES:
+        raise GatewatchError(f"--status {status!r}: use one of {', '.join(STATUSES)}")
+    tz = site_zone(store, maybe_config(config)) if since or until else None
+    return EventFilter(
+        status=status,
+        camera=camera,
+        since=parse_instant("--since", since, tz) if since and tz else None,
+        until=parse_instant("--until", until, tz) if until and tz else None,
+    )
+
+
+@events_app.command("list")
+def list_command(
+    db: DbOption = DEFAULT_DB,
+    config: OptionalConfig = None,
+    status: StatusOption = None,
+    camera: CameraOption = None,
+    since: Since = None,
+    until: Until = None,
+) -> None:
+    """Flagged events, oldest first."""
+    store = open_existing_store(db)
+    try:
+        rows = list_events(store, _filters(store, config, status, camera, since, until))
+    finally:
+        store.close()
+    if not rows:
+        out.print("No events match.")
+        return
+    table = Table()
+    for column in ("id", "time", "camera", "line", "kind", "status", "reviewed by"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            f"{datetime.fromisoformat(row['ts']):%Y-%m-%d %H:%M:%S}",
+            row["camera"],
+            row["line"],
+            row["kind"],
+            row["status"],
+            row["reviewed_by"] or "",
+        )
+    out.print(table)
+    out.print(f"{len(rows)} event(s)")
+
+
+@events_app.command("show")
+def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption = DEFAULT_DB) -> None:
+    """One event in full: what, where, when, why, its snapshot files and its review history."""
+    store = open_existing_store(db)
+    try:
+        event = get_event(store, event_id)
+        reviews = history(store, event_id)
+        registration = store.registration(event["registration_id"]) if event["registration_id"] else None
+    finally:
+        store.close()
+    out.print(f"[bold]Event #{event['id']}[/]  {event['kind']}  status [bold]{event['status']}[/]")
+    fields = {
+        "time": "ts",
+        "camera": "camera",
+        "line": "line",
+        "direction": "direction",
+        "closed": "closed",
+        "reason": "reason",
+        "video": "video",
+        "frame": "frame",
+        "track": "track_id",
+        "raised": "created_at",
+    }
+    for label, key in fields.items():
+        out.print(f"  {label:<11} {event[key]}")
+    out.print(f"  {'confidence':<11} {event['confidence']:.2f}")
+    if registration is not None:
+        out.print(f"  covered by  {registration[0].describe()}")
+    out.print(f"  snapshot    {event['snapshot_path']}")
+    out.print(f"  crop        {event['crop_path']}")
+    out.print(f"  evidence    {evidence_state(event)}")
+    if reviews:
+        out.print("  history:")
+    for review in reviews:
+        note = f": {review['note']}" if review["note"] else ""
+        out.print(f"    {review['at']}  {review['by']}  {review['from_status']} -> {review['to_status']}{note}")
+
+
+def _review(event_id: int, to: Status, by: str, note: str, db: Path, registration: int | None = None) -> None:
+    store = open_existing_store(db)
+    try:
+        event = change_status(store, event_id, to, by=by, note=note, at=now(), registration_id=registration)
+    finally:
+        store.close()
+    out.print(f"Event #{event_id} is now {event['status']} (by {by})")
+
+
+By = Annotated[str, typer.Option(help="who reviews (name or badge); recorded in the audit trail")]
+Note = Annotated[str, typer.Option(help="what was found or done")]
+
+
+@events_app.command("ack")
+def ack(event_id: int, by: By, note: Note = "", db: DbOption = DEFAULT_DB) -> None:
+    """Acknowledge: a guard has seen the alert and is dealing with it."""
+    _review(event_id, "acknowledged", by, note, db)
+
+
+@events_app.command("false-alarm")
+def false_alarm(event_id: int, by: By, note: Note = "", db: DbOption = DEFAULT_DB) -> None:
+    """Mark as a false alarm (no person, or no entry)."""
+    _review(event_id, "false_alarm", by, note, db)
+
+
+@events_app.command("authorize")
+def authorize(
+    event_id: int,
+    by: By,
+    note: Note = "",
+    registration: Annotated[int | None, typer.Option(help="link this registration id")] = None,
+    db: DbOption = DEFAULT_DB,
+) -> None:
+    """Authorize: the entry was allowed (optionally linked to a registration)."""
+    _review(event_id, "authorized", by, note, db, registration)
+
+
+@events_app.command("export")
+def export(
+    format_: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    output: Annotated[Path | None, typer.Option("--out", help="file to write (default: standard output)")] = None,
+    db: DbOption = DEFAULT_DB,
+    config: OptionalConfig = None,
+    status: StatusOption = None,
+    camera: CameraOption = None,
+    since: Since = None,
+    until: Until = None,
+) -> None:
+    """Export events (with their review state) as CSV or JSON."""
+    if format_ not in ("csv", "json"):
+        raise GatewatchError(f"--format {format_!r}: use csv or json")
+    store = open_existing_store(db)
+    try:
+        rows = list_events(store, _filters(store, config, status, camera, since, until))
+    finally:
+        store.close()
+    text = events_csv(rows) if format_ == "csv" else events_json(rows)
+    if output is None:
+        out.file.write(text)
+    else:
+        atomic_write(output, text.encode("utf-8"))
+        err.print(f"{len(rows)} event(s) written to {output}", markup=False)
+
+
+@app.command("prune")
+def prune_command(
+    older_than: Annotated[str, typer.Option(help="remove snapshots of events older than this, e.g. 90d")],
+    db: DbOption = DEFAULT_DB,
+    dry_run: Annotated[bool, typer.Option(help="only say what would be removed")] = False,
+) -> None:
+    """Retention: delete snapshot files of old events; their rows stay, marked as pruned."""
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        raise GatewatchError(f"--older-than: {exc}") from None
+    store = open_existing_store(db)
+    try:
+        result = prune(store, age, now(), dry_run=dry_run)
+    finally:
+        store.close()
+    verb = "would remove" if dry_run else "removed"
+    out.print(
+        f"{result.events} event(s) older than {older_than}: {verb} {result.files_removed} file(s), "
+        f"{result.bytes_freed / 1e6:.1f} MB"
+    )
+    for failure in result.failures:
+        err.print(f"gatewatch: could not remove {failure}", markup=False)
+    if result.failures:
+        raise GatewatchError(f"{len(result.failures)} file(s) could not be removed; their events are marked pruned")

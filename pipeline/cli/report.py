@@ -1,0 +1,53 @@
+"""`gatewatch report`: the monthly (or daily) safety report for the district."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.app import (
+    DEFAULT_DB,
+    DbOption,
+    OptionalConfig,
+    app,
+    maybe_config,
+    now,
+    open_existing_store,
+    out,
+    site_zone,
+)
+from pipeline.errors import GatewatchError
+from pipeline.report import collect, day_period, month_period, write_report
+
+
+@app.command()
+def report(
+    month: Annotated[str | None, typer.Option(help="month to report, YYYY-MM")] = None,
+    day: Annotated[str | None, typer.Option(help="or one day, YYYY-MM-DD")] = None,
+    db: DbOption = DEFAULT_DB,
+    config: OptionalConfig = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="folder for the HTML and CSV files")] = Path("out/reports"),
+) -> None:
+    """Write the safety report: HTML (self-contained, for printing and signing) plus CSV tables."""
+    if (month is None) == (day is None):
+        raise GatewatchError("give --month YYYY-MM or --day YYYY-MM-DD")
+    cfg = maybe_config(config)
+    store = open_existing_store(db)
+    try:
+        tz = site_zone(store, cfg)
+        period = month_period(month, tz) if month else day_period(day or "", tz)
+        site = cfg.site.name if cfg else store.meta("site") or "gatewatch"
+        data = collect(store, period, site, now())
+    finally:
+        store.close()
+    files = write_report(data, out_dir)
+    totals = data.totals
+    out.print(
+        f"{data.site}, {period.title}: {totals.entries} entries, {totals.exits} exits, "
+        f"{totals.closed_entries} in closed hours, {totals.flagged} flagged "
+        f"({data.statuses['new']} not yet reviewed), {totals.registered} covered by registrations"
+    )
+    for path in files:
+        out.print(f"  {path}")

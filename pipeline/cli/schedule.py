@@ -1,0 +1,40 @@
+"""`gatewatch schedule NAME --at TIME`: is the gate closed then, and why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from pipeline.cli.app import ConfigOption, app, now, out, parse_instant
+from pipeline.config import load_config
+from pipeline.errors import GatewatchError
+from pipeline.schedule import Schedule
+
+
+@app.command("schedule")
+def schedule_command(
+    name: Annotated[str, typer.Argument(help="schedule name from the config")],
+    config: ConfigOption,
+    at: Annotated[
+        str | None, typer.Option(help="time to check, e.g. 2026-12-24T23:30 (site time unless it has an offset)")
+    ] = None,
+) -> None:
+    """Say whether a schedule has the gate closed at a time, and which window or exception decides it."""
+    cfg = load_config(config)
+    if name not in cfg.schedules:
+        raise GatewatchError(f"no schedule {name!r} in {config} (have: {', '.join(cfg.schedules) or 'none'})")
+    schedule = Schedule(name, cfg.schedules[name], cfg.tz)
+    when = parse_instant("--at", at, cfg.tz) if at else now()
+    local = when.astimezone(cfg.tz)
+    closed = schedule.closed_by(local)
+    stamp = f"{local:%a %Y-%m-%d %H:%M %Z (%z)}"
+    if closed is not None:
+        out.print(f"[bold red]CLOSED[/] at {stamp}: window {closed}")
+        source = f"exception {closed.plan.exception!r}" if closed.plan.exception else "regular hours"
+        out.print(f"  the window starts on {closed.plan.day} ({source})")
+    else:
+        out.print(f"[bold green]OPEN[/] at {stamp}: no closed window covers this time")
+    out.print(f"  that day:      {schedule.plan(local.date()).describe()}")
+    out.print(f"  the day before: {schedule.plan(local.date() - timedelta(days=1)).describe()}")

@@ -1,0 +1,265 @@
+"""Event review: the lifecycle guards and staff move events through, with an audit trail.
+
+    new -> acknowledged | false_alarm | authorized;  acknowledged -> false_alarm | authorized
+
+Every change is a row in `event_reviews` (who, when, from, to, note); review never deletes
+anything. Retention (`prune`) removes snapshot files of old events but marks their rows first,
+so no row ever points at a missing file without saying so.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from pipeline.errors import GatewatchError
+from pipeline.registrations import Registration, RegistrationBook
+from pipeline.store import Store
+
+Status = Literal["new", "acknowledged", "false_alarm", "authorized"]
+STATUSES: tuple[Status, ...] = ("new", "acknowledged", "false_alarm", "authorized")
+EXPORT_COLUMNS = (
+    "id",
+    "kind",
+    "camera",
+    "line",
+    "direction",
+    "ts",
+    "status",
+    "reviewed_by",
+    "first_review_at",
+    "review_note",
+    "registration_id",
+    "reason",
+    "video",
+    "frame",
+    "track_id",
+    "confidence",
+    "snapshot_path",
+    "crop_path",
+    "pruned_at",
+    "created_at",
+)
+NEXT: dict[str, set[str]] = {
+    "new": {"acknowledged", "false_alarm", "authorized"},
+    "acknowledged": {"false_alarm", "authorized"},
+}
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    status: str | None = None
+    camera: str | None = None
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = ["1 = 1"], []
+        for column in ("status", "camera", "kind"):
+            value = getattr(self, column)
+            if value is not None:
+                clauses.append(f"e.{column} = ?")
+                params.append(value)
+        if self.since is not None:
+            clauses.append("julianday(e.ts) >= julianday(?)")
+            params.append(self.since.isoformat())
+        if self.until is not None:
+            clauses.append("julianday(e.ts) < julianday(?)")
+            params.append(self.until.isoformat())
+        return " AND ".join(clauses), params
+
+
+def list_events(store: Store, filters: EventFilter) -> list[dict[str, Any]]:
+    """Events with their first review time (for response times) and last reviewer."""
+    where, params = filters.where()
+    return list(
+        store.db.query(
+            f"""SELECT e.*,
+                   (SELECT min(r.at) FROM event_reviews r WHERE r.event_id = e.id) AS first_review_at,
+                   (SELECT r.by FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
+                       AS reviewed_by,
+                   (SELECT r.note FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
+                       AS review_note
+                FROM events e WHERE {where} ORDER BY julianday(e.ts), e.id""",
+            params,
+        )
+    )
+
+
+def get_event(store: Store, event_id: int) -> dict[str, Any]:
+    rows = list(store.db.query("SELECT * FROM events WHERE id = ?", [event_id]))
+    if not rows:
+        raise GatewatchError(f"event {event_id}: no such event in {store.path}")
+    return rows[0]
+
+
+def history(store: Store, event_id: int) -> list[dict[str, Any]]:
+    return list(store.db.query("SELECT * FROM event_reviews WHERE event_id = ? ORDER BY id", [event_id]))
+
+
+def change_status(
+    store: Store,
+    event_id: int,
+    to: Status,
+    *,
+    by: str,
+    at: datetime,
+    note: str = "",
+    registration_id: int | None = None,
+) -> dict[str, Any]:
+    """Move one event on, in one transaction with its audit row; returns the updated event."""
+    if not by.strip():
+        raise GatewatchError("--by: say who is reviewing (a name or badge number); the audit trail needs it")
+    with store.db.atomic():
+        event = get_event(store, event_id)
+        _move(store, event, to, by=by, at=at, note=note, registration_id=registration_id)
+    return get_event(store, event_id)
+
+
+def _move(
+    store: Store,
+    event: dict[str, Any],
+    to: Status,
+    *,
+    by: str,
+    at: datetime,
+    note: str,
+    registration_id: int | None,
+) -> None:
+    current = event["status"]
+    if to not in NEXT.get(current, set()):
+        last = history(store, event["id"])
+        when = f" by {last[-1]['by']} at {last[-1]['at']}" if last else ""
+        allowed = ", ".join(sorted(NEXT.get(current, set()))) or "nothing (it is final)"
+        raise GatewatchError(f"event {event['id']} is {current}{when}; it can become: {allowed}")
+    if registration_id is not None:
+        if to != "authorized":
+            raise GatewatchError("--registration goes with authorize only")
+        found = store.registration(registration_id)
+        if found is None:
+            raise GatewatchError(f"--registration {registration_id}: no such registration")
+        registration, left = found
+        if left < 1:
+            raise GatewatchError(
+                f"--registration {registration_id}: {registration.describe()} already covers all {registration.count}"
+            )
+        store.db.execute("UPDATE events SET registration_id = ? WHERE id = ?", [registration_id, event["id"]])
+        store.db.execute("UPDATE crossings SET registration_id = ? WHERE event_id = ?", [registration_id, event["id"]])
+    store.db.execute("UPDATE events SET status = ? WHERE id = ?", [to, event["id"]])
+    store.db.execute(
+        """INSERT INTO event_reviews (event_id, at, by, from_status, to_status, note, registration_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        [event["id"], at.isoformat(), by, current, to, note, registration_id],
+    )
+
+
+def authorize_late(
+    store: Store,
+    registrations: list[Registration],
+    book: RegistrationBook,
+    window_for: Callable[[str, str], float],
+    at: datetime,
+) -> list[tuple[int, Registration]]:
+    """A registration entered after the alert (the guard let a late visitor in, then wrote it down)
+    authorizes the open unregistered entries it covers, nearest first, up to its count.
+
+    `window_for(camera, line)` is the rule's registration window for that line."""
+    done: list[tuple[int, Registration]] = []
+    with store.db.atomic():
+        for registration in registrations:
+            assert registration.id is not None
+            found = store.registration(registration.id)
+            left = found[1] if found else 0
+            candidates = []
+            for event in store.db.query(
+                """SELECT * FROM events WHERE kind = 'unregistered_entry' AND status IN ('new', 'acknowledged')
+                   AND registration_id IS NULL"""
+            ):
+                if not book.covers_camera(registration, event["camera"]):
+                    continue
+                gap = registration.gap_s(datetime.fromisoformat(event["ts"]))
+                if gap <= window_for(event["camera"], event["line"]):
+                    candidates.append((gap, event["ts"], event))
+            for _, _, event in sorted(candidates, key=lambda c: (c[0], c[1]))[: max(0, left)]:
+                _move(
+                    store,
+                    event,
+                    "authorized",
+                    by=registration.created_by or "gatewatch",
+                    at=at,
+                    note=f"{registration.describe()} entered after the alert",
+                    registration_id=registration.id,
+                )
+                done.append((event["id"], registration))
+    return done
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    events: int
+    files_removed: int
+    bytes_freed: int
+    failures: list[str]
+
+
+def prune(store: Store, older_than: timedelta, now: datetime, dry_run: bool = False) -> PruneResult:
+    """Remove snapshot files of events older than the cut-off. Rows are marked (`pruned_at`) and
+    committed before any file goes, so a crash midway leaves stray files, never silent gaps."""
+    cutoff = now - older_than
+    rows = list(
+        store.db.query(
+            """SELECT id, snapshot_path, crop_path FROM events
+               WHERE pruned_at IS NULL AND julianday(ts) < julianday(?)""",
+            [cutoff.isoformat()],
+        )
+    )
+    paths = [Path(p) for row in rows for p in (row["snapshot_path"], row["crop_path"]) if p]
+    if dry_run:
+        present = [p for p in paths if p.is_file()]
+        return PruneResult(len(rows), len(present), sum(p.stat().st_size for p in present), [])
+    with store.db.atomic():
+        for row in rows:
+            store.db.execute("UPDATE events SET pruned_at = ? WHERE id = ?", [now.isoformat(), row["id"]])
+    removed, freed, failures = 0, 0, []
+    for path in paths:
+        try:
+            size = path.stat().st_size
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            failures.append(f"{path}: {exc.strerror}")
+            continue
+        removed += 1
+        freed += size
+    return PruneResult(len(rows), removed, freed, failures)
+
+
+def evidence_state(event: dict[str, Any]) -> str:
+    """How the event's snapshot stands, said plainly: present, pruned (when), or missing."""
+    if event.get("pruned_at"):
+        return f"pruned {event['pruned_at']} (retention)"
+    paths = [p for p in (event.get("snapshot_path"), event.get("crop_path")) if p]
+    missing = [p for p in paths if not Path(p).is_file()]
+    if not paths:
+        return "none recorded"
+    return f"MISSING: {', '.join(missing)}" if missing else "present"
+
+
+def events_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def events_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps([{k: row.get(k) for k in EXPORT_COLUMNS} for row in rows], ensure_ascii=False, indent=2) + "\n"
