@@ -129,7 +129,8 @@ def analyze(
             summary.counts[(crossing.line, crossing.direction)] += 1
             if decision.flagged:
                 frame = frame_lookup[crossing.frame]
-                full, crop = snapshots.write(frame, decision, camera_config.lines[crossing.line], video.stem)
+                shape = camera_config.lines.get(crossing.line) or camera_config.zones[crossing.line]
+                full, crop = snapshots.write(frame, decision, shape, video.stem)
                 evidence[len(summary.decisions) - 1] = Snapshots(str(full), str(crop))
 
     clock_start = time.perf_counter()

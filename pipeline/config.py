@@ -123,11 +123,6 @@ class ZoneConfig(_Section):
     @model_validator(mode="after")
     def _simple_polygon(self) -> ZoneConfig:
         points = self.points
-        area = 0.5 * abs(
-            sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1], strict=True))
-        )
-        if area < 4:
-            raise ValueError("the polygon has (almost) no area: give at least three corners that are not in a row")
         edges = list(zip(points, points[1:] + points[:1], strict=True))
         for i, a in enumerate(edges):
             for j in range(i + 2, len(edges)):
@@ -137,6 +132,9 @@ class ZoneConfig(_Section):
                     raise ValueError(
                         f"edges {i + 1} and {j + 1} cross each other: list the corners in order around the zone"
                     )
+        area = 0.5 * abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in edges))
+        if area < 4:
+            raise ValueError("the polygon has (almost) no area: give at least three corners that are not in a row")
         return self
 
 

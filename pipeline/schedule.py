@@ -3,7 +3,7 @@
 Windows are local wall-clock times in the site's zone, so a 22:30 closing stays 22:30 across a
 DST change. A window belongs to the day it starts on: "Friday 22:30-06:00" covers Saturday
 02:00 even if Saturday has no windows of its own, and a dated exception replaces the windows
-that *start* on its days (a holiday closed all day does not cut short the night before it).
+that *start* on its days (so special hours on an exam day do not cut short the night before).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pipeline.config import WEEKDAYS, ClosedWindow, ScheduleConfig
+from pipeline.config import ALL_DAY, WEEKDAYS, ClosedWindow, ScheduleConfig
 
 
 @dataclass(frozen=True)
@@ -47,10 +47,15 @@ class Schedule:
         self.tz = tz
 
     def plan(self, day: date) -> DayPlan:
+        regular = self.weekly[day.weekday()]
         exception = self.config.exception_on(day)
-        if exception is not None:
-            return DayPlan(day, exception.windows, exception.name)
-        return DayPlan(day, self.weekly[day.weekday()], None)
+        if exception is None:
+            return DayPlan(day, regular, None)
+        if exception.closed == ALL_DAY:
+            # The day's own overnight window still runs into the next morning: the last day of a
+            # break must not leave the gate open from midnight to 06:00.
+            return DayPlan(day, exception.windows + [w for w in regular if w.overnight], exception.name)
+        return DayPlan(day, exception.windows, exception.name)
 
     def closed_by(self, ts: datetime) -> ClosedReason | None:
         """The window that has the gate closed at `ts`, or None if it is open."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.config import LineConfig
+from pipeline.config import LineConfig, ZoneConfig
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.records import Decision, Frame
@@ -37,13 +37,15 @@ class SnapshotWriter:
         self.created: list[Path] = []  # files this run added (not ones it replaced)
         ensure_writable_dir(root)
 
-    def write(self, frame: Frame, decision: Decision, line: LineConfig, video_stem: str) -> tuple[Path, Path]:
+    def write(
+        self, frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str
+    ) -> tuple[Path, Path]:
         c = decision.crossing
         folder = self.root / _safe(c.camera) / c.ts.strftime("%Y-%m-%d")
         stem = f"{c.ts:%H%M%S}_{_safe(video_stem)}_f{c.frame}_t{c.track_id}_{_safe(c.line)}"
         full = folder / f"{stem}.jpg"
         crop = folder / f"{stem}_crop.jpg"
-        self._write_jpeg(full, annotate(frame.image, decision, line))
+        self._write_jpeg(full, annotate(frame.image, decision, shape))
         self._write_jpeg(crop, crop_person(frame.image, c.box))
         return full, crop
 
@@ -65,10 +67,33 @@ class SnapshotWriter:
             self.created.append(path)
 
 
-def annotate(image: np.ndarray, decision: Decision, line: LineConfig) -> np.ndarray:
-    """The frame as a guard needs it: the line with its inside side marked, the person, camera and time."""
+def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConfig) -> np.ndarray:
+    """The frame as a guard needs it: the line with its inside side marked (or the zone), the person,
+    camera and time."""
     out = image.copy()
     c = decision.crossing
+    if isinstance(shape, LineConfig):
+        _draw_line(out, shape)
+    else:
+        _draw_zone(out, shape)
+    x1, y1, x2, y2 = (round(v) for v in c.box)
+    cv2.rectangle(out, (x1, y1), (x2, y2), RED, 2)
+    _label(out, f"{c.line} {c.direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
+    header = f"{c.camera}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {decision.kind or ''}"
+    cv2.rectangle(out, (0, 0), (out.shape[1], 24), BLACK, -1)
+    cv2.putText(out, header, (6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, WHITE, 1, cv2.LINE_AA)
+    return out
+
+
+def _draw_zone(image: np.ndarray, zone: ZoneConfig) -> None:
+    corners = np.array([[round(x), round(y)] for x, y in zone.points], np.int32)
+    tinted = image.copy()
+    cv2.fillPoly(tinted, [corners], YELLOW)
+    cv2.addWeighted(tinted, 0.2, image, 0.8, 0, dst=image)
+    cv2.polylines(image, [corners], True, YELLOW, 2, cv2.LINE_AA)
+
+
+def _draw_line(out: np.ndarray, line: LineConfig) -> None:
     p1, p2 = (tuple(round(v) for v in p) for p in line.points)
     cv2.line(out, p1, p2, YELLOW, 2, cv2.LINE_AA)
     # Arrow from the middle of the line towards the inside point: which way is "in".
@@ -78,13 +103,6 @@ def annotate(image: np.ndarray, decision: Decision, line: LineConfig) -> np.ndar
     tip = mid + toward / norm * min(40.0, norm)
     cv2.arrowedLine(out, tuple(int(v) for v in mid), tuple(int(v) for v in tip), GREEN, 2, cv2.LINE_AA, tipLength=0.3)
     _label(out, "IN", (int(tip[0]) + 4, int(tip[1]) + 4), GREEN)
-    x1, y1, x2, y2 = (round(v) for v in c.box)
-    cv2.rectangle(out, (x1, y1), (x2, y2), RED, 2)
-    _label(out, f"{c.line} {c.direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
-    header = f"{c.camera}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {decision.kind or ''}"
-    cv2.rectangle(out, (0, 0), (out.shape[1], 24), BLACK, -1)
-    cv2.putText(out, header, (6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, WHITE, 1, cv2.LINE_AA)
-    return out
 
 
 def _label(image: np.ndarray, text: str, origin: tuple[int, int], color: tuple[int, int, int]) -> None:

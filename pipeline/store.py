@@ -158,10 +158,13 @@ class Store:
             }.items():
                 self.db[name].create_index(columns, if_not_exists=True)
             self.db.execute("CREATE INDEX IF NOT EXISTS crossings_registration ON crossings (registration_id)")
-            if self.db.execute("PRAGMA user_version").fetchone()[0] < 2:
+            if self.db.execute("PRAGMA user_version").fetchone()[0] == 1:
                 # Schema 1 linked crossings to CSV rows by text ("registrations.csv:2"); those rows
                 # are now registrations with ids, which the next analysis of each video links again.
-                self.db.execute("UPDATE crossings SET registration_id = NULL WHERE typeof(registration_id) = 'text'")
+                self.db.execute("UPDATE crossings SET registration_id = NULL")
+                self.db.execute("UPDATE events SET registration_id = NULL")
+                for name in ("crossings", "events"):
+                    self.db[name].transform(types={"registration_id": int})
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def set_meta(self, values: Mapping[str, str]) -> None:

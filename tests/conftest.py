@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,47 @@ def demo_copy(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "configs" / "registrations.csv", tmp_path / "configs" / "registrations.csv")
     shutil.copy(SAMPLE, tmp_path / "sample_videos" / SAMPLE.name)
     return tmp_path
+
+
+def gatewatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def analyze(tmp: Path, video: Path = SAMPLE, *extra: str, db: Path | None = None, snapshots: Path | None = None):
+    return gatewatch(
+        "analyze",
+        video,
+        "--config",
+        tmp / "configs" / "demo.yaml",
+        "--db",
+        db or tmp / "out" / "gatewatch.db",
+        "--snapshots",
+        snapshots or tmp / "out" / "snapshots",
+        "--jsonl",
+        tmp / "out" / "crossings.jsonl",
+        *extra,
+    )
+
+
+def rows(db: Path, table: str) -> list[sqlite3.Row]:
+    connection = sqlite3.connect(db)
+    connection.row_factory = sqlite3.Row
+    try:
+        return connection.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+    finally:
+        connection.close()
+
+
+def assert_user_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("gatewatch: error: ")
+    for needle in needles:
+        assert needle in lines[0]
 
 
 # Numbers worth seeing on every run (accuracy per sequence), printed after the test summary.

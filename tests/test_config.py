@@ -113,3 +113,79 @@ def test_not_yaml_and_missing_file(tmp_path: Path) -> None:
     assert "expected a mapping" in error_for(tmp_path, "- just a list\n")
     with pytest.raises(GatewatchError, match="config file not found"):
         load_config(tmp_path / "missing.yaml")
+
+
+SQUARE = [[400, 300], [600, 300], [600, 460], [400, 460]]
+
+
+@pytest.mark.parametrize(
+    ("points", "expected"),
+    [
+        ([[400, 300], [600, 460], [600, 300], [400, 460]], "edges 1 and 3 cross each other"),
+        ([[400, 300], [500, 300], [600, 300]], "no area"),
+        ([[400, 300], [500, 300]], "at least 3 items"),
+        ([[400, 300], [700, 300], [600, 460]], "end point [700, 300] is outside the 640x480 frame"),
+    ],
+)
+def test_bad_zone_polygons(tmp_path: Path, points: list, expected: str) -> None:
+    data = demo()
+    data["cameras"]["north-gate"]["zones"] = {"courtyard": {"points": points}}
+    message = error_for(tmp_path, data)
+    assert "cameras.north-gate.zones.courtyard" in message and expected in message
+
+
+def test_zone_and_line_names_are_unique_within_a_camera(tmp_path: Path) -> None:
+    data = demo()
+    data["cameras"]["north-gate"]["zones"] = {"gate": {"points": SQUARE}}
+    assert "zones.gate: a line has the same name" in error_for(tmp_path, data)
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"zone": "courtyard"}, "rules.0: give either `line` or `zone`"),
+        ({"line": None}, "rules.0: give either `line` or `zone`"),
+        ({"line": None, "zone": "dorm"}, "rules.0.zone: camera 'north-gate' has no zone 'dorm' (have: courtyard)"),
+        ({"min_track_age_s": -1}, "rules.0.min_track_age_s"),
+        ({"anchor": "head"}, "rules.0.anchor"),
+    ],
+)
+def test_rule_targets_and_options(tmp_path: Path, change: dict, expected: str) -> None:
+    data = demo()
+    data["cameras"]["north-gate"]["zones"] = {"courtyard": {"points": SQUARE}}
+    data["rules"][0].update(change)
+    data["rules"][0] = {k: v for k, v in data["rules"][0].items() if v is not None}
+    assert expected in error_for(tmp_path, data)
+
+
+def test_rules_on_one_line_must_share_the_anchor(tmp_path: Path) -> None:
+    data = demo()
+    data["rules"].append({**data["rules"][0], "anchor": "center", "require_registration": False})
+    assert "rules.1.anchor: 'center' differs from rules.0 ('foot') on the same line" in error_for(tmp_path, data)
+
+
+def test_groups_name_known_cameras(tmp_path: Path) -> None:
+    data = demo()
+    data["groups"] = {"north": ["north-gate", "north-gate-2"]}
+    assert "groups.north.1: unknown camera 'north-gate-2'" in error_for(tmp_path, data)
+    data["groups"] = {"north-gate": ["north-gate"]}
+    assert "groups.north-gate: a camera has the same name" in error_for(tmp_path, data)
+
+
+def test_schedule_exception_errors_point_at_the_key_and_line(tmp_path: Path) -> None:
+    data = demo()
+    data["schedules"]["night"]["exceptions"] = [
+        {"name": "Christmas", "date": "2026-12-25", "closed": "all day"},
+        {"name": "typo", "date": "25/12/2026", "closed": "all day"},
+    ]
+    message = error_for(tmp_path, data)
+    line = next(n for n, text in enumerate(write(tmp_path, data).read_text().splitlines(), 1) if "25/12/2026" in text)
+    assert message.startswith(f"{tmp_path / 'bad.yaml'}:{line}: schedules.night.exceptions.1.date: ")
+    assert "valid date" in message
+
+
+def test_overlapping_windows_are_refused_with_the_key(tmp_path: Path) -> None:
+    data = demo()
+    data["schedules"]["night"]["closed"] = ["22:30-06:00", "05:00-07:00"]
+    message = error_for(tmp_path, data)
+    assert "schedules.night: windows 22:30-06:00 and 05:00-07:00 overlap" in message

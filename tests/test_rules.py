@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from pipeline.config import Config
-from pipeline.errors import GatewatchError
 from pipeline.records import Crossing
 from pipeline.registrations import Registration, RegistrationBook
 from pipeline.rules import RuleEngine
