@@ -258,30 +258,30 @@ class Store:
         ).fetchone()
         return int(row[0])
 
+    def registrations(
+        self, where: str = "1 = 1", params: Iterable[Any] = (), rerun: tuple[str, str] | None = None
+    ) -> list[tuple[Registration, int]]:
+        """Registrations (filtered by an SQL condition on `r`) with how many entries each still covers.
+        `rerun` (camera, video) leaves out what that video's earlier analysis used, since a new
+        run is about to replace those crossings."""
+        camera, video = rerun or ("", "")
+        rows = self.db.query(
+            f"""SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id
+                                       AND NOT (c.camera = ? AND c.video = ?)) AS left
+                FROM registrations r WHERE {where} ORDER BY julianday(r.valid_from), r.id""",
+            [camera, video, *params],
+        )
+        return [(registration_from_row(row), int(row["left"])) for row in rows]
+
     def registration_book(
         self, groups: Mapping[str, Iterable[str]], rerun: tuple[str, str] | None = None
     ) -> RegistrationBook:
-        """Every registration with the entries it still covers. `rerun` (camera, video) leaves out what
-        that video's earlier analysis used, since the new run replaces those crossings."""
-        camera, video = rerun or ("", "")
-        rows = self.db.query(
-            """SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id
-                                      AND NOT (c.camera = ? AND c.video = ?)) AS left
-               FROM registrations r ORDER BY r.id""",
-            [camera, video],
-        )
-        return RegistrationBook([(registration_from_row(row), int(row["left"])) for row in rows], groups)
+        return RegistrationBook(self.registrations(rerun=rerun), groups)
 
     def registration(self, registration_id: int) -> tuple[Registration, int] | None:
         """A registration and how many entries it still covers."""
-        rows = list(
-            self.db.query(
-                """SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id) AS left
-                   FROM registrations r WHERE r.id = ?""",
-                [registration_id],
-            )
-        )
-        return (registration_from_row(rows[0]), int(rows[0]["left"])) if rows else None
+        found = self.registrations("r.id = ?", [registration_id])
+        return found[0] if found else None
 
     def add_registrations(
         self, registrations: Iterable[Registration], created_at: datetime
@@ -338,6 +338,12 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _like_prefix(text: str) -> str:

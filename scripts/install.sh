@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Install gatewatch into a virtual environment (.venv, or $GATEWATCH_VENV).
 #   scripts/install.sh          the product
-#   scripts/install.sh test     plus what the tests need
+#   scripts/install.sh test     plus what the tests need (and Debian's chromium for the report tests)
 # Needs Python 3.11+ with venv (Debian: apt-get install python3-venv; done here when run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=${GATEWATCH_VENV:-.venv}
 extras=${1:-}
 
-if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+# Debian packages: installed when running as root, otherwise the command to run is printed.
+apt_install() {
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
   else
-    echo "install.sh: Python's venv module is missing; on Debian run: sudo apt-get install python3-venv" >&2
+    echo "install.sh: missing Debian package(s) $*; run: sudo apt-get install $*" >&2
     exit 1
   fi
+}
+
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+# The report tests render HTML in a real browser: Debian's Chromium, driven by Playwright.
+if [ "$extras" = test ] && ! command -v chromium >/dev/null; then
+  apt_install chromium
 fi
 
 [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"

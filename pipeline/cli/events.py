@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -38,7 +38,6 @@ from pipeline.review import (
     list_events,
     prune,
 )
-from pipeline.store import Store
 
 events_app = typer.Typer(no_args_is_help=True, help="Review flagged events: list, show, acknowledge, export.")
 app.add_typer(events_app, name="events")
@@ -49,18 +48,21 @@ StatusOption = Annotated[str | None, typer.Option(help=f"only events with this s
 CameraOption = Annotated[str | None, typer.Option(help="only this camera")]
 
 
-def _filters(
-    store: Store, config: Path | None, status: str | None, camera: str | None, since: str | None, until: str | None
-) -> EventFilter:
+def _query(
+    db: Path, config: Path | None, status: str | None, camera: str | None, since: str | None, until: str | None
+) -> list[dict[str, Any]]:
+    """The events `list` and `export` select, from the same filter options."""
     if status is not None and status not in STATUSES:
         raise GatewatchError(f"--status {status!r}: use one of {', '.join(STATUSES)}")
-    tz = site_zone(store, maybe_config(config)) if since or until else None
-    return EventFilter(
-        status=status,
-        camera=camera,
-        since=parse_instant("--since", since, tz) if since and tz else None,
-        until=parse_instant("--until", until, tz) if until and tz else None,
-    )
+    with open_existing_store(db) as store:
+        tz = site_zone(store, maybe_config(config)) if since or until else None
+        filters = EventFilter(
+            status=status,
+            camera=camera,
+            since=parse_instant("--since", since, tz) if since and tz else None,
+            until=parse_instant("--until", until, tz) if until and tz else None,
+        )
+        return list_events(store, filters)
 
 
 @events_app.command("list")
@@ -73,11 +75,7 @@ def list_command(
     until: Until = None,
 ) -> None:
     """Flagged events, oldest first."""
-    store = open_existing_store(db)
-    try:
-        rows = list_events(store, _filters(store, config, status, camera, since, until))
-    finally:
-        store.close()
+    rows = _query(db, config, status, camera, since, until)
     if not rows:
         out.print("No events match.")
         return
@@ -101,13 +99,10 @@ def list_command(
 @events_app.command("show")
 def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption = DEFAULT_DB) -> None:
     """One event in full: what, where, when, why, its snapshot files and its review history."""
-    store = open_existing_store(db)
-    try:
+    with open_existing_store(db) as store:
         event = get_event(store, event_id)
         reviews = history(store, event_id)
         registration = store.registration(event["registration_id"]) if event["registration_id"] else None
-    finally:
-        store.close()
     out.print(f"[bold]Event #{event['id']}[/]  {event['kind']}  status [bold]{event['status']}[/]")
     fields = {
         "time": "ts",
@@ -137,11 +132,8 @@ def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption
 
 
 def _review(event_id: int, to: Status, by: str, note: str, db: Path, registration: int | None = None) -> None:
-    store = open_existing_store(db)
-    try:
+    with open_existing_store(db) as store:
         event = change_status(store, event_id, to, by=by, note=note, at=now(), registration_id=registration)
-    finally:
-        store.close()
     out.print(f"Event #{event_id} is now {event['status']} (by {by})")
 
 
@@ -187,11 +179,7 @@ def export(
     """Export events (with their review state) as CSV or JSON."""
     if format_ not in ("csv", "json"):
         raise GatewatchError(f"--format {format_!r}: use csv or json")
-    store = open_existing_store(db)
-    try:
-        rows = list_events(store, _filters(store, config, status, camera, since, until))
-    finally:
-        store.close()
+    rows = _query(db, config, status, camera, since, until)
     text = events_csv(rows) if format_ == "csv" else events_json(rows)
     if output is None:
         out.file.write(text)
@@ -211,11 +199,8 @@ def prune_command(
         age = parse_duration(older_than)
     except ValueError as exc:
         raise GatewatchError(f"--older-than: {exc}") from None
-    store = open_existing_store(db)
-    try:
+    with open_existing_store(db) as store:
         result = prune(store, age, now(), dry_run=dry_run)
-    finally:
-        store.close()
     verb = "would remove" if dry_run else "removed"
     out.print(
         f"{result.events} event(s) older than {older_than}: {verb} {result.files_removed} file(s), "

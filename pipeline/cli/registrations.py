@@ -4,7 +4,6 @@ and `registrations list`. A registration that arrives after an alert authorizes 
 from __future__ import annotations
 
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -38,6 +37,7 @@ EXIT_ROWS_REJECTED = 2
 
 
 def _save(store: Store, config: Config, registrations: list[Registration]) -> tuple[list[Registration], int]:
+    store.set_meta({"timezone": config.timezone, "site": config.site.name})
     added, skipped = store.add_registrations(registrations, now())
     book = store.registration_book(config.groups)
     for event_id, registration in authorize_late(store, added, book, config.registration_window, now()):
@@ -81,11 +81,8 @@ def register(
         registration = parse_registration(values, cfg.tz, cfg.scopes(), origin="cli", created_by=by)
     except ValueError as exc:
         raise GatewatchError(str(exc)) from None
-    store = Store(db)
-    try:
+    with Store(db) as store:
         added, _ = _save(store, cfg, [registration])
-    finally:
-        store.close()
     if not added:
         out.print("Already registered (the same registration is stored); nothing added.")
         return
@@ -136,11 +133,8 @@ def import_csv(
         origin=f"import {file.name}",
         created_by=by,
     )
-    store = Store(db)
-    try:
+    with Store(db) as store:
         added, skipped = _save(store, cfg, loaded.good)
-    finally:
-        store.close()
     for problem in loaded.bad:
         err.print(f"gatewatch: {file}: row {problem.row}: {problem.message}", markup=False, soft_wrap=True)
     out.print(
@@ -158,31 +152,29 @@ def list_registrations(
 ) -> None:
     """Stored registrations and how many people each still covers."""
     cfg = maybe_config(config)
-    store = open_existing_store(db)
-    try:
-        tz = site_zone(store, cfg)
-        cutoff = parse_instant("--since", since, tz) if since else None
-        table = Table()
-        for column in ("id", "camera", "valid from", "until", "count", "left", "name", "ref", "source", "origin"):
-            table.add_column(column)
-        for row in store.db.query(
-            """SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id) AS left
-               FROM registrations r WHERE ? IS NULL OR julianday(valid_until) >= julianday(?)
-               ORDER BY julianday(valid_from)""",
-            [cutoff and cutoff.isoformat()] * 2,
-        ):
-            table.add_row(
-                str(row["id"]),
-                row["scope"],
-                f"{datetime.fromisoformat(row['valid_from']):%Y-%m-%d %H:%M:%S}",
-                f"{datetime.fromisoformat(row['valid_until']):%Y-%m-%d %H:%M:%S}",
-                str(row["count"]),
-                str(row["left"]),
-                row["name"],
-                row["ref"],
-                row["source"],
-                row["origin"],
-            )
-        out.print(table if table.row_count else "No registrations.")
-    finally:
-        store.close()
+    with open_existing_store(db) as store:
+        cutoff = parse_instant("--since", since, site_zone(store, cfg)) if since else None
+        if cutoff is None:
+            found = store.registrations()
+        else:
+            found = store.registrations("julianday(r.valid_until) >= julianday(?)", [cutoff.isoformat()])
+    if not found:
+        out.print("No registrations.")
+        return
+    table = Table()
+    for column in ("id", "camera", "valid from", "until", "count", "left", "name", "ref", "source", "origin"):
+        table.add_column(column)
+    for registration, left in found:
+        table.add_row(
+            str(registration.id),
+            registration.scope,
+            f"{registration.valid_from:%Y-%m-%d %H:%M:%S}",
+            f"{registration.valid_until:%Y-%m-%d %H:%M:%S}",
+            str(registration.count),
+            str(left),
+            registration.name,
+            registration.ref,
+            registration.source,
+            registration.origin,
+        )
+    out.print(table)

@@ -34,14 +34,11 @@ def report(
     if (month is None) == (day is None):
         raise GatewatchError("give --month YYYY-MM or --day YYYY-MM-DD")
     cfg = maybe_config(config)
-    store = open_existing_store(db)
-    try:
+    with open_existing_store(db) as store:
         tz = site_zone(store, cfg)
         period = month_period(month, tz) if month else day_period(day or "", tz)
         site = cfg.site.name if cfg else store.meta("site") or "gatewatch"
         data = collect(store, period, site, now())
-    finally:
-        store.close()
     files = write_report(data, out_dir)
     totals = data.totals
     out.print(
