@@ -128,7 +128,7 @@ def collect(store: Store, period: Period, site: str, generated_at: datetime) -> 
         return rows.setdefault((day, camera, line), DayRow(day, camera, line))
 
     for c in store.db.query(
-        """SELECT camera, line, direction, ts, flagged, registration_id, closed FROM crossings
+        """SELECT camera, line, direction, ts, event_id, registration_id, closed FROM crossings
            WHERE julianday(ts) >= julianday(?) AND julianday(ts) < julianday(?)""",
         bounds,
     ):
@@ -140,8 +140,8 @@ def collect(store: Store, period: Period, site: str, generated_at: datetime) -> 
                 data.hourly[datetime.fromisoformat(c["ts"]).astimezone(tz).hour] += 1
         else:
             row.exits += 1
-        if c["registration_id"] is not None and not c["flagged"]:
-            row.registered += 1
+        if c["registration_id"] is not None and c["event_id"] is None:
+            row.registered += 1  # covered when analysed; entries authorized after an alert count as events
 
     for event in list_events(store, EventFilter(since=period.start, until=period.end)):
         row = row_for(event["ts"], event["camera"], event["line"])

@@ -56,13 +56,12 @@ NEXT: dict[str, set[str]] = {
 class EventFilter:
     status: str | None = None
     camera: str | None = None
-    kind: str | None = None
     since: datetime | None = None
     until: datetime | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = ["1 = 1"], []
-        for column in ("status", "camera", "kind"):
+        for column in ("status", "camera"):
             value = getattr(self, column)
             if value is not None:
                 clauses.append(f"e.{column} = ?")

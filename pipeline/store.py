@@ -24,7 +24,7 @@ import sqlite_utils
 
 from pipeline.errors import GatewatchError
 from pipeline.files import ensure_writable_dir
-from pipeline.records import Decision
+from pipeline.records import Crossing, Decision
 from pipeline.registrations import Registration, RegistrationBook
 
 SCHEMA_VERSION = 2
@@ -197,10 +197,13 @@ class Store:
                 )
                 self.db.execute("DELETE FROM crossings WHERE camera = ? AND video = ?", [run.camera, run.video])
                 for position, decision in enumerate(decisions):
-                    event_id = None
+                    c = decision.crossing
                     if decision.flagged:
                         event_id = event_ids[position] = self._upsert_event(run, decision, snapshots[position])
-                    c = decision.crossing
+                    else:
+                        # An event an earlier run raised for this crossing (since authorized by a late
+                        # registration, which now covers it) stays linked, so it is not counted twice.
+                        event_id = self._event_id(run.video, c)
                     self.db.execute(
                         """INSERT INTO crossings (camera, video, line, direction, track_id, frame, ts, flagged,
                                                   event_id, registration_id, reason, closed, bbox)
@@ -227,7 +230,6 @@ class Store:
 
     def _upsert_event(self, run: VideoRun, decision: Decision, snapshots: Snapshots) -> int:
         c = decision.crossing
-        key = (c.camera, run.video, c.line, c.frame, c.track_id)
         self.db.execute(
             """INSERT INTO events (kind, camera, line, direction, ts, video, frame, track_id, confidence, bbox,
                                    snapshot_path, crop_path, status, reason, closed, created_at)
@@ -252,11 +254,16 @@ class Store:
                 run.analysed_at.isoformat(),
             ],
         )
+        event_id = self._event_id(run.video, c)
+        assert event_id is not None
+        return event_id
+
+    def _event_id(self, video: str, c: Crossing) -> int | None:
         row = self.db.execute(
             "SELECT id FROM events WHERE camera = ? AND video = ? AND line = ? AND frame = ? AND track_id = ?",
-            key,
+            (c.camera, video, c.line, c.frame, c.track_id),
         ).fetchone()
-        return int(row[0])
+        return int(row[0]) if row else None
 
     def registrations(
         self, where: str = "1 = 1", params: Iterable[Any] = (), rerun: tuple[str, str] | None = None

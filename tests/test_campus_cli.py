@@ -383,3 +383,20 @@ def test_zone_rule_on_the_sample_clip(demo_copy: Path) -> None:
     assert {e["kind"] for e in events} == {"closed_hours_entry"} and all(
         Path(e["snapshot_path"]).is_file() for e in events
     )
+
+
+def test_rerun_after_a_late_registration_keeps_the_event_linked(analysed: Path) -> None:
+    """After a late registration authorized event 1, a re-run finds the entry covered; the event
+    stays (authorized) and its crossing stays linked to it, so the report counts it once."""
+    late = ["register", "--camera", "north-gate", "--at", C_TIME, "--by", "Guard Sun"]
+    assert "authorized event #1" in ok(gatewatch(*late, *config_args(analysed), *db_args(analysed)))
+    result = analyze(analysed)
+    assert "Covered by registrations: 4" in result.stdout and "Flagged events: 1" in result.stdout
+    db = analysed / "out" / "gatewatch.db"
+    assert [(e["id"], e["status"]) for e in rows(db, "events")] == [(1, "authorized"), (2, "new")]
+    linked = [c for c in rows(db, "crossings") if c["event_id"] == 1]
+    assert len(linked) == 1 and linked[0]["registration_id"] == rows(db, "registrations")[-1]["id"]
+    folder = analysed / "reports"
+    assert gatewatch("report", "--day", "2026-11-28", *db_args(analysed), "--out", folder).returncode == 0
+    daily = (folder / "gatewatch-report-2026-11-28-daily.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert daily[1] == "2026-11-28,north-gate,gate,6,1,5,2,3,1,0"
