@@ -1,6 +1,6 @@
 """The offline run: one video of one camera through every stage, into the store.
 
-    VideoFile -> Detector -> Tracker -> LineCrossingCounter -> RuleEngine -> SnapshotWriter + Store
+    VideoFile -> MotionGate -> Detector -> Tracker -> CrossingCounter -> RuleEngine -> SnapshotWriter + Store
 
 This is the only module that knows all the stages. Results commit once, at the end, in one
 transaction; if anything fails (a corrupt tail, a full disk, Ctrl-C) the snapshots this run
@@ -17,17 +17,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
+
 from pipeline.clock import recording_start
 from pipeline.config import Config, outside_frame
 from pipeline.crossings import CrossingCounter, watched_for
-from pipeline.detectors import load_detector
+from pipeline.detectors import Detector, load_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
-from pipeline.records import Crossing, Decision, Frame
+from pipeline.motion import MotionGate, watched_area
+from pipeline.records import Crossing, Decision, Detections, Frame
 from pipeline.registrations import Registration, read_registrations_csv
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import SnapshotWriter
-from pipeline.sources import VideoFile
+from pipeline.sources import SkimmingVideoFile, VideoFile
 from pipeline.store import Snapshots, Store, VideoRun
 from pipeline.tracking import Tracker
 
@@ -58,6 +61,7 @@ class Summary:
     analysed_fps: float
     frames_decoded: int = 0
     frames_analysed: int = 0
+    frames_detected: int = 0  # analysed frames the detector ran on (the rest: no motion, nobody tracked)
     elapsed_s: float = 0.0
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     decisions: list[Decision] = field(default_factory=list)
@@ -93,7 +97,8 @@ def analyze(
     camera_config = config.cameras[camera_id]
     config_registrations = load_config_registrations(config)
     started, start_source = recording_start(video, start, config.tz)
-    source = VideoFile(video, config.sampling.fps, started)
+    reader = SkimmingVideoFile if config.sampling.skim_idle else VideoFile
+    source = reader(video, config.sampling.fps, started)
     for kind, shapes in (("lines", camera_config.lines), ("zones", camera_config.zones)):
         for name, shape in shapes.items():
             problem = outside_frame(shape.points, (source.width, source.height))
@@ -114,6 +119,11 @@ def analyze(
         store.close()
         raise
 
+    size = (source.width, source.height)
+    shapes = [*camera_config.lines.values(), *camera_config.zones.values()]
+    area = watched_area([p for s in shapes for p in s.points], size, config.motion.margin) if shapes else (0, 0, *size)
+    gate = MotionGate(config.motion, area)
+    detect = crop_detector(detector, area) if config.detector.region == "watched" else detector.detect
     tracker = Tracker(config.tracker, source.analysed_fps, config.detector.confidence)
     counter = CrossingCounter(camera_id, watched_for(camera_id, config), config.crossing, config.tracker.lost_track_s)
     rules = RuleEngine(config, book)
@@ -136,11 +146,23 @@ def analyze(
     clock_start = time.perf_counter()
     try:
         for frame in source.frames():
+            if frame.skimmed:
+                assert isinstance(source, SkimmingVideoFile)
+                if gate.changed(frame.image):
+                    source.rewind()
+                continue
             recent[frame.index] = frame
             pending = counter.pending_frames()
             for old in [i for i, f in recent.items() if frame.pts - f.pts > keep_s and i not in pending]:
                 del recent[old]
-            detections = detector.detect(frame.image)
+            detecting = gate.should_detect(frame.image, frame.pts, counter.moving_points(frame.ts))
+            if detecting:
+                detections = detect(frame.image)
+                summary.frames_detected += 1
+            else:
+                detections = Detections.empty()
+            if isinstance(source, SkimmingVideoFile):
+                source.idle = not detecting and not counter.pending_frames()
             tracks = tracker.update(detections, frame.pts)
             handle(counter.update(frame.index, frame.ts, tracks), recent)
             summary.frames_analysed += 1
@@ -173,6 +195,17 @@ def analyze(
     if jsonl_path is not None:
         _write_jsonl(jsonl_path, summary, event_ids, evidence)
     return summary
+
+
+def crop_detector(detector: Detector, area: tuple[int, int, int, int]) -> Callable[[np.ndarray], Detections]:
+    """Detection on the watched area only, with boxes put back in frame coordinates."""
+    x1, y1, x2, y2 = area
+
+    def detect(image: np.ndarray) -> Detections:
+        found = detector.detect(image[y1:y2, x1:x2])
+        return Detections(found.xyxy + np.array([x1, y1, x1, y1], np.float32), found.confidence)
+
+    return detect
 
 
 def load_config_registrations(config: Config) -> list[Registration]:

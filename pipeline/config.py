@@ -58,6 +58,11 @@ class DetectorConfig(_Section):
     )
     nms_iou: float = Field(0.5, gt=0, le=1, description="overlap above which the weaker of two boxes is dropped")
     threads: int | None = Field(None, ge=1, description="onnxruntime intra-op threads; default: all cores")
+    region: Literal["frame", "watched"] = Field(
+        "frame",
+        description="`watched`: detect on the lines' and zones' surroundings (motion.margin) only, which shows "
+        "distant people larger to the network; `frame`: the whole frame",
+    )
 
     @model_validator(mode="after")
     def _low_below_high(self) -> DetectorConfig:
@@ -68,6 +73,24 @@ class DetectorConfig(_Section):
 
 class SamplingConfig(_Section):
     fps: float = Field(5.0, gt=0, le=60, description="frames analysed per second of video")
+    skim_idle: bool = Field(
+        False,
+        description="decode only keyframes while nothing moves (needs motion gating): many times faster on "
+        "idle footage, but someone who enters and leaves the view between two keyframes is not seen",
+    )
+
+
+class MotionConfig(_Section):
+    enabled: bool = Field(True, description="skip the detector while nothing moves near the lines and zones")
+    threshold: int = Field(
+        12, ge=1, le=255, description="grey-level change (on the downscaled image) that counts as motion"
+    )
+    min_area: float = Field(0.002, gt=0, lt=1, description="fraction of the watched area that must change")
+    max_skip_s: float = Field(2.0, ge=0, le=60, description="run the detector at least this often anyway")
+    margin: float = Field(
+        0.2, ge=0, le=1, description="watched area: the lines and zones grown by this fraction of the frame"
+    )
+    width: int = Field(160, ge=16, le=1920, description="width the watched area is shrunk to for the comparison")
 
 
 class TrackerConfig(_Section):
@@ -377,6 +400,7 @@ class Config(_Section):
     site: SiteConfig = Field(default_factory=SiteConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
+    motion: MotionConfig = Field(default_factory=MotionConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     crossing: CrossingConfig = Field(default_factory=CrossingConfig)
     cameras: dict[str, CameraConfig] = Field(min_length=1)
@@ -397,6 +421,12 @@ class Config(_Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai'") from None
         return value
+
+    @model_validator(mode="after")
+    def _skim_needs_motion(self) -> Config:
+        if self.sampling.skim_idle and not self.motion.enabled:
+            raise ValueError("sampling.skim_idle: needs motion.enabled, which tells when the scene is idle")
+        return self
 
     @model_validator(mode="after")
     def _names_resolve(self) -> Config:

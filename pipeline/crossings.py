@@ -28,6 +28,9 @@ from pipeline.config import CameraConfig, Config, CrossingConfig
 from pipeline.geometry import Boundary, Segment, Zone, anchor_point
 from pipeline.records import Box, Crossing, Direction, Point, Track, seconds_between
 
+# A track counts as moving (and keeps the detector on, see motion.py) this long after it last moved.
+MOVING_S = 1.0
+
 
 @dataclass(frozen=True)
 class Watched:
@@ -89,6 +92,7 @@ class CrossingCounter:
         self._states: dict[tuple[int, str], _LineState] = {}
         self._last_seen: dict[int, tuple[datetime, Point, float]] = {}  # time, anchor, box height
         self._first_seen: dict[int, _FirstSeen] = {}
+        self._moved_at: dict[int, datetime] = {}  # when each track's anchor last moved more than the dead band
 
     def update(self, frame: int, ts: datetime, tracks: Iterable[Track]) -> list[Crossing]:
         crossings: list[Crossing] = []
@@ -99,9 +103,12 @@ class CrossingCounter:
             height = track.box[3] - track.box[1]
             if track.track_id not in self._last_seen:
                 self._stitch(track.track_id, point, height, present)
+            band = max(self.config.min_hysteresis_px, self.config.hysteresis * height)
+            previous = self._last_seen.get(track.track_id)
+            if previous is not None and math.dist(previous[1], point) > band:
+                self._moved_at[track.track_id] = ts
             self._last_seen[track.track_id] = (ts, point, height)
             self._first_seen.setdefault(track.track_id, _FirstSeen(ts, track.box))
-            band = max(self.config.min_hysteresis_px, self.config.hysteresis * height)
             for name, watched in self.watched.items():
                 state = self._states.setdefault((track.track_id, name), _LineState())
                 crossing = self._step(state, name, watched, band, track, frame, ts)
@@ -128,10 +135,22 @@ class CrossingCounter:
         first = self._first_seen.pop(old, None)
         if first is not None:
             self._first_seen[track_id] = first
+        moved = self._moved_at.pop(old, None)
+        if moved is not None:
+            self._moved_at[track_id] = moved
         for name in self.watched:
             state = self._states.pop((old, name), None)
             if state is not None:
                 self._states[(track_id, name)] = state
+
+    def moving_points(self, now: datetime) -> list[Point]:
+        """Where tracks that moved in the last `MOVING_S` were last seen: people who may be about to
+        cross. Someone (or something) standing still is left out; if they set off, that is motion."""
+        return [
+            point
+            for track_id, (_, point, _) in self._last_seen.items()
+            if track_id in self._moved_at and seconds_between(now, self._moved_at[track_id]) <= MOVING_S
+        ]
 
     def pending_frames(self) -> set[int]:
         """Frames a crossing still waiting for confirmation will be dated at (their images are evidence)."""
@@ -220,6 +239,7 @@ class CrossingCounter:
         for track_id in ended:
             del self._last_seen[track_id]
             self._first_seen.pop(track_id, None)
+            self._moved_at.pop(track_id, None)
             for name in self.watched:
                 state = self._states.pop((track_id, name), None)
                 if state is not None and state.pending is not None:

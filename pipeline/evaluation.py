@@ -25,6 +25,8 @@ class Score:
     false_positives: int = 0
     false_negatives: int = 0
     by_group: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)
+    double_counts: int = 0  # extra predictions next to a true crossing that another prediction matched
+    direction_errors: int = 0  # predictions next to a missed true crossing of the same line, other direction
 
     @property
     def precision(self) -> float:
@@ -46,18 +48,40 @@ def score(predicted: Iterable[Event], truth: Iterable[Event], tolerance_frames: 
     """Optimal one-to-one matching per (line, direction), so one crossing can't excuse two."""
     predicted, truth = list(predicted), list(truth)
     result = Score()
+    unmatched_predicted: list[Event] = []
+    matched_truth: list[Event] = []
+    unmatched_truth: list[Event] = []
     groups = {(e.line, e.direction) for e in predicted + truth}
     for group in sorted(groups):
-        p = [e.frame for e in predicted if (e.line, e.direction) == group]
-        t = [e.frame for e in truth if (e.line, e.direction) == group]
-        matched = 0
+        p = [e for e in predicted if (e.line, e.direction) == group]
+        t = [e for e in truth if (e.line, e.direction) == group]
+        pairs: set[tuple[int, int]] = set()
         if p and t:
-            cost = [[abs(a - b) if abs(a - b) <= tolerance_frames else 10**9 for b in t] for a in p]
+            cost = [
+                [abs(a.frame - b.frame) if abs(a.frame - b.frame) <= tolerance_frames else 10**9 for b in t] for a in p
+            ]
             rows, cols = linear_sum_assignment(cost)
-            matched = sum(1 for r, c in zip(rows, cols, strict=True) if cost[r][c] <= tolerance_frames)
-        tp, fp, fn = matched, len(p) - matched, len(t) - matched
+            pairs = {(r, c) for r, c in zip(rows, cols, strict=True) if cost[r][c] <= tolerance_frames}
+        used_p, used_t = {r for r, _ in pairs}, {c for _, c in pairs}
+        unmatched_predicted += [e for i, e in enumerate(p) if i not in used_p]
+        matched_truth += [e for i, e in enumerate(t) if i in used_t]
+        unmatched_truth += [e for i, e in enumerate(t) if i not in used_t]
+        tp, fp, fn = len(pairs), len(p) - len(pairs), len(t) - len(pairs)
         result.by_group[group] = (tp, fp, fn)
         result.true_positives += tp
         result.false_positives += fp
         result.false_negatives += fn
+
+    def near(event: Event, candidates: list[Event], direction: str) -> bool:
+        return any(
+            c.line == event.line and c.direction == direction and abs(c.frame - event.frame) <= tolerance_frames
+            for c in candidates
+        )
+
+    for event in unmatched_predicted:
+        opposite = "out" if event.direction == "in" else "in"
+        if near(event, unmatched_truth, opposite):
+            result.direction_errors += 1
+        elif near(event, matched_truth, event.direction):
+            result.double_counts += 1
     return result

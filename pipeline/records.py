@@ -32,6 +32,7 @@ class Frame:
     pts: float  # seconds from the start of the video
     ts: datetime  # wall-clock time, timezone-aware
     image: np.ndarray = field(repr=False)  # BGR, HxWx3 uint8
+    skimmed: bool = False  # a keyframe decoded while skimming idle footage: for a motion check only
 
 
 @dataclass(frozen=True)

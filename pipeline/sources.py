@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from pipeline.errors import GatewatchError
 from pipeline.records import Frame
@@ -62,17 +63,103 @@ class VideoFile:
                 ok, image = self.capture.retrieve()
                 if not ok:
                     break
-                pts = index / self.fps
-                # Add in UTC: aware-datetime arithmetic in a zone is wall-clock and breaks across DST.
-                ts = (self._start_utc + timedelta(seconds=pts)).astimezone(self.start.tzinfo)
-                yield Frame(index=index, pts=pts, ts=ts, image=image)
+                yield self._frame(index, image)
             index += 1
         self.decoded = index
         self.capture.release()
-        if index == 0:
+        self._check_complete(index)
+
+    def _frame(self, index: int, image: np.ndarray, skimmed: bool = False) -> Frame:
+        pts = index / self.fps
+        # Add in UTC: aware-datetime arithmetic in a zone is wall-clock and breaks across DST.
+        ts = (self._start_utc + timedelta(seconds=pts)).astimezone(self.start.tzinfo)
+        return Frame(index=index, pts=pts, ts=ts, image=image, skimmed=skimmed)
+
+    def _check_complete(self, frames: int) -> None:
+        if frames == 0:
             raise GatewatchError(f"{self.path}: no frame could be decoded (corrupt or not a video)")
-        if self.frame_count > 0 and index < self.frame_count * (1 - TRUNCATION_TOLERANCE):
+        if self.frame_count > 0 and frames < self.frame_count * (1 - TRUNCATION_TOLERANCE):
             raise GatewatchError(
-                f"{self.path}: decoding stopped at frame {index} of {self.frame_count}; "
+                f"{self.path}: decoding stopped at frame {frames} of {self.frame_count}; "
                 "the file is truncated or corrupt"
             )
+
+
+class SkimmingVideoFile(VideoFile):
+    """Decodes only keyframes while nothing happens, and every frame again as soon as something does.
+
+    On idle footage this skips almost all decoding, the cost that remains once the detector is
+    gated. The consumer sets `idle` after each frame (while it is true, decoding drops to keyframes
+    from the next one on; those come with `skimmed=True`, for a motion check only) and calls `rewind()`
+    when a skimmed keyframe shows a change: decoding goes back to the keyframe before it and
+    delivers every sampled frame not yet delivered, so nothing between the two is lost. What it
+    cannot see is someone who enters and leaves entirely between two keyframes (1-4 s apart on
+    most NVRs), which is why it is opt-in.
+    """
+
+    def __init__(self, path: Path, target_fps: float, start: datetime) -> None:
+        super().__init__(path, target_fps, start)
+        self.capture.release()
+        self.idle = False  # set by the consumer after each frame; skimming starts at a keyframe while idle
+        self._want_rewind = False
+
+    def rewind(self) -> None:
+        self._want_rewind = True
+
+    def frames(self) -> Iterator[Frame]:
+        import av  # only here: loading PyAV's FFmpeg beside OpenCV's slows the usual path a little
+
+        try:
+            container = av.open(str(self.path))
+        except av.error.FFmpegError as exc:
+            raise GatewatchError(f"{self.path}: cannot be opened as a video ({exc})") from None
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        base = stream.start_time or 0
+        delivered = -1  # highest index handled in full decoding
+        last = -1  # highest index decoded at all
+        gop = 1  # widest keyframe spacing met, in frames
+        skimming = False
+        keys: list[tuple[int, int]] = []  # (pts, index) of the keyframes met so far
+        try:
+            while True:
+                restart_at = None
+                for frame in container.decode(stream):
+                    if frame.pts is None:
+                        continue
+                    index = round(float((frame.pts - base) * stream.time_base) * self.fps)
+                    last = max(last, index)
+                    if frame.key_frame and (not keys or frame.pts > keys[-1][0]):
+                        if keys:
+                            gop = max(gop, index - keys[-1][1])
+                        keys.append((frame.pts, index))
+                        if self.idle and not skimming:
+                            skimming = True
+                            stream.codec_context.skip_frame = "NONKEY"
+                    if skimming:
+                        if not frame.key_frame:
+                            continue  # still in the decoder's pipeline when skimming began
+                        yield self._frame(index, frame.to_ndarray(format="bgr24"), skimmed=True)
+                        if self._want_rewind:
+                            restart_at = keys[-2] if len(keys) > 1 else keys[-1]
+                            break
+                        continue
+                    if index <= delivered:
+                        continue
+                    delivered = index
+                    if self.is_sampled(index):
+                        yield self._frame(index, frame.to_ndarray(format="bgr24"))
+                if restart_at is None:
+                    break
+                skimming = self.idle = self._want_rewind = False
+                stream.codec_context.skip_frame = "DEFAULT"
+                container.seek(restart_at[0], stream=stream, backward=True, any_frame=False)
+                del keys[keys.index(restart_at) + 1 :]
+        except av.error.FFmpegError as exc:
+            raise GatewatchError(f"{self.path}: decoding failed ({exc}); the file is truncated or corrupt") from None
+        finally:
+            container.close()
+        # Skimming to the end stops at the last keyframe: the frames after it are there, not decoded.
+        ends_in_skim = skimming and self.frame_count > 0 and last + gop >= self.frame_count - 1
+        self.decoded = self.frame_count if ends_in_skim else last + 1
+        self._check_complete(self.decoded)

@@ -189,3 +189,10 @@ def test_overlapping_windows_are_refused_with_the_key(tmp_path: Path) -> None:
     data["schedules"]["night"]["closed"] = ["22:30-06:00", "05:00-07:00"]
     message = error_for(tmp_path, data)
     assert "schedules.night: windows 22:30-06:00 and 05:00-07:00 overlap" in message
+
+
+def test_skimming_needs_motion_gating(tmp_path: Path) -> None:
+    data = demo()
+    data["sampling"] = {"skim_idle": True}
+    data["motion"] = {"enabled": False}
+    assert "sampling.skim_idle: needs motion.enabled" in error_for(tmp_path, data)

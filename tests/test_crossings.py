@@ -203,3 +203,16 @@ def test_track_age_survives_an_id_switch() -> None:
     [crossing] = run({1: before, 2: after})
     assert crossing.track_id == 2
     assert crossing.track_age_s > 2.0  # counted from track 1's first sighting
+
+
+def test_only_tracks_that_move_count_as_moving() -> None:
+    """Motion gating keeps the detector on for moving people only; a standing figure (or a static
+    false detection) is left to the periodic check."""
+    counter = CrossingCounter("cam", {"gate": Watched(GATE, "foot")}, CrossingConfig(), track_timeout_s=3.0)
+    for frame in range(10):
+        ts = T0 + timedelta(seconds=frame / FPS)
+        counter.update(frame, ts, [Track(1, box_at(100), 0.9), Track(2, box_at(200 + 10 * frame), 0.9)])
+    assert counter.moving_points(ts) == [(290.0, 300.0)]
+    later = ts + timedelta(seconds=1.5)
+    counter.update(10, later, [Track(1, box_at(100), 0.9), Track(2, box_at(290), 0.9)])
+    assert counter.moving_points(later) == []

@@ -99,7 +99,8 @@ def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:
         out.print(f"      crop     {event.crop}")
     out.print(
         f"{summary.frames_decoded} frames ({summary.duration_s:.1f} s of video), {summary.frames_analysed} analysed "
-        f"at {summary.analysed_fps:.1f} fps, in {summary.elapsed_s:.1f} s: {summary.speed:.1f}x real time"
+        f"at {summary.analysed_fps:.1f} fps ({summary.frames_detected} needed the detector), in "
+        f"{summary.elapsed_s:.1f} s: {summary.speed:.1f}x real time"
     )
     out.print(f"Stored in {db}" + (f"; crossings in {jsonl}" if jsonl else ""))
 

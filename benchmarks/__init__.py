@@ -1,0 +1,1 @@
+"""gatewatch's benchmark harness: `python -m benchmarks` (see benchmarks/README.md)."""
