@@ -61,7 +61,8 @@ class DetectorConfig(_Section):
     region: Literal["frame", "watched"] = Field(
         "frame",
         description="`watched`: detect on the lines' and zones' surroundings (motion.margin) only, which shows "
-        "distant people larger to the network; `frame`: the whole frame",
+        "small, distant people larger to the network; it cuts people who are large next to that area, so it "
+        "is opt-in (see BENCHMARKS.md); `frame`: the whole frame",
     )
 
     @model_validator(mode="after")
