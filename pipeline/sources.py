@@ -121,6 +121,7 @@ class SkimmingVideoFile(VideoFile):
         gop = 1  # widest keyframe spacing met, in frames
         skimming = False
         keys: list[tuple[int, int]] = []  # (pts, index) of the keyframes met so far
+        full_until = -1  # after a rewind, decode fully through the keyframe that showed the change
         try:
             while True:
                 restart_at = None
@@ -133,7 +134,7 @@ class SkimmingVideoFile(VideoFile):
                         if keys:
                             gop = max(gop, index - keys[-1][1])
                         keys.append((frame.pts, index))
-                        if self.idle and not skimming:
+                        if self.idle and not skimming and frame.pts > full_until:
                             skimming = True
                             stream.codec_context.skip_frame = "NONKEY"
                     if skimming:
@@ -142,6 +143,7 @@ class SkimmingVideoFile(VideoFile):
                         yield self._frame(index, frame.to_ndarray(format="bgr24"), skimmed=True)
                         if self._want_rewind:
                             restart_at = keys[-2] if len(keys) > 1 else keys[-1]
+                            full_until = frame.pts
                             break
                         continue
                     if index <= delivered:

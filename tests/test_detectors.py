@@ -137,3 +137,15 @@ def test_ultralytics_pt_model_runs_offline(tmp_path: Path, monkeypatch: pytest.M
     detector = load_detector(DetectorConfig(model=str(weights)), Path)
     found = detector.detect(frame_of_sample(40))
     assert found.xyxy.shape == (len(found), 4) and found.xyxy.dtype == np.float32
+
+
+def test_detection_on_the_watched_area_returns_frame_coordinates() -> None:
+    """region: watched crops before detecting; boxes must come back where the person is in the frame."""
+    from pipeline.analyze import crop_detector
+
+    detector = load_detector(DetectorConfig(), Path)
+    image = frame_of_sample(40)
+    full = detector.detect(image)
+    cropped = crop_detector(detector, (100, 60, 600, 480))(image)
+    a, b = full.xyxy[int(np.argmax(full.confidence))], cropped.xyxy[int(np.argmax(cropped.confidence))]
+    assert np.abs(a - b).max() < 20
