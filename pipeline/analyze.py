@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-
 from pipeline.clock import recording_start
 from pipeline.config import Config, outside_frame
 from pipeline.crossings import CrossingCounter, watched_for
-from pipeline.detectors import Detector, load_detector
+from pipeline.detectors import load_detector
+from pipeline.detectors.base import crop_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.motion import MotionGate, watched_area
@@ -195,17 +194,6 @@ def analyze(
     if jsonl_path is not None:
         _write_jsonl(jsonl_path, summary, event_ids, evidence)
     return summary
-
-
-def crop_detector(detector: Detector, area: tuple[int, int, int, int]) -> Callable[[np.ndarray], Detections]:
-    """Detection on the watched area only, with boxes put back in frame coordinates."""
-    x1, y1, x2, y2 = area
-
-    def detect(image: np.ndarray) -> Detections:
-        found = detector.detect(image[y1:y2, x1:x2])
-        return Detections(found.xyxy + np.array([x1, y1, x1, y1], np.float32), found.confidence)
-
-    return detect
 
 
 def load_config_registrations(config: Config) -> list[Registration]:

@@ -42,7 +42,6 @@ class MotionGate:
         self._reference: np.ndarray | None = None  # the frame the detector last ran on, shrunk when first needed
         self._reference_small: np.ndarray | None = None
         self._reference_pts = 0.0
-        self.skipped = 0
 
     def should_detect(self, image: np.ndarray, pts: float, tracked: Iterable[Point]) -> bool:
         """`tracked`: where tracked people who are moving were last seen."""
@@ -58,8 +57,6 @@ class MotionGate:
         if detect:
             # Busy scenes detect on every frame: keep the frame, shrink it only if a comparison needs it.
             self._reference, self._reference_small, self._reference_pts = image, None, pts
-        else:
-            self.skipped += 1
         return detect
 
     def changed(self, image: np.ndarray) -> bool:

@@ -141,7 +141,7 @@ def test_ultralytics_pt_model_runs_offline(tmp_path: Path, monkeypatch: pytest.M
 
 def test_detection_on_the_watched_area_returns_frame_coordinates() -> None:
     """region: watched crops before detecting; boxes must come back where the person is in the frame."""
-    from pipeline.analyze import crop_detector
+    from pipeline.detectors.base import crop_detector
 
     detector = load_detector(DetectorConfig(), Path)
     image = frame_of_sample(40)

@@ -92,3 +92,14 @@ def load_detector(config: DetectorConfig, resolve: Callable[[str], Path]) -> Det
     if kind == "yolo":
         return YoloOnnxDetector(path, config)
     return SSDLiteDetector(path, config)
+
+
+def crop_detector(detector: Detector, area: tuple[int, int, int, int]) -> Callable[[np.ndarray], Detections]:
+    """Detection on the watched area only, with boxes put back in frame coordinates."""
+    x1, y1, x2, y2 = area
+
+    def detect(image: np.ndarray) -> Detections:
+        found = detector.detect(image[y1:y2, x1:x2])
+        return Detections(found.xyxy + np.array([x1, y1, x1, y1], np.float32), found.confidence)
+
+    return detect
