@@ -161,7 +161,7 @@ def analyze(
             else:
                 detections = Detections.empty()
             if isinstance(source, SkimmingVideoFile):
-                source.idle = not detecting and not counter.pending_frames()
+                source.idle = not detecting and not pending
             tracks = tracker.update(detections, frame.pts)
             handle(counter.update(frame.index, frame.ts, tracks), recent)
             summary.frames_analysed += 1
