@@ -56,6 +56,10 @@ class Registration:
         text = "\x1f".join((*parts, self.name, self.ref, self.reason, self.source))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
+    def covers(self, camera: str, groups: Mapping[str, Iterable[str]]) -> bool:
+        """Whether this registration is for `camera`, itself or through a group it belongs to."""
+        return self.scope == camera or camera in groups.get(self.scope, ())
+
     def describe(self) -> str:
         who = self.name or self.ref or "unnamed"
         label = f"#{self.id} " if self.id is not None else ""
@@ -248,7 +252,7 @@ class RegistrationBook:
         self.groups = {name: set(members) for name, members in groups.items()}
 
     def covers_camera(self, registration: Registration, camera: str) -> bool:
-        return registration.scope == camera or camera in self.groups.get(registration.scope, ())
+        return registration.covers(camera, self.groups)
 
     def take(self, camera: str, ts: datetime, window_s: float) -> Registration | None:
         """Use up one entry of the registration nearest in time (within the window), if any."""

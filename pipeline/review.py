@@ -12,14 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.errors import GatewatchError
-from pipeline.registrations import Registration, RegistrationBook
+from pipeline.registrations import Registration
 from pipeline.store import Store
 
 Status = Literal["new", "acknowledged", "false_alarm", "authorized"]
@@ -162,7 +162,7 @@ def _move(
 def authorize_late(
     store: Store,
     registrations: list[Registration],
-    book: RegistrationBook,
+    groups: Mapping[str, Iterable[str]],
     window_for: Callable[[str, str], float],
     at: datetime,
 ) -> list[tuple[int, Registration]]:
@@ -181,7 +181,7 @@ def authorize_late(
                 """SELECT * FROM events WHERE kind = 'unregistered_entry' AND status IN ('new', 'acknowledged')
                    AND registration_id IS NULL"""
             ):
-                if not book.covers_camera(registration, event["camera"]):
+                if not registration.covers(event["camera"], groups):
                     continue
                 gap = registration.gap_s(datetime.fromisoformat(event["ts"]))
                 if gap <= window_for(event["camera"], event["line"]):

@@ -39,8 +39,7 @@ EXIT_ROWS_REJECTED = 2
 def _save(store: Store, config: Config, registrations: list[Registration]) -> tuple[list[Registration], int]:
     store.set_meta({"timezone": config.timezone, "site": config.site.name})
     added, skipped = store.add_registrations(registrations, now())
-    book = store.registration_book(config.groups)
-    for event_id, registration in authorize_late(store, added, book, config.registration_window, now()):
+    for event_id, registration in authorize_late(store, added, config.groups, config.registration_window, now()):
         out.print(f"  authorized event #{event_id}: {registration.describe()} entered after the alert")
     return added, skipped
 
