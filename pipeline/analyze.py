@@ -1,8 +1,8 @@
 """The offline run: one video of one camera through every stage, into the store.
 
-    VideoFile -> MotionGate -> Detector -> Tracker -> CrossingCounter -> RuleEngine -> SnapshotWriter + Store
+    VideoFile -> CameraPipeline (motion gate, detector, tracker, crossings) -> RuleEngine -> SnapshotWriter + Store
 
-This is the only module that knows all the stages. Results commit once, at the end, in one
+`serve` wires the same stages to live streams (see `live/`). Results commit once, at the end, in one
 transaction; if anything fails (a corrupt tail, a full disk, Ctrl-C) the snapshots this run
 wrote are removed and the database is left as it was.
 """
@@ -11,30 +11,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.camera import CameraPipeline
 from pipeline.clock import recording_start
 from pipeline.config import Config, outside_frame
-from pipeline.crossings import CrossingCounter, watched_for
 from pipeline.detectors import load_detector
-from pipeline.detectors.base import crop_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
-from pipeline.motion import MotionGate, watched_area
-from pipeline.records import Crossing, Decision, Detections, Frame
+from pipeline.records import Crossing, Decision, Frame
 from pipeline.registrations import Registration, read_registrations_csv
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import SnapshotWriter
 from pipeline.sources import SkimmingVideoFile, VideoFile
 from pipeline.store import Snapshots, Store, VideoRun
-from pipeline.tracking import Tracker
-
-# Frames are kept this much longer than a crossing normally takes to confirm, for its snapshot.
-FRAME_BUFFER_MARGIN_S = 1.0
 
 ProgressCallback = Callable[[int, int, int], None]  # (frames decoded, frames in file, crossings so far)
 
@@ -118,26 +112,17 @@ def analyze(
         store.close()
         raise
 
-    size = (source.width, source.height)
-    shapes = [*camera_config.lines.values(), *camera_config.zones.values()]
-    area = watched_area([p for s in shapes for p in s.points], size, config.motion.margin) if shapes else (0, 0, *size)
-    gate = MotionGate(config.motion, area)
-    detect = crop_detector(detector, area) if config.detector.region == "watched" else detector.detect
-    tracker = Tracker(config.tracker, source.analysed_fps, config.detector.confidence)
-    counter = CrossingCounter(camera_id, watched_for(camera_id, config), config.crossing, config.tracker.lost_track_s)
+    pipeline = CameraPipeline(config, camera_id, (source.width, source.height), source.analysed_fps, detector.detect)
     rules = RuleEngine(config, book)
     summary = Summary(camera_id, video, started, start_source, source.fps, source.analysed_fps)
-    recent: OrderedDict[int, Frame] = OrderedDict()
-    keep_s = config.crossing.confirm_s + config.tracker.lost_track_s + FRAME_BUFFER_MARGIN_S
     evidence: dict[int, Snapshots] = {}  # by position in summary.decisions
 
-    def handle(crossings_now: list[Crossing], frame_lookup: OrderedDict[int, Frame]) -> None:
-        for crossing in sorted(crossings_now, key=lambda c: (c.ts, c.line, c.track_id)):
+    def handle(crossings_now: list[tuple[Crossing, Frame]]) -> None:
+        for crossing, frame in crossings_now:
             decision = rules.decide(crossing)
             summary.decisions.append(decision)
             summary.counts[(crossing.line, crossing.direction)] += 1
             if decision.flagged:
-                frame = frame_lookup[crossing.frame]
                 shape = camera_config.lines.get(crossing.line) or camera_config.zones[crossing.line]
                 full, crop = snapshots.write(frame, decision, shape, video.stem)
                 evidence[len(summary.decisions) - 1] = Snapshots(str(full), str(crop))
@@ -147,27 +132,18 @@ def analyze(
         for frame in source.frames():
             if frame.skimmed:
                 assert isinstance(source, SkimmingVideoFile)
-                if gate.changed(frame.image):
+                if pipeline.gate.changed(frame.image):
                     source.rewind()
                 continue
-            recent[frame.index] = frame
-            pending = counter.pending_frames()
-            for old in [i for i, f in recent.items() if frame.pts - f.pts > keep_s and i not in pending]:
-                del recent[old]
-            detecting = gate.should_detect(frame.image, frame.pts, counter.moving_points(frame.ts))
-            if detecting:
-                detections = detect(frame.image)
-                summary.frames_detected += 1
-            else:
-                detections = Detections.empty()
+            step = pipeline.step(frame)
+            summary.frames_detected += step.detected
             if isinstance(source, SkimmingVideoFile):
-                source.idle = not detecting and not pending
-            tracks = tracker.update(detections, frame.pts)
-            handle(counter.update(frame.index, frame.ts, tracks), recent)
+                source.idle = not step.detected and not step.pending
+            handle(step.crossings)
             summary.frames_analysed += 1
             if progress:
                 progress(frame.index + 1, source.frame_count, len(summary.decisions))
-        handle(counter.finish(), recent)
+        handle(pipeline.finish())
         summary.frames_decoded = source.decoded
         run = VideoRun(camera_id, str(video.resolve()), started, source.fps, source.decoded, analysed_at)
         event_ids = store.save_run(run, summary.decisions, evidence)

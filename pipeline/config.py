@@ -7,6 +7,7 @@ error names the file, the key path and, where the YAML has it, the line.
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable
 from datetime import date, time
@@ -170,7 +171,11 @@ def _segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
 
 
 class CameraConfig(_Section):
-    source: str = Field(description="video file path (relative to the config file) or rtsp:// URL")
+    source: str = Field(
+        description="what `serve` reads: rtsp:// or http(s):// URL, `webcam:N` or /dev/videoN, or a video file "
+        "(relative to the config file); `${VAR}` takes a password from the environment"
+    )
+    loop: bool = Field(False, description="play a video file source over and over at its own speed (testing)")
     resolution: tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]] | None = Field(
         None, description="frame size [width, height]; when given, lines and zones are checked against it here"
     )
@@ -396,6 +401,69 @@ class RegistrationsConfig(_Section):
     )
 
 
+class LiveConfig(_Section):
+    """How `serve` keeps streams flowing; defaults suit an NVR on the campus network."""
+
+    queue_frames: int = Field(
+        2, ge=1, le=100, description="sampled frames waiting per camera; when full the oldest is dropped"
+    )
+    open_timeout_s: float = Field(10, gt=0, description="give up connecting to a camera after this long")
+    stall_timeout_s: float = Field(10, gt=0, description="no frame for this long: the stream is reopened")
+    reconnect_min_s: float = Field(1, gt=0, description="first wait before reconnecting; doubles each failure")
+    reconnect_max_s: float = Field(30, gt=0, description="longest wait between reconnection attempts")
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="TCP survives lossy links and firewalls")
+    max_batch: int = Field(4, ge=1, le=32, description="frames of different cameras the detector takes at once")
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> LiveConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s: must not be below reconnect_min_s")
+        return self
+
+
+class ServerConfig(_Section):
+    public_url: str | None = Field(
+        None, description="how guards' browsers and the district centre reach this box, for snapshot links in alerts"
+    )
+    session_hours: float = Field(12, gt=0, description="a login lasts this long (one guard shift)")
+
+
+class MqttConfig(_Section):
+    host: str = Field(description="broker host name or address")
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = Field(None, description="use `${VAR}` to keep it out of the file")
+    tls: bool = False
+    topic_prefix: str = Field("gatewatch", description="topics are <prefix>/<site>/events and .../cameras/<name>/...")
+    qos: Literal[0, 1, 2] = 1
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _plain_topic(cls, value: str) -> str:
+        if not value or any(c in value for c in "+#") or value.startswith("/") or value.endswith("/"):
+            raise ValueError("a topic level without +, # or leading/trailing /")
+        return value
+
+
+class WebhookConfig(_Section):
+    url: str = Field(description="http(s) URL that receives each event as a JSON POST")
+    headers: dict[str, str] = Field(default_factory=dict, description="e.g. Authorization; `${VAR}` for tokens")
+    timeout_s: float = Field(5, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class AlertsConfig(_Section):
+    retry_min_s: float = Field(2, gt=0, description="first wait before re-sending a failed alert; doubles each time")
+    retry_max_s: float = Field(300, gt=0)
+    max_attempts: int = Field(50, ge=1, description="then the delivery is marked failed (it stays in the database)")
+
+
 class Config(_Section):
     timezone: str = Field(description="IANA time zone of the site, e.g. Asia/Shanghai")
     site: SiteConfig = Field(default_factory=SiteConfig)
@@ -411,6 +479,11 @@ class Config(_Section):
     schedules: dict[str, ScheduleConfig] = Field(default_factory=dict)
     rules: list[RuleConfig] = Field(default_factory=list)
     registrations: RegistrationsConfig = Field(default_factory=RegistrationsConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    mqtt: MqttConfig | None = None
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     _base_dir: Path = PrivateAttr(default=Path("."))
 
@@ -534,12 +607,37 @@ def load_config(path: str | Path) -> Config:
         raise GatewatchError(f"{path}:{where}: not valid YAML ({problem})") from None
     if not isinstance(raw, dict):
         raise GatewatchError(f"{path}: expected a mapping of sections (timezone, cameras, ...) at the top level")
+    raw = _expand_env(raw, path, text, [])
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise GatewatchError(_describe(path, text, exc)) from None
     config._base_dir = path.resolve().parent
     return config
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _expand_env(value: Any, path: Path, text: str, keys: list[str]) -> Any:
+    """`${VAR}` in any string takes the variable's value, so passwords and tokens can stay out of
+    the file (and out of version control). A variable that is not set is an error, not ''."""
+    if isinstance(value, dict):
+        return {k: _expand_env(v, path, text, [*keys, str(k)]) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand_env(v, path, text, [*keys, str(i)]) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def lookup(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            line = _line_of(text, keys)
+            where = f"{path}:{line}" if line else str(path)
+            raise GatewatchError(f"{where}: {'.'.join(keys)}: environment variable {name} is not set")
+        return os.environ[name]
+
+    return _ENV.sub(lookup, value)
 
 
 def _describe(path: Path, text: str, exc: ValidationError) -> str:

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
+from pipeline.config import Config
 from pipeline.errors import GatewatchError
 from pipeline.registrations import Registration
 from pipeline.store import Store
@@ -58,10 +59,11 @@ class EventFilter:
     camera: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    id: int | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         clauses, params = ["1 = 1"], []
-        for column in ("status", "camera"):
+        for column in ("status", "camera", "id"):
             value = getattr(self, column)
             if value is not None:
                 clauses.append(f"e.{column} = ?")
@@ -75,9 +77,12 @@ class EventFilter:
         return " AND ".join(clauses), params
 
 
-def list_events(store: Store, filters: EventFilter) -> list[dict[str, Any]]:
+def list_events(
+    store: Store, filters: EventFilter, *, newest_first: bool = False, limit: int = -1
+) -> list[dict[str, Any]]:
     """Events with their first review time (for response times) and last reviewer."""
     where, params = filters.where()
+    order = "DESC" if newest_first else "ASC"
     return list(
         store.db.query(
             f"""SELECT e.*,
@@ -86,8 +91,8 @@ def list_events(store: Store, filters: EventFilter) -> list[dict[str, Any]]:
                        AS reviewed_by,
                    (SELECT r.note FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
                        AS review_note
-                FROM events e WHERE {where} ORDER BY julianday(e.ts), e.id""",
-            params,
+                FROM events e WHERE {where} ORDER BY julianday(e.ts) {order}, e.id {order} LIMIT ?""",
+            [*params, limit],
         )
     )
 
@@ -116,7 +121,7 @@ def change_status(
     """Move one event on, in one transaction with its audit row; returns the updated event."""
     if not by.strip():
         raise GatewatchError("--by: say who is reviewing (a name or badge number); the audit trail needs it")
-    with store.db.atomic():
+    with store.write():
         event = get_event(store, event_id)
         _move(store, event, to, by=by, at=at, note=note, registration_id=registration_id)
     return get_event(store, event_id)
@@ -171,7 +176,7 @@ def authorize_late(
 
     `window_for(camera, line)` is the rule's registration window for that line."""
     done: list[tuple[int, Registration]] = []
-    with store.db.atomic():
+    with store.write():
         for registration in registrations:
             assert registration.id is not None
             found = store.registration(registration.id)
@@ -200,6 +205,17 @@ def authorize_late(
     return done
 
 
+def record_registrations(
+    store: Store, config: Config, registrations: list[Registration], at: datetime
+) -> tuple[list[Registration], int, list[tuple[int, Registration]]]:
+    """Store registrations (skipping ones already stored) and let them authorize the open alerts
+    they cover. Returns (added, skipped, [(event id, registration) authorized])."""
+    store.set_meta({"timezone": config.timezone, "site": config.site.name})
+    added, skipped = store.add_registrations(registrations, at)
+    authorized = authorize_late(store, added, config.groups, config.registration_window, at)
+    return added, skipped, authorized
+
+
 @dataclass(frozen=True)
 class PruneResult:
     events: int
@@ -223,7 +239,7 @@ def prune(store: Store, older_than: timedelta, now: datetime, dry_run: bool = Fa
     if dry_run:
         present = [p for p in paths if p.is_file()]
         return PruneResult(len(rows), len(present), sum(p.stat().st_size for p in present), [])
-    with store.db.atomic():
+    with store.write():
         for row in rows:
             store.db.execute("UPDATE events SET pruned_at = ? WHERE id = ?", [now.isoformat(), row["id"]])
     removed, freed, failures = 0, 0, []

@@ -9,14 +9,23 @@ is kept (stored) but not flagged.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from pipeline.config import Config
 from pipeline.records import Crossing, Decision
-from pipeline.registrations import RegistrationBook
+from pipeline.registrations import Registration
 from pipeline.schedule import Schedule
 
 
+class Registrations(Protocol):
+    """Where an entry finds its registration: a book loaded for one video, or the live database."""
+
+    def take(self, camera: str, ts: datetime, window_s: float) -> Registration | None: ...
+
+
 class RuleEngine:
-    def __init__(self, config: Config, book: RegistrationBook) -> None:
+    def __init__(self, config: Config, book: Registrations) -> None:
         self.rules = config.rules
         self.schedules = {name: Schedule(name, s, config.tz) for name, s in config.schedules.items()}
         self.book = book

@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from pipeline.config import LineConfig, ZoneConfig
+from pipeline.config import CameraConfig, LineConfig, ZoneConfig
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.records import Decision, Frame
@@ -72,10 +72,7 @@ def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConf
     camera and time."""
     out = image.copy()
     c = decision.crossing
-    if isinstance(shape, LineConfig):
-        _draw_line(out, shape)
-    else:
-        _draw_zone(out, shape)
+    _draw_shape(out, shape)
     x1, y1, x2, y2 = (round(v) for v in c.box)
     cv2.rectangle(out, (x1, y1), (x2, y2), RED, 2)
     _label(out, f"{c.line} {c.direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
@@ -83,6 +80,23 @@ def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConf
     cv2.rectangle(out, (0, 0), (out.shape[1], 24), BLACK, -1)
     cv2.putText(out, header, (6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, WHITE, 1, cv2.LINE_AA)
     return out
+
+
+def draw_shapes(image: np.ndarray, camera: CameraConfig) -> np.ndarray:
+    """A camera's picture with all its lines and zones, named: so an installer can check them."""
+    out = image.copy()
+    for name, shape in (*camera.lines.items(), *camera.zones.items()):
+        _draw_shape(out, shape)
+        x, y = shape.points[0]
+        _label(out, name, (int(x) + 4, max(14, int(y) - 4)), BLACK)
+    return out
+
+
+def _draw_shape(image: np.ndarray, shape: LineConfig | ZoneConfig) -> None:
+    if isinstance(shape, LineConfig):
+        _draw_line(image, shape)
+    else:
+        _draw_zone(image, shape)
 
 
 def _draw_zone(image: np.ndarray, zone: ZoneConfig) -> None:

@@ -12,11 +12,13 @@ what that video used.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,8 @@ from pipeline.files import ensure_writable_dir
 from pipeline.records import Crossing, Decision
 from pipeline.registrations import Registration, RegistrationBook
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another one before giving up
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
 TABLES: dict[str, dict[str, type]] = {
@@ -95,6 +98,21 @@ TABLES: dict[str, dict[str, type]] = {
         "note": str,
         "registration_id": int,
     },
+    # Alerts waiting to go out (MQTT, webhooks): written with the event, in its transaction, so an
+    # alert is never sent for an event that is not stored, and none is lost when a broker is down.
+    "deliveries": {
+        "id": int,
+        "event_id": int,
+        "target": str,
+        "status": str,  # pending | sent | failed
+        "attempts": int,
+        "next_at": str,
+        "last_error": str,
+        "created_at": str,
+        "sent_at": str,
+    },
+    "users": {"id": int, "username": str, "password_hash": str, "role": str, "created_at": str},
+    "sessions": {"token_hash": str, "username": str, "created_at": str, "expires_at": str},
 }
 
 
@@ -117,7 +135,9 @@ class Snapshots:
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, durable: bool = False) -> None:
+        """`durable`: every commit reaches the disk before it returns (WAL's default may lose the
+        last commits in a power cut) - for `serve`, which tells guards about what it committed."""
         self.path = path
         ensure_writable_dir(path.parent)
         try:
@@ -127,14 +147,18 @@ class Store:
                 raise GatewatchError(
                     f"{path}: made by a newer gatewatch (schema {version}, this one knows {SCHEMA_VERSION}); upgrade"
                 )
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.enable_wal()
-            self._create_schema()
+            if durable:
+                self.db.execute("PRAGMA synchronous = FULL")
+            if version < SCHEMA_VERSION:
+                self._create_schema()
         except (sqlite3.Error, OSError) as exc:
             raise GatewatchError(f"{path}: cannot open the database for writing ({_reason(exc)})") from None
 
     def _create_schema(self) -> None:
-        pks: dict[str, Any] = {"meta": "key", "videos": ("camera", "video")}
-        with self.db.atomic():
+        pks: dict[str, Any] = {"meta": "key", "videos": ("camera", "video"), "sessions": "token_hash"}
+        with self.write():
             for name, columns in TABLES.items():
                 table = self.db[name]
                 if table.exists():
@@ -148,6 +172,7 @@ class Store:
                 "events": ["camera", "video", "line", "frame", "track_id"],
                 "crossings": ["camera", "video", "line", "frame", "track_id", "direction"],
                 "registrations": ["key"],
+                "users": ["username"],
             }
             for name, columns in unique.items():
                 self.db[name].create_index(columns, unique=True, if_not_exists=True)
@@ -155,6 +180,7 @@ class Store:
                 "events": ["ts"],
                 "crossings": ["ts"],
                 "event_reviews": ["event_id"],
+                "deliveries": ["status", "next_at"],
             }.items():
                 self.db[name].create_index(columns, if_not_exists=True)
             self.db.execute("CREATE INDEX IF NOT EXISTS crossings_registration ON crossings (registration_id)")
@@ -167,9 +193,29 @@ class Store:
                     self.db[name].transform(types={"registration_id": int})
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """A write transaction that holds SQLite's write lock from its start (BEGIN IMMEDIATE).
+
+        `serve` has several writers (recorder, alert senders, web requests); a default transaction
+        that reads first and writes later fails at once with "database is locked" when another
+        one committed in between, where this one waits its turn (up to the busy timeout)."""
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
+
     def set_meta(self, values: Mapping[str, str]) -> None:
         """Facts about the site (time zone, name) that commands without a config still need."""
-        with self.db.atomic():
+        with self.write():
             self.db["meta"].upsert_all([{"key": k, "value": v} for k, v in values.items()], pk="key")
 
     def meta(self, key: str) -> str | None:
@@ -181,52 +227,84 @@ class Store:
         position in `decisions`; every flagged decision must have its snapshots already on disk."""
         event_ids: dict[int, int] = {}
         try:
-            with self.db.atomic():
-                self.db.execute(
-                    """INSERT INTO videos (camera, video, start, fps, frames, analysed_at) VALUES (?, ?, ?, ?, ?, ?)
-                       ON CONFLICT (camera, video) DO UPDATE SET start = excluded.start, fps = excluded.fps,
-                           frames = excluded.frames, analysed_at = excluded.analysed_at""",
-                    [
-                        run.camera,
-                        run.video,
-                        run.start.isoformat(),
-                        run.fps,
-                        run.frames,
-                        run.analysed_at.isoformat(),
-                    ],
-                )
+            with self.write():
+                self._upsert_video(run)
                 self.db.execute("DELETE FROM crossings WHERE camera = ? AND video = ?", [run.camera, run.video])
                 for position, decision in enumerate(decisions):
-                    c = decision.crossing
                     if decision.flagged:
                         event_id = event_ids[position] = self._upsert_event(run, decision, snapshots[position])
                     else:
                         # An event an earlier run raised for this crossing (since authorized by a late
                         # registration, which now covers it) stays linked, so it is not counted twice.
-                        event_id = self._event_id(run.video, c)
-                    self.db.execute(
-                        """INSERT INTO crossings (camera, video, line, direction, track_id, frame, ts, flagged,
-                                                  event_id, registration_id, reason, closed, bbox)
-                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                        [
-                            c.camera,
-                            run.video,
-                            c.line,
-                            c.direction,
-                            c.track_id,
-                            c.frame,
-                            c.ts.isoformat(),
-                            int(decision.flagged),
-                            event_id,
-                            decision.registration_id,
-                            decision.reason,
-                            decision.closed,
-                            _bbox(c.box),
-                        ],
-                    )
+                        event_id = self._event_id(run.video, decision.crossing)
+                    self._insert_crossing(run.video, decision, event_id)
         except sqlite3.Error as exc:
             raise GatewatchError(f"{self.path}: could not save results ({_reason(exc)}); nothing was written") from None
         return event_ids
+
+    def save_live(
+        self, run: VideoRun, decision: Decision, snapshots: Snapshots | None, targets: Iterable[str]
+    ) -> int | None:
+        """One crossing of a live stream, committed on its own (with its event and the alerts to
+        send for it) before anyone is told: an alert always points at a stored event."""
+        with self.write():
+            self._upsert_video(run)
+            event_id = None
+            if decision.flagged:
+                assert snapshots is not None
+                event_id = self._upsert_event(run, decision, snapshots)
+                self._queue_deliveries(event_id, targets, run.analysed_at)
+            self._insert_crossing(run.video, decision, event_id)
+        return event_id
+
+    def update_video(self, run: VideoRun) -> None:
+        """A live stream's footage so far (for the report's 'footage analysed')."""
+        with self.write():
+            self._upsert_video(run)
+
+    def queue_deliveries(self, event_id: int, targets: Iterable[str], at: datetime) -> None:
+        """Send an event again (after a review changed its status)."""
+        with self.write():
+            self._queue_deliveries(event_id, targets, at)
+
+    def _queue_deliveries(self, event_id: int, targets: Iterable[str], at: datetime) -> None:
+        for target in targets:
+            self.db.execute(
+                """INSERT INTO deliveries (event_id, target, status, attempts, next_at, created_at)
+                   VALUES (?, ?, 'pending', 0, ?, ?)""",
+                [event_id, target, at.isoformat(), at.isoformat()],
+            )
+
+    def _upsert_video(self, run: VideoRun) -> None:
+        self.db.execute(
+            """INSERT INTO videos (camera, video, start, fps, frames, analysed_at) VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (camera, video) DO UPDATE SET start = excluded.start, fps = excluded.fps,
+                   frames = excluded.frames, analysed_at = excluded.analysed_at""",
+            [run.camera, run.video, run.start.isoformat(), run.fps, run.frames, run.analysed_at.isoformat()],
+        )
+
+    def _insert_crossing(self, video: str, decision: Decision, event_id: int | None) -> None:
+        c = decision.crossing
+        self.db.execute(
+            """INSERT INTO crossings (camera, video, line, direction, track_id, frame, ts, flagged,
+                                      event_id, registration_id, reason, closed, bbox)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [
+                c.camera,
+                video,
+                c.line,
+                c.direction,
+                c.track_id,
+                c.frame,
+                c.ts.isoformat(),
+                int(decision.flagged),
+                event_id,
+                decision.registration_id,
+                decision.reason,
+                decision.closed,
+                _bbox(c.box),
+            ],
+        )
 
     def _upsert_event(self, run: VideoRun, decision: Decision, snapshots: Snapshots) -> int:
         c = decision.crossing
@@ -285,6 +363,9 @@ class Store:
     ) -> RegistrationBook:
         return RegistrationBook(self.registrations(rerun=rerun), groups)
 
+    def live_registrations(self, groups: Mapping[str, Iterable[str]]) -> StoredRegistrations:
+        return StoredRegistrations(self, groups)
+
     def registration(self, registration_id: int) -> tuple[Registration, int] | None:
         """A registration and how many entries it still covers."""
         found = self.registrations("r.id = ?", [registration_id])
@@ -297,7 +378,7 @@ class Store:
         added: list[Registration] = []
         skipped = 0
         try:
-            with self.db.atomic():
+            with self.write():
                 for registration in registrations:
                     cursor = self.db.execute(
                         """INSERT INTO registrations (scope, valid_from, valid_until, count, name, ref, reason, source,
@@ -334,7 +415,7 @@ class Store:
         as the record of why that entry was not flagged)."""
         self.add_registrations(registrations, created_at)
         keys = [r.key for r in registrations]
-        with self.db.atomic():
+        with self.write():
             self.db.execute(
                 f"""DELETE FROM registrations WHERE (origin = ? OR origin LIKE ? ESCAPE '\\')
                       AND key NOT IN ({", ".join("?" * len(keys)) or "''"})
@@ -351,6 +432,39 @@ class Store:
 
     def __exit__(self, *_: object) -> None:
         self.close()
+
+
+class ThreadStores:
+    """One connection per thread, opened on first use: sqlite3 connections must stay in the thread
+    that made them, and web servers and MQTT clients call in from threads of their own."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+
+    def get(self) -> Store:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = Store(self.path)
+        return store
+
+
+class StoredRegistrations:
+    """The registration book as the database holds it at each entry: `serve` runs for months while
+    guards register visitors, so a book loaded at start would miss them. What an entry uses is
+    recorded by its crossing row, which the next lookup counts."""
+
+    def __init__(self, store: Store, groups: Mapping[str, Iterable[str]]) -> None:
+        self.store = store
+        self.groups = groups
+
+    def take(self, camera: str, ts: datetime, window_s: float) -> Registration | None:
+        margin = timedelta(seconds=window_s)
+        near = self.store.registrations(
+            "julianday(r.valid_until) >= julianday(?) AND julianday(r.valid_from) <= julianday(?)",
+            [(ts - margin).isoformat(), (ts + margin).isoformat()],
+        )
+        return RegistrationBook(near, self.groups).take(camera, ts, window_s)
 
 
 def _like_prefix(text: str) -> str:

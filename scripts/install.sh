@@ -19,9 +19,15 @@ apt_install() {
 }
 
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
-# The report tests render HTML in a real browser: Debian's Chromium, driven by Playwright.
-if [ "$extras" = test ] && ! command -v chromium >/dev/null; then
-  apt_install chromium
+# The tests use real servers from Debian: Chromium (report and web UI, driven by Playwright), the
+# mosquitto MQTT broker, and GStreamer's RTSP server (run by Debian's python3 with PyGObject).
+if [ "$extras" = test ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+  /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")' 2>/dev/null \
+    || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi
 
 [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,26 @@ def demo_copy(tmp_path: Path) -> Path:
     shutil.copy(ROOT / "configs" / "registrations.csv", tmp_path / "configs" / "registrations.csv")
     shutil.copy(SAMPLE, tmp_path / "sample_videos" / SAMPLE.name)
     return tmp_path
+
+
+def chromium_path() -> str:
+    path = os.environ.get("GATEWATCH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("Chromium is needed for the browser tests: apt-get install chromium (scripts/install.sh test does)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        instance = driver.chromium.launch(
+            executable_path=chromium_path(), args=["--autoplay-policy=no-user-gesture-required"]
+        )
+        yield instance
+        instance.close()
 
 
 def gatewatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

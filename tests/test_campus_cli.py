@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.store import SCHEMA_VERSION
+
 from .conftest import ROOT, analyze, assert_user_error, gatewatch, rows
 
 # The demo flags two entries: person C at 22:30:14.8 and F at 22:30:56 (see sample_videos/).
@@ -312,7 +314,7 @@ def test_v1_database_is_upgraded_in_place(demo_copy: Path) -> None:
     connection.close()
     assert analyze(demo_copy).returncode == 0
     connection = sqlite3.connect(db)
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert connection.execute("SELECT status FROM events WHERE id = 1").fetchone()[0] == "acknowledged"
     assert connection.execute("SELECT count(*) FROM crossings WHERE typeof(registration_id) = 'text'").fetchone() == (
         0,

@@ -146,6 +146,6 @@ def test_detection_on_the_watched_area_returns_frame_coordinates() -> None:
     detector = load_detector(DetectorConfig(), Path)
     image = frame_of_sample(40)
     full = detector.detect(image)
-    cropped = crop_detector(detector, (100, 60, 600, 480))(image)
+    cropped = crop_detector(detector.detect, (100, 60, 600, 480))(image)
     a, b = full.xyxy[int(np.argmax(full.confidence))], cropped.xyxy[int(np.argmax(cropped.confidence))]
     assert np.abs(a - b).max() < 20

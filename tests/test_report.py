@@ -3,9 +3,6 @@ headless Chromium (Debian's package, driven by Playwright) to prove it shows wha
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -13,23 +10,6 @@ import numpy as np
 import pytest
 
 from .conftest import analyze, assert_user_error, gatewatch
-
-playwright = pytest.importorskip("playwright.sync_api", reason="installed with the test extra")
-
-
-def chromium_path() -> str:
-    path = os.environ.get("GATEWATCH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        pytest.fail("Chromium is needed for the report tests: apt-get install chromium (scripts/install.sh test does)")
-    return path
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright.sync_playwright() as driver:
-        instance = driver.chromium.launch(executable_path=chromium_path())
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

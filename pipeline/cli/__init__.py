@@ -12,12 +12,12 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 import sys
 
-from pipeline.cli import analyze, events, registrations, report, schedule
+from pipeline.cli import analyze, events, registrations, report, schedule, serve
 from pipeline.cli.app import app, err
 from pipeline.errors import GatewatchError
 
 EXIT_USER_ERROR = 2
-__all__ = ["analyze", "app", "events", "main", "registrations", "report", "schedule"]
+__all__ = ["analyze", "app", "events", "main", "registrations", "report", "schedule", "serve"]
 
 
 def main() -> None:

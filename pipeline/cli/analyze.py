@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out, redact
+from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out
 from pipeline.config import WEEKDAYS, load_config
+from pipeline.redact import redact
 
 if TYPE_CHECKING:
     from pipeline.analyze import Summary

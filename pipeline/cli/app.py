@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 import typer
@@ -78,14 +77,3 @@ def parse_instant(option: str, text: str, tz: ZoneInfo) -> datetime:
         raise GatewatchError(
             f"{option} {text!r}: give a time like 2026-11-28 22:30, or a duration ago like 7d"
         ) from None
-
-
-def redact(source: str) -> str:
-    """Camera URLs carry passwords; never print them."""
-    parts = urlsplit(source)
-    if parts.password is None and parts.username is None:
-        return source
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"***@{host}"))

@@ -27,7 +27,7 @@ from pipeline.cli.app import (
 from pipeline.config import Config, load_config
 from pipeline.errors import GatewatchError
 from pipeline.registrations import FIELDS, SOURCES, Registration, parse_registration, read_registrations_csv
-from pipeline.review import authorize_late
+from pipeline.review import record_registrations
 from pipeline.store import Store
 
 registrations_app = typer.Typer(no_args_is_help=True, help="Registrations: import exports, list what is stored.")
@@ -37,9 +37,8 @@ EXIT_ROWS_REJECTED = 2
 
 
 def _save(store: Store, config: Config, registrations: list[Registration]) -> tuple[list[Registration], int]:
-    store.set_meta({"timezone": config.timezone, "site": config.site.name})
-    added, skipped = store.add_registrations(registrations, now())
-    for event_id, registration in authorize_late(store, added, config.groups, config.registration_window, now()):
+    added, skipped, authorized = record_registrations(store, config, registrations, now())
+    for event_id, registration in authorized:
         out.print(f"  authorized event #{event_id}: {registration.describe()} entered after the alert")
     return added, skipped
 

@@ -25,6 +25,10 @@ class Detector(ABC):
     @abstractmethod
     def detect(self, image: np.ndarray) -> Detections: ...
 
+    def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+        """Several frames (of different cameras) at once; backends that can batch override this."""
+        return [self.detect(image) for image in images]
+
 
 def non_max_suppression(xyxy: np.ndarray, scores: np.ndarray, iou: float) -> Detections:
     """Keep the strongest of overlapping boxes (OpenCV's NMS, so no hand-written loop)."""
@@ -94,12 +98,14 @@ def load_detector(config: DetectorConfig, resolve: Callable[[str], Path]) -> Det
     return SSDLiteDetector(path, config)
 
 
-def crop_detector(detector: Detector, area: tuple[int, int, int, int]) -> Callable[[np.ndarray], Detections]:
+def crop_detector(
+    detect_full: Callable[[np.ndarray], Detections], area: tuple[int, int, int, int]
+) -> Callable[[np.ndarray], Detections]:
     """Detection on the watched area only, with boxes put back in frame coordinates."""
     x1, y1, x2, y2 = area
 
     def detect(image: np.ndarray) -> Detections:
-        found = detector.detect(image[y1:y2, x1:x2])
+        found = detect_full(image[y1:y2, x1:x2])
         return Detections(found.xyxy + np.array([x1, y1, x1, y1], np.float32), found.confidence)
 
     return detect

@@ -36,10 +36,16 @@ class SSDLiteDetector(Detector):
         self.nms_iou = config.nms_iou
 
     def detect(self, image: np.ndarray) -> Detections:
-        height, width = image.shape[:2]
-        blob = cv2.cvtColor(cv2.resize(image, (INPUT_SIZE, INPUT_SIZE)), cv2.COLOR_BGR2RGB)[None]
+        return self.detect_batch([image])[0]
+
+    def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+        """The graph takes a batch of any size; every image is resized to the same input anyway."""
+        blob = np.stack([cv2.cvtColor(cv2.resize(i, (INPUT_SIZE, INPUT_SIZE)), cv2.COLOR_BGR2RGB) for i in images])
         boxes, scores = self.session.run(["boxes", "scores"], {self.input_name: blob})
-        boxes, scores = boxes[0], scores[0]
+        return [self._decode(b, s, i.shape[:2]) for b, s, i in zip(boxes, scores, images, strict=True)]
+
+    def _decode(self, boxes: np.ndarray, scores: np.ndarray, shape: tuple[int, ...]) -> Detections:
+        height, width = shape[:2]
         keep = scores >= self.confidence
         ymin, xmin, ymax, xmax = (boxes[keep, i] for i in range(4))
         xyxy = np.stack([xmin * width, ymin * height, xmax * width, ymax * height], axis=1)

@@ -1,0 +1,128 @@
+"""MQTT: events to `<prefix>/<site>/events`, and each camera's presence with a last will.
+
+Topics (retained ones marked R):
+    <prefix>/<site>/events                          each flagged event, and again on each status change
+    <prefix>/<site>/availability               R    online / offline for the whole service
+    <prefix>/<site>/cameras/<camera>/availability R online / offline
+    <prefix>/<site>/cameras/<camera>/state     R    JSON health (state, detail, fps, reconnects, ...)
+
+A last will only exists per connection, so each camera has its own small connection whose will
+is its availability topic: if the box loses power, the broker itself marks every camera
+offline. paho reconnects on its own; events go through the outbox, which retries until the
+broker has acknowledged them (QoS 1 by default).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import ssl
+import uuid
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from pipeline.alerts.outbox import DeliveryError
+from pipeline.config import MqttConfig
+
+log = logging.getLogger("gatewatch.mqtt")
+
+PUBLISH_TIMEOUT_S = 5.0
+KEEPALIVE_S = 30
+
+
+def topic_level(name: str) -> str:
+    """A site or camera name as one topic level: no wildcards or separators."""
+    return re.sub(r"[\s/+#]+", "-", name).strip("-") or "x"
+
+
+def site_topic(config: MqttConfig, site: str) -> str:
+    return f"{config.topic_prefix}/{topic_level(site)}"
+
+
+def connect(config: MqttConfig, name: str, will: str | None = None) -> mqtt.Client:
+    """A client that keeps (re)connecting in its own thread; the broker may come up later."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:8]}")
+    if config.username is not None:
+        client.username_pw_set(config.username, config.password)
+    if config.tls:
+        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+    if will is not None:
+        client.will_set(will, "offline", qos=1, retain=True)
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    client.connect_async(config.host, config.port, keepalive=KEEPALIVE_S)
+    client.loop_start()
+    return client
+
+
+class MqttLink:
+    def __init__(self, config: MqttConfig, site: str, cameras: list[str]) -> None:
+        self.config = config
+        self.base = site_topic(config, site)
+        self.events_topic = f"{self.base}/events"
+        self.availability = f"{self.base}/availability"
+        self._camera_state: dict[str, dict[str, Any]] = {}
+        self.client = connect(config, f"gatewatch-{topic_level(site)}", will=self.availability)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
+        self.cameras = {
+            camera: connect(
+                config, f"gatewatch-{topic_level(site)}-{topic_level(camera)}", will=self._camera_topic(camera)
+            )
+            for camera in cameras
+        }
+        for camera, client in self.cameras.items():
+            client.on_connect = lambda c, *_, camera=camera: self._publish_camera(camera)
+
+    def _camera_topic(self, camera: str, leaf: str = "availability") -> str:
+        return f"{self.base}/cameras/{topic_level(camera)}/{leaf}"
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            log.warning("MQTT broker %s:%s refused the connection: %s", self.config.host, self.config.port, reason)
+            return
+        log.info("MQTT connected to %s:%s", self.config.host, self.config.port)
+        client.publish(self.availability, "online", qos=1, retain=True)
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
+        if reason.is_failure:
+            log.warning("MQTT connection to %s:%s lost (%s); reconnecting", self.config.host, self.config.port, reason)
+
+    def send(self, payload: dict[str, Any]) -> None:
+        """Publish one event and wait for the broker's acknowledgement (the outbox retries on failure)."""
+        if not self.client.is_connected():
+            raise DeliveryError(f"MQTT broker {self.config.host}:{self.config.port} not connected")
+        info = self.client.publish(self.events_topic, json.dumps(payload, ensure_ascii=False), qos=self.config.qos)
+        try:
+            info.wait_for_publish(PUBLISH_TIMEOUT_S)
+        except (RuntimeError, ValueError) as exc:
+            raise DeliveryError(f"MQTT publish failed ({exc})") from None
+        if not info.is_published():
+            raise DeliveryError(f"MQTT broker did not acknowledge within {PUBLISH_TIMEOUT_S:g} s")
+
+    def camera_state(self, camera: str, state: dict[str, Any]) -> None:
+        """Retained, so a dashboard that connects later sees the current state at once."""
+        self._camera_state[camera] = state
+        self._publish_camera(camera)
+
+    def _publish_camera(self, camera: str) -> None:
+        state = self._camera_state.get(camera)
+        client = self.cameras.get(camera)
+        if state is None or client is None or not client.is_connected():
+            return  # on_connect publishes it
+        online = "online" if state.get("state") == "live" else "offline"
+        client.publish(self._camera_topic(camera), online, qos=1, retain=True)
+        client.publish(self._camera_topic(camera, "state"), json.dumps(state, ensure_ascii=False), qos=1, retain=True)
+
+    def close(self) -> None:
+        """A clean disconnect does not fire the will, so say offline ourselves first."""
+        for camera, client in self.cameras.items():
+            if client.is_connected():
+                client.publish(self._camera_topic(camera), "offline", qos=1, retain=True).wait_for_publish(2)
+            client.disconnect()
+            client.loop_stop()
+        if self.client.is_connected():
+            self.client.publish(self.availability, "offline", qos=1, retain=True).wait_for_publish(2)
+        self.client.disconnect()
+        self.client.loop_stop()

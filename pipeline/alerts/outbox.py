@@ -1,0 +1,126 @@
+"""Sending what the `deliveries` table says is pending, with retries and backoff.
+
+The recorder writes a pending delivery per target in the event's own transaction; here one
+thread per target (so a slow webhook never holds up MQTT) sends them in order, marks them sent,
+or schedules the next try (doubling from `retry_min_s` to `retry_max_s`). After `max_attempts` a
+delivery is marked failed; it stays in the database, as does its last error. A restart picks up
+whatever was still pending, so a broker that was down for the night still gets the night's events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from pipeline.config import AlertsConfig
+from pipeline.store import Store
+
+log = logging.getLogger("gatewatch.alerts")
+
+BATCH = 20
+IDLE_POLL_S = 1.0
+
+
+class DeliveryError(Exception):
+    """Why one send failed, in words safe to log (no passwords, no tokens)."""
+
+
+class Sender(Protocol):
+    def send(self, payload: dict[str, Any]) -> None: ...
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db_path: Path,
+        senders: dict[str, Sender],
+        config: AlertsConfig,
+        payload: Callable[[dict[str, Any]], dict[str, Any]],
+    ) -> None:
+        self.db_path = db_path
+        self.senders = senders
+        self.config = config
+        self.payload = payload
+        self._wake = {target: threading.Event() for target in senders}
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, args=(target,), name=f"deliver-{target}", daemon=True)
+            for target in senders
+        ]
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def wake(self) -> None:
+        for event in self._wake.values():
+            event.set()
+
+    def stop(self, timeout: float) -> None:
+        """Stop after the sends in progress; what is still pending stays for the next start."""
+        self._stop.set()
+        self.wake()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _run(self, target: str) -> None:
+        store = Store(self.db_path)
+        try:
+            while not self._stop.is_set():
+                sent_any = self._send_due(store, target)
+                if not sent_any:
+                    self._wake[target].wait(IDLE_POLL_S)
+                    self._wake[target].clear()
+        finally:
+            store.close()
+
+    def _send_due(self, store: Store, target: str) -> bool:
+        now = datetime.now(UTC)
+        due = list(
+            store.db.query(
+                """SELECT d.id AS delivery_id, d.attempts, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
+                   WHERE d.target = ? AND d.status = 'pending' AND julianday(d.next_at) <= julianday(?)
+                   ORDER BY d.id LIMIT ?""",
+                [target, now.isoformat(), BATCH],
+            )
+        )
+        for row in due:
+            if self._stop.is_set():
+                break
+            delivery_id, attempts = row.pop("delivery_id"), row.pop("attempts") + 1
+            try:
+                self.senders[target].send(self.payload(row))
+            except DeliveryError as exc:
+                self._failed(store, target, delivery_id, attempts, str(exc), row["id"])
+                return False  # the target is down: wait for the backoff, do not hammer it with the rest
+            with store.write():
+                store.db.execute(
+                    "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL WHERE id = ?",
+                    [attempts, datetime.now(UTC).isoformat(), delivery_id],
+                )
+        return bool(due)
+
+    def _failed(self, store: Store, target: str, delivery_id: int, attempts: int, error: str, event_id: int) -> None:
+        delay = min(self.config.retry_min_s * 2 ** (attempts - 1), self.config.retry_max_s)
+        status = "failed" if attempts >= self.config.max_attempts else "pending"
+        next_at = datetime.now(UTC) + timedelta(seconds=delay)
+        with store.write():
+            store.db.execute(
+                "UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
+                [status, attempts, next_at.isoformat(), error, delivery_id],
+            )
+        if status == "failed":
+            log.error("alert for event #%s to %s failed %d times, giving up: %s", event_id, target, attempts, error)
+        else:
+            log.warning(
+                "alert for event #%s to %s failed (attempt %d): %s; retrying in %g s",
+                event_id,
+                target,
+                attempts,
+                error,
+                delay,
+            )

@@ -1,0 +1,29 @@
+"""Webhooks: each event POSTed as JSON to a configured URL (a district system, a chat bot)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from pipeline.alerts.outbox import DeliveryError
+from pipeline.config import WebhookConfig
+from pipeline.redact import redact
+
+
+class WebhookSender:
+    def __init__(self, config: WebhookConfig) -> None:
+        self.config = config
+        self.client = httpx.Client(timeout=config.timeout_s, headers=config.headers, follow_redirects=False)
+
+    @property
+    def label(self) -> str:
+        return redact(self.config.url.split("?", 1)[0])  # query strings often carry tokens
+
+    def send(self, payload: dict[str, Any]) -> None:
+        try:
+            response = self.client.post(self.config.url, json=payload)
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{self.label}: {type(exc).__name__}") from None
+        if not response.is_success:
+            raise DeliveryError(f"{self.label}: HTTP {response.status_code}")

@@ -1,0 +1,138 @@
+"""Live crossings -> rules -> evidence -> database, one at a time, in one thread.
+
+One thread owns the database writes of the live pipeline, so SQLite sees a single writer and
+every flagged event is committed (row, snapshot files, pending alerts) before `on_event` tells
+anyone: the guard's screen, MQTT and webhooks only ever point at stored evidence.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipeline.config import Config
+from pipeline.records import Crossing, Frame
+from pipeline.rules import RuleEngine
+from pipeline.snapshots import SnapshotWriter
+from pipeline.store import Snapshots, Store, VideoRun
+
+log = logging.getLogger("gatewatch.recorder")
+
+SAVE_ATTEMPTS = 5  # a locked or briefly full disk gets a few tries before the event is given up (loudly)
+FOOTAGE_EVERY_S = 30.0  # how often the footage analysed per camera is written down
+
+
+@dataclass(frozen=True)
+class Recorded:
+    camera: str
+    crossing: Crossing
+    event_id: int | None  # set when flagged
+    reason: str
+
+
+class Recorder:
+    def __init__(
+        self,
+        config: Config,
+        db_path: Path,
+        snapshot_dir: Path,
+        session: str,
+        started: datetime,
+        targets: Iterable[str],
+        frames_analysed: Callable[[], dict[str, int]],
+        on_recorded: Callable[[Recorded], None],
+    ) -> None:
+        self.config = config
+        self.db_path = db_path
+        self.snapshots = SnapshotWriter(snapshot_dir)
+        self.session = session
+        self.started = started
+        self.targets = list(targets)
+        self.frames_analysed = frames_analysed
+        self.on_recorded = on_recorded
+        self._inbox: queue.Queue[tuple[Crossing, Frame] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, crossing: Crossing, frame: Frame) -> None:
+        self._inbox.put((crossing, frame))
+
+    def close(self, timeout: float) -> None:
+        """Record everything already submitted, then stop."""
+        self._inbox.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        store = Store(self.db_path, durable=True)
+        rules = RuleEngine(self.config, store.live_registrations(self.config.groups))
+        last_footage = time.monotonic()
+        try:
+            while True:
+                try:
+                    item = self._inbox.get(timeout=1.0)
+                except queue.Empty:
+                    item = ()
+                if item is None:
+                    break
+                if item:
+                    crossing, frame = item
+                    self._record(store, rules, crossing, frame)
+                if time.monotonic() - last_footage >= FOOTAGE_EVERY_S:
+                    self._save_footage(store)
+                    last_footage = time.monotonic()
+            self._save_footage(store)
+        finally:
+            store.close()
+
+    def _run_of(self, camera: str) -> VideoRun:
+        frames = self.frames_analysed().get(camera, 0)
+        fps = self.config.sampling.fps
+        return VideoRun(camera, self.session, self.started, fps, frames, datetime.now(UTC))
+
+    def _save_footage(self, store: Store) -> None:
+        for camera in self.config.cameras:
+            try:
+                store.update_video(self._run_of(camera))
+            except Exception as exc:  # bookkeeping only; the next round tries again
+                log.warning("could not record footage analysed for %s: %s", camera, exc)
+
+    def _record(self, store: Store, rules: RuleEngine, crossing: Crossing, frame: Frame) -> None:
+        camera = self.config.cameras[crossing.camera]
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            try:
+                decision = rules.decide(crossing)
+                evidence = None
+                if decision.flagged:
+                    shape = camera.lines.get(crossing.line) or camera.zones[crossing.line]
+                    full, crop = self.snapshots.write(frame, decision, shape, "live")
+                    evidence = Snapshots(str(full), str(crop))
+                event_id = store.save_live(self._run_of(crossing.camera), decision, evidence, self.targets)
+                break
+            except Exception as exc:  # a locked database, a full disk: retried, and never silent
+                log.error(
+                    "could not store the %s crossing of %s/%s at %s (attempt %d of %d): %s",
+                    crossing.direction,
+                    crossing.camera,
+                    crossing.line,
+                    crossing.ts.isoformat(),
+                    attempt,
+                    SAVE_ATTEMPTS,
+                    exc,
+                )
+                time.sleep(min(2**attempt * 0.1, 2))
+        else:
+            log.critical("gave up storing a crossing of %s/%s at %s", crossing.camera, crossing.line, crossing.ts)
+            return
+        if decision.flagged:
+            log.warning(
+                "event #%s: %s at %s/%s, %s", event_id, decision.kind, crossing.camera, crossing.line, decision.reason
+            )
+        self.on_recorded(Recorded(crossing.camera, crossing, event_id, decision.reason))

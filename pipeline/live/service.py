@@ -1,0 +1,215 @@
+"""The live service: every configured camera at once, one shared detector, one recorder, alerts.
+
+    LiveStream (thread per camera) -> CameraWorker (thread per camera: CameraPipeline)
+        -> SharedDetector (one thread, batches across cameras)
+        -> Recorder (one thread: rules, snapshots, SQLite) -> Hub (browsers) + Dispatcher (MQTT, webhooks)
+
+Stopping (SIGTERM, Ctrl-C) goes downstream: streams stop reading, each worker finishes the frame
+in hand and the crossings still waiting for confirmation, the recorder stores all of them, the
+dispatcher finishes the send in progress (the rest stays pending in the database), MQTT says
+offline, streams close.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.alerts.mqtt import MqttLink
+from pipeline.alerts.outbox import Dispatcher, Sender
+from pipeline.alerts.payload import event_payload
+from pipeline.alerts.webhooks import WebhookSender
+from pipeline.camera import CameraPipeline
+from pipeline.config import Config, outside_frame
+from pipeline.detectors import load_detector
+from pipeline.detectors.shared import SharedDetector
+from pipeline.live.hub import Hub
+from pipeline.live.recorder import Recorded, Recorder
+from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
+from pipeline.records import Detections, Frame
+from pipeline.store import Store
+
+log = logging.getLogger("gatewatch.serve")
+
+STOP_TIMEOUT_S = 10.0
+LATENCY_SMOOTHING = 0.2  # weight of the newest detector call in the running average
+
+
+class CameraWorker:
+    """Runs one camera's stages on the frames its stream hands over."""
+
+    def __init__(self, name: str, config: Config, stream: LiveStream, detector: SharedDetector, recorder: Recorder):
+        self.name = name
+        self.config = config
+        self.stream = stream
+        self.detector = detector
+        self.recorder = recorder
+        self.latest: Frame | None = None
+        self.frames_analysed = 0
+        self.frames_detected = 0
+        self.detector_ms = 0.0
+        self.analysed = RateMeter()
+        self.problem = ""  # a configuration problem found once frames arrive (lines outside the picture)
+        self._thread = threading.Thread(target=self._run, name=f"camera-{name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def _detect(self, image: Any) -> Detections:
+        started = time.perf_counter()
+        found = self.detector.detect(image)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        self.detector_ms += LATENCY_SMOOTHING * (elapsed_ms - self.detector_ms) if self.detector_ms else elapsed_ms
+        return found
+
+    def _run(self) -> None:
+        pipeline: CameraPipeline | None = None
+        size: tuple[int, int] | None = None
+        for frame in self.stream.frames():
+            frame_size = (frame.image.shape[1], frame.image.shape[0])
+            if frame_size != size:
+                if pipeline is not None:
+                    self._submit(pipeline.finish())
+                size = frame_size
+                pipeline = self._pipeline_for(size)
+            if pipeline is None:
+                continue
+            try:
+                step = pipeline.step(frame)
+            except Exception:
+                log.exception("camera %s: analysis failed on a frame; skipping it", self.name)
+                continue
+            self.latest = frame
+            self.frames_analysed += 1
+            self.analysed.tick(time.monotonic())
+            self.frames_detected += step.detected
+            self._submit(step.crossings)
+        if pipeline is not None:
+            self._submit(pipeline.finish())
+
+    def _pipeline_for(self, size: tuple[int, int]) -> CameraPipeline | None:
+        camera = self.config.cameras[self.name]
+        for kind, shapes in (("lines", camera.lines), ("zones", camera.zones)):
+            for shape_name, shape in shapes.items():
+                problem = outside_frame(shape.points, size)
+                if problem:
+                    self.problem = f"cameras.{self.name}.{kind}.{shape_name}.points: {problem} ({size[0]}x{size[1]})"
+                    log.error("camera %s not analysed: %s", self.name, self.problem)
+                    return None
+        self.problem = ""
+        return CameraPipeline(self.config, self.name, size, self.config.sampling.fps, self._detect)
+
+    def _submit(self, crossings: list[Any]) -> None:
+        for crossing, frame in crossings:
+            self.recorder.submit(crossing, frame)
+
+
+class Service:
+    def __init__(self, config: Config, db_path: Path, snapshot_dir: Path, public_url: str) -> None:
+        self.config = config
+        self.db_path = db_path
+        self.public_url = public_url
+        self.started = datetime.now(UTC)
+        self.session = f"live {self.started.astimezone(config.tz):%Y-%m-%dT%H:%M:%S%z}"
+        self.hub = Hub()
+        with Store(db_path) as store:  # schema and site facts before any thread opens the database
+            store.set_meta({"timezone": config.timezone, "site": config.site.name})
+        self.detector = SharedDetector(load_detector(config.detector, config.resolve), config.live.max_batch)
+        self.mqtt = MqttLink(config.mqtt, config.site.name, list(config.cameras)) if config.mqtt else None
+        senders: dict[str, Sender] = {f"webhook:{i}": WebhookSender(w) for i, w in enumerate(config.webhooks)}
+        if self.mqtt is not None:
+            senders = {"mqtt": self.mqtt, **senders}
+        self.targets = list(senders)
+        self.dispatcher = Dispatcher(db_path, senders, config.alerts, self.payload)
+        self.recorder = Recorder(
+            config,
+            db_path,
+            snapshot_dir,
+            self.session,
+            self.started,
+            self.targets,
+            lambda: {name: w.frames_analysed for name, w in self.workers.items()},
+            self._on_recorded,
+        )
+        self.streams = {
+            name: LiveStream(name, camera, config.live, config.sampling.fps, config.tz, config.resolve, self._on_state)
+            for name, camera in config.cameras.items()
+        }
+        self.workers = {
+            name: CameraWorker(name, config, stream, self.detector, self.recorder)
+            for name, stream in self.streams.items()
+        }
+
+    def payload(self, event: dict[str, Any]) -> dict[str, Any]:
+        return event_payload(event, self.config.site.name, self.public_url)
+
+    def start(self) -> None:
+        self.recorder.start()
+        self.dispatcher.start()
+        for worker in self.workers.values():
+            worker.start()
+        for stream in self.streams.values():
+            stream.start()
+        log.info("serving %d camera(s): %s", len(self.streams), ", ".join(self.streams))
+
+    def stop(self) -> None:
+        log.info("stopping: finishing frames in hand and storing pending crossings")
+        for stream in self.streams.values():
+            stream.stop()
+        for worker in self.workers.values():
+            worker.join(STOP_TIMEOUT_S)
+        self.recorder.close(STOP_TIMEOUT_S)
+        self.dispatcher.stop(STOP_TIMEOUT_S)
+        for stream in self.streams.values():
+            stream.join(STOP_TIMEOUT_S)
+        if self.mqtt is not None:
+            self.mqtt.close()
+        self.detector.close()
+        log.info("stopped")
+
+    def event_changed(self, event_id: int) -> None:
+        """A review changed an event: tell the browsers and send it out again with its new status."""
+        with Store(self.db_path) as store:
+            store.queue_deliveries(event_id, self.targets, datetime.now(UTC))
+        self.dispatcher.wake()
+        self.hub.publish({"type": "event", "id": event_id})
+
+    def _on_recorded(self, recorded: Recorded) -> None:
+        if recorded.event_id is not None:
+            self.dispatcher.wake()
+            self.hub.publish({"type": "event", "id": recorded.event_id})
+        self.hub.publish({"type": "crossing", "camera": recorded.camera, "line": recorded.crossing.line})
+
+    def _on_state(self, camera: str, _health: StreamHealth) -> None:
+        status = self.camera_status(camera)
+        if self.mqtt is not None:
+            self.mqtt.camera_state(camera, status)
+        self.hub.publish({"type": "camera", "camera": camera, "state": status["state"]})
+
+    def camera_status(self, name: str) -> dict[str, Any]:
+        stream, worker = self.streams[name], self.workers.get(name)
+        health = asdict(stream.health)
+        for key in ("since", "last_frame_at"):
+            health[key] = health[key].isoformat() if health[key] else None
+        if worker is not None and worker.problem:
+            health["state"], health["detail"] = "misconfigured", worker.problem
+        return {
+            "name": name,
+            "source": stream.label,
+            **health,
+            "fps_analysed": round(worker.analysed.per_s, 1) if worker and stream.health.state == "live" else 0.0,
+            "frames_analysed": worker.frames_analysed if worker else 0,
+            "frames_detected": worker.frames_detected if worker else 0,
+            "detector_ms": round(worker.detector_ms, 1) if worker else 0.0,
+        }
+
+    def cameras(self) -> list[dict[str, Any]]:
+        return [self.camera_status(name) for name in self.streams]

@@ -1,0 +1,254 @@
+"""A live camera: one thread that keeps a stream open and hands over the newest sampled frames.
+
+Cameras drop off the network, NVRs reboot, Wi-Fi bridges stall without closing the connection.
+The reader reconnects with exponential backoff, treats "no frame for `stall_timeout_s`" as a
+dead stream, and keeps only the newest `queue_frames` sampled frames: when analysis falls
+behind, the oldest frames are dropped, because an alert about a crossing minutes ago is useless
+at the gate. Decoding uses FFmpeg through PyAV, whose errors say what went wrong (refused,
+401, 404, timeout) so the camera page can tell a guard more than "down".
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import av
+import av.error
+import numpy as np
+
+from pipeline.config import CameraConfig, LiveConfig
+from pipeline.records import Frame
+from pipeline.redact import redact, scrub
+
+log = logging.getLogger("gatewatch.stream")
+
+RATE_WINDOW_S = 2.0  # frames per second are measured over this long
+
+
+@dataclass
+class StreamHealth:
+    """What the camera page and MQTT show; written by the reader thread, read by anyone."""
+
+    state: str = "starting"  # connecting | live | down | ended | stopped
+    since: datetime = field(default_factory=lambda: datetime.now(UTC))
+    detail: str = ""  # why it is down, in words a guard can act on
+    last_frame_at: datetime | None = None
+    frames_in: int = 0  # decoded
+    frames_sampled: int = 0  # handed to analysis
+    frames_dropped: int = 0  # sampled but overtaken by newer ones before analysis took them
+    reconnects: int = 0
+    fps_in: float = 0.0
+    width: int = 0
+    height: int = 0
+
+
+def describe_error(exc: BaseException, source: str, stall_s: float) -> str:
+    """FFmpeg's complaint as a status line, never containing the URL's password."""
+    if isinstance(exc, av.error.HTTPUnauthorizedError):
+        return "authorization failed (401): check the camera's user name and password"
+    if isinstance(exc, av.error.HTTPForbiddenError):
+        return "access forbidden (403): this user may not view the stream"
+    if isinstance(exc, av.error.HTTPNotFoundError):
+        return "stream not found (404): check the path of the URL"
+    if isinstance(exc, av.error.ExitError):
+        return f"no data for {stall_s:g} s (stalled or unreachable)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused: camera or NVR not listening on that port"
+    if isinstance(exc, StalledError):
+        return str(exc)
+    text = getattr(exc, "strerror", None) or type(exc).__name__
+    return scrub(str(text), source)
+
+
+class RateMeter:
+    """Events per second over the last few seconds (frames in, frames analysed)."""
+
+    def __init__(self) -> None:
+        self.per_s = 0.0
+        self._start = time.monotonic()
+        self._count = 0
+
+    def tick(self, now: float) -> None:
+        self._count += 1
+        if now - self._start >= RATE_WINDOW_S:
+            self.per_s = self._count / (now - self._start)
+            self._start, self._count = now, 0
+
+
+class StalledError(Exception):
+    pass
+
+
+class LiveStream:
+    def __init__(
+        self,
+        camera: str,
+        config: CameraConfig,
+        live: LiveConfig,
+        fps: float,
+        tz: ZoneInfo,
+        resolve: Callable[[str], Path],
+        on_state: Callable[[str, StreamHealth], None] | None = None,
+    ) -> None:
+        self.camera = camera
+        self.source = config.source
+        self.loop = config.loop
+        self.live = live
+        self.interval = 1.0 / fps
+        self.tz = tz
+        self.resolve = resolve
+        self.on_state = on_state
+        self.health = StreamHealth()
+        self._queue: deque[Frame] = deque(maxlen=live.queue_frames)
+        self._ready = threading.Condition()
+        self._stop = threading.Event()
+        self._clock0 = time.monotonic()
+        self._index = 0
+        self._thread = threading.Thread(target=self._run, name=f"stream-{camera}", daemon=True)
+
+    @property
+    def label(self) -> str:
+        return redact(self.source)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._ready:
+            self._ready.notify_all()
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def frames(self) -> Iterator[Frame]:
+        """Sampled frames, newest kept; ends after `stop()` once the queue is empty, or when a
+        non-looping file has been played."""
+        while True:
+            with self._ready:
+                while not self._queue and not self._finished():
+                    self._ready.wait(0.5)
+                if not self._queue:
+                    return
+                frame = self._queue.popleft()
+            yield frame
+
+    def _finished(self) -> bool:
+        return self._stop.is_set() or self.health.state == "ended"
+
+    # -- reader thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        delay = self.live.reconnect_min_s
+        while not self._stop.is_set():
+            if self.health.state != "live" or not self._is_file():  # a looped file goes on without a gap
+                self._set_state("connecting")
+            frames_before = self.health.frames_in
+            try:
+                self._play()
+                if self._stop.is_set():
+                    break
+                if self._is_file() and not self.loop:
+                    self._set_state("ended", "the video file has been played to the end")
+                    break
+                if self._is_file():
+                    continue  # looped file: start again at once
+                detail = "the camera ended the stream"
+            except (av.error.FFmpegError, OSError, StalledError) as exc:
+                detail = describe_error(exc, self.source, self.live.stall_timeout_s)
+            if self._stop.is_set():
+                break
+            if self.health.frames_in > frames_before:
+                delay = self.live.reconnect_min_s  # it worked for a while: start the backoff afresh
+            self.health.reconnects += 1
+            self._set_state("down", f"{detail}; retrying in {delay:g} s")
+            self._stop.wait(delay)
+            delay = min(delay * 2, self.live.reconnect_max_s)
+        if self.health.state != "ended":
+            self._set_state("stopped")
+        with self._ready:
+            self._ready.notify_all()
+
+    def _is_file(self) -> bool:
+        return "://" not in self.source and not self._device()
+
+    def _device(self) -> str | None:
+        if self.source.startswith("webcam:"):
+            return f"/dev/video{self.source.removeprefix('webcam:')}"
+        return self.source if self.source.startswith("/dev/video") else None
+
+    def _open(self) -> av.container.InputContainer:
+        timeouts = (self.live.open_timeout_s, self.live.stall_timeout_s)
+        device = self._device()
+        if device is not None:
+            return av.open(device, format="v4l2", timeout=timeouts)
+        if self._is_file():
+            return av.open(str(self.resolve(self.source)))
+        options = {"rtsp_transport": self.live.rtsp_transport} if self.source.startswith("rtsp") else {}
+        return av.open(self.source, options=options, timeout=timeouts)
+
+    def _play(self) -> None:
+        with self._open() as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            pace = self._is_file()  # a file decodes faster than real time; a camera sends at its own pace
+            started = time.monotonic()
+            first_pts: float | None = None
+            last_kept = -1e9
+            last_frame = time.monotonic()
+            rate = RateMeter()
+            for decoded in container.decode(stream):
+                if self._stop.is_set():
+                    return
+                now = time.monotonic()
+                if pace and decoded.time is not None:
+                    first_pts = decoded.time if first_pts is None else first_pts
+                    ahead = (decoded.time - first_pts) - (now - started)
+                    if ahead > 0 and self._stop.wait(ahead):
+                        return
+                    now = time.monotonic()
+                if now - last_frame > self.live.stall_timeout_s:
+                    raise StalledError(f"no frame for {now - last_frame:.0f} s (stalled)")
+                last_frame = now
+                health = self.health
+                if health.state != "live":
+                    health.width, health.height = decoded.width, decoded.height
+                    self._set_state("live")
+                health.frames_in += 1
+                health.last_frame_at = datetime.now(UTC)
+                rate.tick(now)
+                health.fps_in = rate.per_s
+                if now - last_kept < self.interval * 0.95:
+                    continue
+                last_kept = now
+                self._push(decoded.to_ndarray(format="bgr24"), now)
+
+    def _push(self, image: np.ndarray, now: float) -> None:
+        frame = Frame(self._index, now - self._clock0, datetime.now(self.tz), image)
+        self._index += 1
+        with self._ready:
+            if len(self._queue) == self._queue.maxlen:
+                self.health.frames_dropped += 1
+            self._queue.append(frame)
+            self.health.frames_sampled += 1
+            self._ready.notify()
+
+    def _set_state(self, state: str, detail: str = "") -> None:
+        changed = state != self.health.state
+        self.health.state, self.health.detail = state, detail
+        if changed:
+            self.health.since = datetime.now(UTC)
+            if state == "down":
+                log.warning("camera %s (%s) down: %s", self.camera, self.label, detail)
+            else:
+                log.info("camera %s (%s): %s%s", self.camera, self.label, state, f" ({detail})" if detail else "")
+        if self.on_state is not None and (changed or state == "down"):
+            self.on_state(self.camera, self.health)

@@ -1,0 +1,63 @@
+"""The district centre's web UI and API: every school's events in one list, and which schools and
+cameras are online."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import Response
+
+from pipeline.center import CenterSubscriber, center_events, center_sites
+from pipeline.store import ThreadStores
+from pipeline.web.common import Auth, UserDep, install_common, page_or_login, templates
+from pipeline.web.i18n import LABELS, language
+
+SESSION_HOURS = 12
+
+
+def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
+    app = FastAPI(title="gatewatch centre", summary="Alerts of many schools, received over MQTT.", version="1")
+    stores = ThreadStores(db_path)
+    auth = Auth(stores, timedelta(hours=SESSION_HOURS))
+    install_common(app, auth, "center_title")
+
+    @app.get("/api/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        connected = subscriber.client is not None and subscriber.client.is_connected()
+        return {"status": "ok", "broker_connected": connected, "events_received": subscriber.received}
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        lang = language(request)
+
+        def render(user: dict[str, Any]) -> Response:
+            context = {
+                "t": LABELS[lang],
+                "lang": lang,
+                "user": user,
+                "labels_json": json.dumps(LABELS[lang], ensure_ascii=False),
+            }
+            return templates.TemplateResponse(request, "center.html", context)
+
+        return page_or_login(auth, request, render)
+
+    @app.get("/api/events", tags=["events"])
+    def events(
+        _: UserDep,
+        site: str | None = None,
+        status: Literal["new", "acknowledged", "false_alarm", "authorized"] | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    ) -> list[dict[str, Any]]:
+        """All schools' events, newest first, with their latest status."""
+        return center_events(stores.get(), site, status, limit)
+
+    @app.get("/api/sites", tags=["sites"])
+    def sites(_: UserDep) -> list[dict[str, Any]]:
+        """Each school's availability and its cameras' (from the retained MQTT topics)."""
+        return center_sites(stores.get())
+
+    return app

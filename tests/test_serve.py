@@ -1,0 +1,281 @@
+"""`gatewatch serve` end to end with real servers: a camera over RTSP (GStreamer) that goes away
+and comes back, Debian's mosquitto, a webhook receiver; then broker down, camera unreachable,
+and the district centre collecting two schools."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from .live import (
+    PASSWORD,
+    Broker,
+    Process,
+    RtspServer,
+    Serve,
+    Subscriber,
+    cut_clip,
+    free_port,
+    query,
+    wait_for,
+    write_config,
+)
+
+CAMERA_PASSWORD = "Cam-Secret-42"
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    return cut_clip(tmp_path / "clip.mp4", 10)
+
+
+class Webhook:
+    """Receives POSTs; the first one is answered 500, so the retry is exercised."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.failures_left = 1
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if hook.failures_left:
+                    hook.failures_left -= 1
+                    self.send_response(500)
+                else:
+                    hook.received.append({"body": json.loads(body), "auth": self.headers.get("Authorization")})
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def test_live_rtsp_camera_with_mqtt_and_webhook(tmp_path: Path, clip: Path) -> None:
+    broker = Broker(tmp_path).start()
+    subscriber = Subscriber(broker.port)
+    hook = Webhook()
+    rtsp = RtspServer(clip, tmp_path / "rtsp.log", credentials=f"admin:{CAMERA_PASSWORD}").start()
+    config = write_config(
+        tmp_path,
+        {"north-gate": {"source": f"rtsp://admin:${{CAM_PASS}}@127.0.0.1:{rtsp.port}/gate"}},
+        mqtt={"host": "127.0.0.1", "port": broker.port},
+        webhooks=[{"url": hook.url, "headers": {"Authorization": "Bearer ${HOOK_TOKEN}"}}],
+        alerts={"retry_min_s": 0.5},
+    )
+    serve = Serve(tmp_path, config, env={"CAM_PASS": CAMERA_PASSWORD, "HOOK_TOKEN": "tok-1"})
+    try:
+        serve.start()
+        api = serve.client()
+        first = wait_for(lambda: api.get("/api/events").json(), 40, "a live event")[0]
+        assert first["kind"] == "unregistered_entry" and first["camera"] == "north-gate" and first["status"] == "new"
+
+        # Stored before sent: the MQTT message names an event that is in the database, with its snapshot
+        message = wait_for(lambda: [e for e in subscriber.events() if e["id"] == first["id"]], 20, "MQTT event")[0]
+        assert message == {
+            "id": first["id"],
+            "site": "No1 Middle School",
+            "kind": "unregistered_entry",
+            "camera": "north-gate",
+            "line": "gate",
+            "direction": "in",
+            "time": first["time"],
+            "status": "new",
+            "reason": first["reason"],
+            "closed": first["closed"],
+            "snapshot_url": f"{serve.url}/api/events/{first['id']}/snapshot",
+            "crop_url": f"{serve.url}/api/events/{first['id']}/crop",
+        }
+        row = query(serve.db, "SELECT * FROM events WHERE id = ?", first["id"])[0]
+        assert Path(row["snapshot_path"]).is_file() and Path(row["crop_path"]).is_file()
+        image = api.get(message["snapshot_url"].removeprefix(serve.url))
+        assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+        assert image.content[:2] == b"\xff\xd8"
+
+        # Presence: retained, per camera
+        wait_for(lambda: subscriber.on("/cameras/north-gate/availability"), 10, "camera availability")
+        assert subscriber.on("/cameras/north-gate/availability")[-1][2] == b"online"
+        state = json.loads(subscriber.on("/cameras/north-gate/state")[-1][2])
+        assert state["state"] == "live" and CAMERA_PASSWORD not in json.dumps(state)
+
+        # Webhook: first try answered 500, the retry delivered it, with the configured header
+        delivered = wait_for(lambda: hook.received, 20, "the webhook retry")
+        assert delivered[0]["body"]["id"] == first["id"] and delivered[0]["auth"] == "Bearer tok-1"
+
+        # The camera goes away mid-stream and comes back
+        rtsp.kill()
+        wait_for(lambda: api.get("/api/cameras").json()[0]["state"] == "down", 20, "camera shown down")
+        last_before = max(e["id"] for e in api.get("/api/events").json())
+        rtsp = RtspServer(clip, tmp_path / "rtsp.log", credentials=f"admin:{CAMERA_PASSWORD}", port=rtsp.port).start()
+        wait_for(lambda: max(e["id"] for e in api.get("/api/events").json()) > last_before, 60, "events after")
+        camera = api.get("/api/cameras").json()[0]
+        assert camera["state"] == "live" and camera["reconnects"] >= 1 and camera["frames_analysed"] > 20
+        assert camera["source"] == f"rtsp://***@127.0.0.1:{rtsp.port}/gate"
+        assert camera["detector_ms"] > 0
+        frame = api.get("/api/cameras/north-gate/frame.jpg")
+        assert frame.status_code == 200 and frame.content[:2] == b"\xff\xd8"
+    finally:
+        code = serve.stop(signal.SIGTERM)
+        rtsp.kill()
+        hook.close()
+    log = serve.output()
+    assert code == 0, log
+    assert "stopped" in log and "Traceback" not in log
+    assert CAMERA_PASSWORD not in log and "tok-1" not in log
+    # Every flagged event is in the database with its files; MQTT got each of them
+    events = query(serve.db, "SELECT * FROM events")
+    assert len(events) >= 2
+    assert all(Path(e["snapshot_path"]).is_file() for e in events)
+    sent = query(serve.db, "SELECT * FROM deliveries WHERE target = 'mqtt' AND status = 'sent'")
+    assert {d["event_id"] for d in sent} >= {e["id"] for e in events[:-1]}
+    wait_for(lambda: subscriber.on("/cameras/north-gate/availability")[-1][2] == b"offline", 10, "offline")
+    footage = query(serve.db, "SELECT * FROM videos WHERE camera = 'north-gate'")
+    assert footage and footage[0]["video"].startswith("live ") and footage[0]["frames"] > 20
+    subscriber.close()
+    broker.stop()
+
+
+def test_broker_down_and_camera_unreachable(tmp_path: Path, clip: Path) -> None:
+    """Events are stored while the broker is down and published once it is up; an unreachable
+    camera is shown down and retried while the other camera works."""
+    broker_port = free_port()
+    config = write_config(
+        tmp_path,
+        {
+            "side-gate": {"source": str(clip), "loop": True},
+            "east-gate": {"source": f"rtsp://127.0.0.1:{free_port()}/x"},
+        },
+        mqtt={"host": "127.0.0.1", "port": broker_port},
+        alerts={"retry_min_s": 0.5, "retry_max_s": 1},
+    )
+    serve = Serve(tmp_path, config)
+    try:
+        serve.start()
+        api = serve.client()
+        first = wait_for(lambda: api.get("/api/events").json(), 40, "an event while the broker is down")[0]
+        pending = query(serve.db, "SELECT * FROM deliveries WHERE event_id = ?", first["id"])
+        assert pending[0]["status"] == "pending" and "not connected" in pending[0]["last_error"]
+        cameras = {c["name"]: c for c in api.get("/api/cameras").json()}
+        assert cameras["east-gate"]["state"] == "down" and "connection refused" in cameras["east-gate"]["detail"]
+        assert cameras["east-gate"]["reconnects"] >= 2 and cameras["side-gate"]["state"] == "live"
+        assert httpx.get(f"{serve.url}/api/health").json()["cameras"] == {"side-gate": "live", "east-gate": "down"}
+
+        broker = Broker(tmp_path, port=broker_port).start()
+        subscriber = Subscriber(broker_port)
+        wait_for(lambda: any(e["id"] == first["id"] for e in subscriber.events()), 40, "the stored event published")
+        sent = query(serve.db, "SELECT * FROM deliveries WHERE event_id = ?", first["id"])
+        assert sent[0]["status"] == "sent" and sent[0]["attempts"] >= 2
+        # The retained availability shows the unreachable camera offline
+        wait_for(lambda: subscriber.on("/cameras/east-gate/availability"), 20, "east-gate availability")
+        assert subscriber.on("/cameras/east-gate/availability")[-1][2] == b"offline"
+        subscriber.close()
+    finally:
+        assert serve.stop() == 0, serve.output()
+    broker.stop()
+
+
+def test_district_centre_collects_two_schools(tmp_path: Path, clip: Path) -> None:
+    broker = Broker(tmp_path).start()
+    schools = []
+    for site in ("No1 Middle School", "第二小学"):
+        folder = tmp_path / f"school{len(schools)}"
+        folder.mkdir()
+        config = write_config(
+            folder,
+            {"gate": {"source": str(clip), "loop": True}},
+            site=site,
+            mqtt={"host": "127.0.0.1", "port": broker.port},
+        )
+        schools.append(Serve(folder, config))
+    center_port = free_port()
+    center_db = tmp_path / "center.db"
+    subprocess.run(
+        [sys.executable, "-m", "pipeline", "users", "add", "district", "--db", str(center_db), "--password-stdin"],
+        input=PASSWORD + "\n",
+        text=True,
+        check=True,
+    )
+    center = Process(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "center",
+            "--mqtt",
+            f"mqtt://127.0.0.1:{broker.port}",
+            "--db",
+            str(center_db),
+            "--port",
+            str(center_port),
+        ],
+        tmp_path / "center.log",
+    ).start()
+    try:
+        for school in schools:
+            school.start()
+        client = httpx.Client(base_url=f"http://127.0.0.1:{center_port}", timeout=10)
+        wait_for(lambda: _login(client), 30, "the centre's web server")
+        assert client.get("/api/events").status_code == 200
+
+        def both() -> list[dict[str, Any]]:
+            events = client.get("/api/events").json()
+            return events if {e["site"] for e in events} == {"No1 Middle School", "第二小学"} else []
+
+        events = wait_for(both, 60, "events from both schools")
+        assert all(e["kind"] == "unregistered_entry" and e["status"] == "new" for e in events)
+        # A guard acknowledges at school 1: the centre sees the new status
+        school_api = schools[0].client()
+        event_id = school_api.get("/api/events").json()[0]["id"]
+        assert school_api.post(f"/api/events/{event_id}/review", json={"action": "acknowledged"}).status_code == 200
+
+        def acknowledged() -> bool:
+            rows = client.get("/api/events", params={"site": "No1 Middle School"}).json()
+            return any(e["id"] == event_id and e["status"] == "acknowledged" for e in rows)
+
+        wait_for(acknowledged, 20, "the status change at the centre")
+        sites = {s["site"]: s for s in client.get("/api/sites").json()}
+        assert sites["第二小学"]["availability"] == "online"
+        assert sites["第二小学"]["cameras"][0]["availability"] == "online"
+        assert httpx.get(f"http://127.0.0.1:{center_port}/api/events").status_code == 401
+
+        # School 2 loses power: its last wills tell the centre (no clean goodbye was sent)
+        schools[1].kill()
+
+        def gone() -> bool:
+            site = {s["site"]: s for s in client.get("/api/sites").json()}["第二小学"]
+            return site["availability"] == "offline" and site["cameras"][0]["availability"] == "offline"
+
+        wait_for(gone, 20, "the last wills at the centre")
+    finally:
+        for school in schools:
+            school.stop()
+        center.stop()
+        broker.stop()
+    assert "Traceback" not in center.output()
+
+
+def _login(client: httpx.Client) -> bool:
+    try:
+        return client.post("/api/login", json={"username": "district", "password": PASSWORD}).status_code == 200
+    except httpx.HTTPError:
+        return False

@@ -1,0 +1,258 @@
+"""Live streams against a real RTSP server (GStreamer) on 127.0.0.1: reconnecting, stalls,
+credentials, unreachable cameras, and dropping the oldest frames when analysis falls behind."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from pipeline.config import CameraConfig, DetectorConfig, LiveConfig
+from pipeline.detectors import load_detector
+from pipeline.detectors.shared import SharedDetector
+from pipeline.live.stream import LiveStream
+from pipeline.redact import redact, scrub
+
+from .live import SAMPLE, RtspServer, cut_clip, free_port, wait_for
+
+FAST = LiveConfig(reconnect_min_s=0.3, reconnect_max_s=1.2, stall_timeout_s=2, open_timeout_s=2)
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def stream_of(source: str, live: LiveConfig = FAST, fps: float = 5, loop: bool = False) -> LiveStream:
+    camera = CameraConfig(source=source, loop=loop)
+    return LiveStream("gate", camera, live, fps, TZ, Path)
+
+
+class Reader:
+    """Takes frames off a stream in a thread, as the camera worker does."""
+
+    def __init__(self, stream: LiveStream) -> None:
+        self.frames: list[tuple[float, int]] = []  # (arrival, index)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.stream = stream
+        self.thread.start()
+
+    def _run(self) -> None:
+        for frame in self.stream.frames():
+            assert frame.ts.tzinfo is not None
+            self.frames.append((time.monotonic(), frame.index))
+
+    def count(self) -> int:
+        return len(self.frames)
+
+
+@pytest.fixture
+def clip(tmp_path: Path) -> Path:
+    return cut_clip(tmp_path / "clip.mp4", 10)
+
+
+def test_rtsp_stream_reconnects_after_the_server_restarts(tmp_path: Path, clip: Path) -> None:
+    server = RtspServer(clip, tmp_path / "rtsp.log").start()
+    stream = stream_of(server.url())
+    stream.start()
+    reader = Reader(stream)
+    try:
+        wait_for(lambda: reader.count() >= 10, 20, "frames before the restart")
+        assert stream.health.state == "live"
+        assert (stream.health.width, stream.health.height) == (640, 480)
+        server.kill()
+        wait_for(lambda: stream.health.state in ("down", "connecting"), 10, "the stream to notice")
+        before = reader.count()
+        time.sleep(1.5)
+        assert stream.health.state != "live"
+        server = RtspServer(clip, tmp_path / "rtsp.log", port=server.port).start()
+        wait_for(lambda: reader.count() >= before + 10, 30, "frames after the restart")
+        assert stream.health.state == "live"
+        assert stream.health.reconnects >= 1
+    finally:
+        stream.stop()
+        stream.join(10)
+        server.kill()
+    indexes = [i for _, i in reader.frames]
+    assert indexes == sorted(indexes) and len(set(indexes)) == len(indexes)
+
+
+def test_wrong_password_is_said_plainly_and_never_logged(
+    tmp_path: Path, clip: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = RtspServer(clip, tmp_path / "rtsp.log", credentials="admin:right-one").start()
+    caplog.set_level(logging.DEBUG)
+    stream = stream_of(server.url("admin:Wr0ng-Secret"))
+    stream.start()
+    try:
+        wait_for(lambda: stream.health.reconnects >= 2, 15, "two failed attempts")
+        assert stream.health.state == "down"
+        assert "authorization failed (401)" in stream.health.detail
+        assert "Wr0ng-Secret" not in caplog.text
+        assert "Wr0ng-Secret" not in repr(stream.health) and "Wr0ng-Secret" not in stream.label
+        assert "rtsp://***@127.0.0.1" in caplog.text
+    finally:
+        stream.stop()
+        stream.join(10)
+    good = stream_of(server.url("admin:right-one"))
+    good.start()
+    try:
+        wait_for(lambda: good.health.state == "live", 15, "the right password to work")
+    finally:
+        good.stop()
+        good.join(10)
+        server.kill()
+
+
+def test_unreachable_camera_backs_off_and_keeps_trying() -> None:
+    stream = stream_of(f"rtsp://127.0.0.1:{free_port()}/gate")
+    started = time.monotonic()
+    stream.start()
+    try:
+        wait_for(lambda: stream.health.reconnects >= 4, 15, "repeated attempts")
+        elapsed = time.monotonic() - started
+        assert stream.health.state == "down"
+        assert "connection refused" in stream.health.detail
+        # 0.3 + 0.6 + 1.2 (+ 1.2): the wait doubles up to reconnect_max_s instead of spinning
+        assert elapsed >= 0.3 + 0.6 + 1.2
+    finally:
+        stream.stop()
+        stream.join(10)
+    assert stream.health.state == "stopped"
+
+
+def test_a_stalled_stream_is_reopened(tmp_path: Path, clip: Path) -> None:
+    """The server stops sending (SIGSTOP) without closing the connection: the watchdog notices."""
+    server = RtspServer(clip, tmp_path / "rtsp.log").start()
+    stream = stream_of(server.url())
+    stream.start()
+    reader = Reader(stream)
+    try:
+        wait_for(lambda: reader.count() >= 5, 20, "frames")
+        server.proc.send_signal(signal.SIGSTOP)
+        wait_for(lambda: stream.health.state == "down", 15, "the stall to be noticed")
+        assert "stalled" in stream.health.detail
+        server.proc.send_signal(signal.SIGCONT)
+        wait_for(lambda: stream.health.state == "live", 20, "the stream back")
+    finally:
+        stream.stop()
+        stream.join(10)
+        server.kill()
+
+
+def test_when_analysis_falls_behind_the_oldest_frames_are_dropped(clip: Path) -> None:
+    stream = stream_of(str(clip), LiveConfig(queue_frames=2), fps=10, loop=True)
+    stream.start()
+    try:
+        wait_for(lambda: stream.health.frames_sampled >= 20, 20, "sampled frames")
+        frames = stream.frames()
+        first = next(frames)
+        second = next(frames)
+    finally:
+        stream.stop()
+        stream.join(10)
+    assert stream.health.frames_dropped >= stream.health.frames_sampled - 3
+    # What was waiting is the newest two, not the first two
+    assert first.index >= 15 and second.index == first.index + 1
+
+
+def test_a_played_file_ends_without_reconnecting(clip: Path) -> None:
+    stream = stream_of(str(clip), fps=50)
+    stream.start()
+    frames = list(stream.frames())
+    stream.join(5)
+    assert stream.health.state == "ended" and stream.health.reconnects == 0
+    assert 90 <= len(frames) + stream.health.frames_dropped <= 97
+    # Real-time pacing: a 9.7 s clip takes about that long
+    assert frames[-1].pts - frames[0].pts > 8
+
+
+def test_one_detector_serves_several_cameras_in_batches() -> None:
+    import cv2
+
+    detector = load_detector(DetectorConfig(), Path)
+    capture = cv2.VideoCapture(str(SAMPLE))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 40)
+    _, image = capture.read()
+    capture.release()
+    alone = detector.detect(image)
+    shared = SharedDetector(detector, max_batch=4)
+    results: list = []
+
+    def camera() -> None:
+        results.extend(shared.detect(image) for _ in range(5))
+
+    threads = [threading.Thread(target=camera) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    shared.close()
+    assert len(results) == 20 and shared.frames == 20
+    assert shared.batches < 20  # frames of different cameras went through together
+    for found in results:
+        assert len(found) == len(alone) >= 1
+        np.testing.assert_allclose(found.xyxy, alone.xyxy, atol=0.5)
+
+
+def test_secrets_are_taken_out_of_urls_and_messages() -> None:
+    url = "rtsp://admin:p%40ss@10.0.0.5:554/Streaming/Channels/101"
+    assert redact(url) == "rtsp://***@10.0.0.5:554/Streaming/Channels/101"
+    assert "p%40ss" not in scrub(f"Server returned 401: '{url}' (p%40ss)", url)
+
+
+class MjpegCamera:
+    """An HTTP camera as many cheap ones are: multipart/x-mixed-replace JPEG frames, 10 per second."""
+
+    def __init__(self) -> None:
+        import cv2
+
+        capture = cv2.VideoCapture(str(SAMPLE))
+        self.jpegs = []
+        for _ in range(30):
+            _, image = capture.read()
+            self.jpegs.append(cv2.imencode(".jpg", image)[1].tobytes())
+        capture.release()
+        jpegs = self.jpegs
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                try:
+                    for i in range(300):
+                        jpeg = jpegs[i % len(jpegs)]
+                        head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+                        self.wfile.write(head.encode() + jpeg + b"\r\n")
+                        time.sleep(0.1)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/video.mjpg"
+
+
+def test_http_mjpeg_camera() -> None:
+    camera = MjpegCamera()
+    stream = stream_of(camera.url)
+    stream.start()
+    reader = Reader(stream)
+    try:
+        wait_for(lambda: reader.count() >= 5, 20, "MJPEG frames")
+        assert stream.health.state == "live" and (stream.health.width, stream.health.height) == (640, 480)
+    finally:
+        stream.stop()
+        stream.join(10)
+        camera.server.shutdown()
