@@ -217,3 +217,22 @@ def test_guard_sees_a_live_alert_and_acknowledges_it(serve: Serve, browser: Any)
     page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image)
     assert "Live" in page.inner_text("[data-camera=side-gate]")
     context.close()
+
+
+def test_authorize_registers_the_visitor_on_the_spot(serve: Serve) -> None:
+    api = serve.client("guard")
+    event = open_events(api)[0]
+    wrong = api.post(f"/api/events/{event['id']}/review", json={"action": "acknowledged", "visitor": {"name": "x"}})
+    assert wrong.status_code == 422 and "visitor goes with action 'authorized'" in wrong.json()["detail"]
+    body = {"action": "authorized", "note": "parent, late pick-up", "visitor": {"name": "李雷", "ref": "110101"}}
+    response = api.post(f"/api/events/{event['id']}/review", json=body)
+    assert response.status_code == 200 and response.json()["status"] == "authorized"
+    row = query(serve.db, "SELECT registration_id FROM events WHERE id = ?", event["id"])[0]
+    registration = query(serve.db, "SELECT * FROM registrations WHERE id = ?", row["registration_id"])[0]
+    assert (registration["name"], registration["ref"], registration["scope"]) == ("李雷", "110101", "side-gate")
+    assert registration["created_by"] == "guard" and registration["valid_from"] == event["time"]
+    # An event that is already final is refused, and no registration is left behind
+    before = len(query(serve.db, "SELECT id FROM registrations"))
+    again = api.post(f"/api/events/{event['id']}/review", json={**body, "visitor": {"name": "王五"}})
+    assert again.status_code == 409
+    assert len(query(serve.db, "SELECT id FROM registrations")) == before

@@ -17,13 +17,13 @@ from typing import Annotated, Any, Literal
 import cv2
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
 from pipeline.config import Config
 from pipeline.errors import GatewatchError
 from pipeline.live.service import Service
-from pipeline.registrations import parse_registration, read_registrations_csv
+from pipeline.registrations import Registration, parse_registration, read_registrations_csv
 from pipeline.report import collect, day_period, month_period, render_html
 from pipeline.review import EventFilter, change_status, get_event, history, list_events, record_registrations
 from pipeline.snapshots import draw_shapes
@@ -35,10 +35,25 @@ from pipeline.web.i18n import LABELS, language
 JPEG_QUALITY = 80
 
 
+class Visitor(BaseModel):
+    name: str = Field("", max_length=100)
+    ref: str = Field("", max_length=100, description="ID card, visitor pass or badge number")
+    reason: str = Field("", max_length=200)
+
+
 class Review(BaseModel):
     action: Literal["acknowledged", "false_alarm", "authorized"]
     note: str = Field("", max_length=500)
     registration_id: int | None = Field(None, ge=1, description="registration that explains the entry (authorize)")
+    visitor: Visitor | None = Field(
+        None, description="authorize by registering the person now (a registration for this entry is created)"
+    )
+
+    @model_validator(mode="after")
+    def _one_way_to_authorize(self) -> Review:
+        if self.visitor is not None and (self.action != "authorized" or self.registration_id is not None):
+            raise ValueError("visitor goes with action 'authorized' and without registration_id")
+        return self
 
 
 class NewRegistration(BaseModel):
@@ -148,18 +163,38 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
 
     @app.post("/api/events/{event_id}/review", tags=["events"])
     def review(event_id: int, body: Review, user: UserDep) -> dict[str, Any]:
-        """Acknowledge, mark a false alarm, or authorize (optionally naming the registration)."""
+        """Acknowledge, mark a false alarm, or authorize: naming the registration that explains the
+        entry, or registering the visitor now (the new registration is linked to the event)."""
         store = stores.get()
-        _event_or_404(store, event_id)
-        change_status(
-            store,
-            event_id,
-            body.action,
-            by=user["username"],
-            at=datetime.now(UTC),
-            note=body.note,
-            registration_id=body.registration_id,
-        )
+        found = _event_or_404(store, event_id)
+        now = datetime.now(UTC)
+        with store.write():  # a refused change leaves no registration behind
+            registration_id = body.registration_id
+            if body.visitor is not None:
+                at = datetime.fromisoformat(found["ts"])
+                visitor = Registration(
+                    found["camera"],
+                    at,
+                    at,
+                    1,
+                    body.visitor.name,
+                    body.visitor.ref,
+                    body.visitor.reason,
+                    source="guard",
+                    origin="web",
+                    created_by=user["username"],
+                )
+                added, _ = store.add_registrations([visitor], now)
+                registration_id = added[0].id if added else None
+            change_status(
+                store,
+                event_id,
+                body.action,
+                by=user["username"],
+                at=now,
+                note=body.note,
+                registration_id=registration_id,
+            )
         service.event_changed(event_id)
         return event(event_id, user)
 
