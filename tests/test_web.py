@@ -180,6 +180,8 @@ def test_reports_and_camera_pages(serve: Serve) -> None:
 def test_guard_sees_a_live_alert_and_acknowledges_it(serve: Serve, browser: Any) -> None:
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
     page.goto(f"{serve.url}/")
     assert page.url.endswith("/login")
     page.fill("input[name=username]", "guard")
@@ -217,6 +219,7 @@ def test_guard_sees_a_live_alert_and_acknowledges_it(serve: Serve, browser: Any)
     page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image)
     assert "Live" in page.inner_text("[data-camera=side-gate]")
     context.close()
+    assert requests and all(url.startswith(serve.url) for url in requests)  # nothing from the internet
 
 
 def test_authorize_registers_the_visitor_on_the_spot(serve: Serve) -> None:

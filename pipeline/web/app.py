@@ -73,10 +73,14 @@ class NewUser(BaseModel):
 
 
 def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Service) -> FastAPI:
+    # No /docs: Swagger UI loads its scripts from a CDN, and nothing here may reach the internet;
+    # /openapi.json is the description (any OpenAPI viewer or client generator reads it).
     app = FastAPI(
         title="gatewatch",
         summary="Unregistered entries at school gates: live alerts, events, registrations, cameras.",
         version="1",
+        docs_url=None,
+        redoc_url=None,
     )
     stores = ThreadStores(db_path)
     auth = Auth(stores, timedelta(hours=config.server.session_hours))

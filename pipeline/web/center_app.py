@@ -20,7 +20,14 @@ SESSION_HOURS = 12
 
 
 def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
-    app = FastAPI(title="gatewatch centre", summary="Alerts of many schools, received over MQTT.", version="1")
+    # No /docs: Swagger UI loads its scripts from a CDN, and nothing here may reach the internet.
+    app = FastAPI(
+        title="gatewatch centre",
+        summary="Alerts of many schools, received over MQTT.",
+        version="1",
+        docs_url=None,
+        redoc_url=None,
+    )
     stores = ThreadStores(db_path)
     auth = Auth(stores, timedelta(hours=SESSION_HOURS))
     install_common(app, auth, "center_title")
