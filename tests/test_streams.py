@@ -256,3 +256,18 @@ def test_http_mjpeg_camera() -> None:
         stream.stop()
         stream.join(10)
         camera.server.shutdown()
+
+
+def test_a_broken_file_source_is_retried_not_spun_on(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"not a video at all" * 100)
+    stream = stream_of(str(broken), loop=True)
+    stream.start()
+    try:
+        wait_for(lambda: stream.health.reconnects >= 2, 10, "retries")
+        time.sleep(1)
+        assert stream.health.state == "down" and "Invalid data" in stream.health.detail
+        assert stream.health.reconnects <= 5  # backing off, not spinning
+    finally:
+        stream.stop()
+        stream.join(10)

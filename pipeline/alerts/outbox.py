@@ -71,7 +71,11 @@ class Dispatcher:
         store = Store(self.db_path)
         try:
             while not self._stop.is_set():
-                sent_any = self._send_due(store, target)
+                try:
+                    sent_any = self._send_due(store, target)
+                except Exception as exc:  # a locked database, a sender's bug: log it, keep the sender alive
+                    log.error("alerts to %s: %s: %s; trying again", target, type(exc).__name__, exc)
+                    sent_any = False
                 if not sent_any:
                     self._wake[target].wait(IDLE_POLL_S)
                     self._wake[target].clear()

@@ -23,7 +23,7 @@ class WebhookSender:
     def send(self, payload: dict[str, Any]) -> None:
         try:
             response = self.client.post(self.config.url, json=payload)
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # httpx's texts repeat the URL, which may carry a token: the kind only
             raise DeliveryError(f"{self.label}: {type(exc).__name__}") from None
         if not response.is_success:
             raise DeliveryError(f"{self.label}: HTTP {response.status_code}")

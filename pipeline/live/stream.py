@@ -62,7 +62,7 @@ def describe_error(exc: BaseException, source: str, stall_s: float) -> str:
         return f"no data for {stall_s:g} s (stalled or unreachable)"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused: camera or NVR not listening on that port"
-    if isinstance(exc, StalledError):
+    if isinstance(exc, StreamError):
         return str(exc)
     text = getattr(exc, "strerror", None) or type(exc).__name__
     return scrub(str(text), source)
@@ -83,8 +83,8 @@ class RateMeter:
             self._start, self._count = now, 0
 
 
-class StalledError(Exception):
-    pass
+class StreamError(Exception):
+    """A stream that opened but is no use (stalled, no video in it); the message says which."""
 
 
 class LiveStream:
@@ -156,14 +156,18 @@ class LiveStream:
                 self._play()
                 if self._stop.is_set():
                     break
+                if self.health.frames_in == frames_before:
+                    raise StreamError("the stream opened but no frame could be decoded")
                 if self._is_file() and not self.loop:
                     self._set_state("ended", "the video file has been played to the end")
                     break
                 if self._is_file():
                     continue  # looped file: start again at once
                 detail = "the camera ended the stream"
-            except (av.error.FFmpegError, OSError, StalledError) as exc:
+            except (av.error.FFmpegError, OSError, StreamError) as exc:
                 detail = describe_error(exc, self.source, self.live.stall_timeout_s)
+            except Exception as exc:  # a camera must never stop being retried because of one odd stream
+                detail = f"unexpected error ({type(exc).__name__}: {scrub(str(exc), self.source)})"
             if self._stop.is_set():
                 break
             if self.health.frames_in > frames_before:
@@ -197,6 +201,8 @@ class LiveStream:
 
     def _play(self) -> None:
         with self._open() as container:
+            if not container.streams.video:
+                raise StreamError("no video in this stream")
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             pace = self._is_file()  # a file decodes faster than real time; a camera sends at its own pace
@@ -216,7 +222,7 @@ class LiveStream:
                         return
                     now = time.monotonic()
                 if now - last_frame > self.live.stall_timeout_s:
-                    raise StalledError(f"no frame for {now - last_frame:.0f} s (stalled)")
+                    raise StreamError(f"no frame for {now - last_frame:.0f} s (stalled)")
                 last_frame = now
                 health = self.health
                 if health.state != "live":
