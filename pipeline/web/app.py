@@ -151,8 +151,10 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
             raise HTTPException(410, f"snapshot removed by retention on {event['pruned_at']}")
         raw = event.get(column)
         path = Path(raw).resolve() if raw else None
-        if path is None or not path.is_relative_to(snapshot_root) or not path.is_file():
+        if path is None or not path.is_file():
             raise HTTPException(404, "snapshot file missing")
+        if not path.is_relative_to(snapshot_root):
+            raise HTTPException(404, f"snapshot is outside this server's snapshot folder ({snapshot_root})")
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
     @app.get("/api/events/{event_id}/snapshot", tags=["events"], response_class=FileResponse)
