@@ -27,9 +27,8 @@ from pipeline.registrations import Registration, parse_registration, read_regist
 from pipeline.report import collect, day_period, month_period, render_html
 from pipeline.review import EventFilter, change_status, get_event, history, list_events, record_registrations
 from pipeline.snapshots import draw_shapes
-from pipeline.store import ThreadStores
 from pipeline.users import add_user, list_users
-from pipeline.web.common import AdminDep, Auth, UserDep, install_common, page_or_login, templates
+from pipeline.web.common import AdminDep, Auth, UserDep, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
 
 JPEG_QUALITY = 80
@@ -73,18 +72,15 @@ class NewUser(BaseModel):
 
 
 def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Service) -> FastAPI:
-    # No /docs: Swagger UI loads its scripts from a CDN, and nothing here may reach the internet;
-    # /openapi.json is the description (any OpenAPI viewer or client generator reads it).
-    app = FastAPI(
-        title="gatewatch",
-        summary="Unregistered entries at school gates: live alerts, events, registrations, cameras.",
-        version="1",
-        docs_url=None,
-        redoc_url=None,
+    app = new_app(
+        "gatewatch",
+        "Unregistered entries at school gates: live alerts, events, registrations, cameras.",
+        db_path,
+        timedelta(hours=config.server.session_hours),
+        "title",
     )
-    stores = ThreadStores(db_path)
-    auth = Auth(stores, timedelta(hours=config.server.session_hours))
-    install_common(app, auth, "title")
+    auth: Auth = app.state.auth
+    stores = auth.stores
     snapshot_root = snapshot_dir.resolve()
 
     def event_view(event: dict[str, Any]) -> dict[str, Any]:

@@ -12,25 +12,22 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from pipeline.center import CenterSubscriber, center_events, center_sites
-from pipeline.store import ThreadStores
-from pipeline.web.common import Auth, UserDep, install_common, page_or_login, templates
+from pipeline.web.common import Auth, UserDep, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
 
 SESSION_HOURS = 12
 
 
 def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
-    # No /docs: Swagger UI loads its scripts from a CDN, and nothing here may reach the internet.
-    app = FastAPI(
-        title="gatewatch centre",
-        summary="Alerts of many schools, received over MQTT.",
-        version="1",
-        docs_url=None,
-        redoc_url=None,
+    app = new_app(
+        "gatewatch centre",
+        "Alerts of many schools, received over MQTT.",
+        db_path,
+        timedelta(hours=SESSION_HOURS),
+        "center_title",
     )
-    stores = ThreadStores(db_path)
-    auth = Auth(stores, timedelta(hours=SESSION_HOURS))
-    install_common(app, auth, "center_title")
+    auth: Auth = app.state.auth
+    stores = auth.stores
 
     @app.get("/api/health", tags=["service"])
     def health() -> dict[str, Any]:

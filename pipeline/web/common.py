@@ -164,7 +164,12 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def install_common(app: FastAPI, auth: Auth, title_key: str) -> None:
+def new_app(title: str, summary: str, db_path: Path, session_lifetime: timedelta, title_key: str) -> FastAPI:
+    """A FastAPI app with login, the body limit and readable errors. No /docs page: Swagger UI
+    loads its scripts from a CDN, and nothing here may reach the internet; /openapi.json is the
+    description (any OpenAPI viewer or client generator reads it)."""
+    app = FastAPI(title=title, summary=summary, version="1", docs_url=None, redoc_url=None)
+    auth = Auth(ThreadStores(db_path), session_lifetime)
     app.state.auth = auth
     app.include_router(login_router(auth, title_key))
     app.add_middleware(BodyLimit)
@@ -181,3 +186,5 @@ def install_common(app: FastAPI, auth: Auth, title_key: str) -> None:
     async def user_error(_: Request, exc: GatewatchError) -> JSONResponse:
         """The same checks as the command line, answered as 409 (the request was understood but refused)."""
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    return app
