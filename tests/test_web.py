@@ -218,6 +218,9 @@ def test_guard_sees_a_live_alert_and_acknowledges_it(serve: Serve, browser: Any)
     image = page.wait_for_selector("[data-camera=side-gate] img")
     page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image)
     assert "Live" in page.inner_text("[data-camera=side-gate]")
+    page.goto(f"{serve.url}/docs")  # the API docs, from the box itself
+    page.wait_for_selector(".swagger-ui .opblock-summary-path")
+    assert len(page.query_selector_all(".opblock")) >= 15
     context.close()
     assert requests and all(url.startswith(serve.url) for url in requests)  # nothing from the internet
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -165,10 +166,10 @@ async def _no_receive() -> Message:
 
 
 def new_app(title: str, summary: str, db_path: Path, session_lifetime: timedelta, title_key: str) -> FastAPI:
-    """A FastAPI app with login, the body limit and readable errors. No /docs page: Swagger UI
-    loads its scripts from a CDN, and nothing here may reach the internet; /openapi.json is the
-    description (any OpenAPI viewer or client generator reads it)."""
-    app = FastAPI(title=title, summary=summary, version="1", docs_url=None, redoc_url=None)
+    """A FastAPI app with login, the body limit and readable errors. The API docs page (/docs)
+    comes from fastapi-offline, which ships Swagger UI's files: FastAPI's own page loads them
+    from a CDN, and nothing here may reach the internet."""
+    app = FastAPIOffline(title=title, summary=summary, version="1", redoc_url=None)
     auth = Auth(ThreadStores(db_path), session_lifetime)
     app.state.auth = auth
     app.include_router(login_router(auth, title_key))
