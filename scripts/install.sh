@@ -26,7 +26,8 @@ if [ "$extras" = test ]; then
   command -v chromium >/dev/null || missing+=(chromium)
   command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
   /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")' 2>/dev/null \
-    || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good)
+    || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+                 gstreamer1.0-plugins-bad)  # qtdemux, rtph264pay (good), h264parse (bad)
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 fi
 

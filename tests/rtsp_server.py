@@ -1,5 +1,5 @@
 """A real RTSP server for the stream tests: GStreamer's gst-rtsp-server (Debian packages
-gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good), run by Debian's /usr/bin/python3 with
+gir1.2-gst-rtsp-server-1.0, gstreamer1.0-plugins-good and -bad), run by Debian's /usr/bin/python3 with
 PyGObject. It streams an H.264 .mp4 without re-encoding, paced in real time, like a camera.
 
     /usr/bin/python3 tests/rtsp_server.py PORT /PATH VIDEO.mp4 [USER:PASSWORD]
