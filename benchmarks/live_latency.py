@@ -58,6 +58,8 @@ def main() -> None:
         try:
             time.sleep(args.seconds)
             health = serve.client().get("/api/cameras").json()
+            status = Path(f"/proc/{serve.proc.pid}/status").read_text()
+            peak_rss = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
         finally:
             serve.stop()
             for server in servers:
@@ -83,6 +85,7 @@ def main() -> None:
     print(row("crossing frame -> stored (row + snapshots)", to_store))
     print(row("stored -> MQTT received", to_mqtt))
     print(row("crossing frame -> MQTT received", total))
+    print(f"\nserve process peak RSS: {int(peak_rss) / 1024:.0f} MB")
     print("\n| camera | fps in | frames analysed | dropped | detector ms |")
     print("|---|---|---|---|---|")
     for camera in health:
