@@ -279,3 +279,19 @@ def _login(client: httpx.Client) -> bool:
         return client.post("/api/login", json={"username": "district", "password": PASSWORD}).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_crossing_still_awaiting_confirmation_is_stored_when_the_stream_ends(tmp_path: Path) -> None:
+    """The clip stops 0.1-0.2 s after person A is first seen inside (confirmation takes 0.3 s): the
+    worker's end-of-stream flush (the same path as stopping) still stores the entry."""
+    clip = cut_clip(tmp_path / "short.mp4", 5.0)
+    config = write_config(tmp_path, {"gate": {"source": str(clip)}})
+    serve = Serve(tmp_path, config)
+    try:
+        serve.start()
+        api = serve.client()
+        wait_for(lambda: api.get("/api/cameras").json()[0]["state"] == "ended", 30, "the clip played")
+        events = wait_for(lambda: api.get("/api/events").json(), 10, "the flushed entry")
+        assert len(events) == 1 and events[0]["kind"] == "unregistered_entry"
+    finally:
+        assert serve.stop() == 0, serve.output()
