@@ -295,3 +295,20 @@ def test_a_crossing_still_awaiting_confirmation_is_stored_when_the_stream_ends(t
         assert len(events) == 1 and events[0]["kind"] == "unregistered_entry"
     finally:
         assert serve.stop() == 0, serve.output()
+
+
+def test_a_line_outside_the_picture_shows_the_camera_misconfigured(tmp_path: Path, clip: Path) -> None:
+    """Without `resolution` in the config, the frame size is known only once the stream is up."""
+    wide = {"gate": {"points": [[700, 250], [700, 470]], "inside": [420, 380]}}
+    config = write_config(tmp_path, {"gate": {"source": str(clip), "loop": True, "lines": wide}})
+    serve = Serve(tmp_path, config)
+    try:
+        serve.start()
+        api = serve.client()
+        camera = wait_for(lambda: [c for c in api.get("/api/cameras").json() if c["state"] == "misconfigured"], 20, "")[
+            0
+        ]
+        assert camera["detail"].startswith("cameras.gate.lines.gate.points:") and "(640x480)" in camera["detail"]
+        assert httpx.get(f"{serve.url}/api/health").json()["cameras"] == {"gate": "misconfigured"}
+    finally:
+        assert serve.stop() == 0, serve.output()
