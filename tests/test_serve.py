@@ -300,7 +300,13 @@ def test_a_crossing_still_awaiting_confirmation_is_stored_when_the_stream_ends(t
 def test_a_line_outside_the_picture_shows_the_camera_misconfigured(tmp_path: Path, clip: Path) -> None:
     """Without `resolution` in the config, the frame size is known only once the stream is up."""
     wide = {"gate": {"points": [[700, 250], [700, 470]], "inside": [420, 380]}}
-    config = write_config(tmp_path, {"gate": {"source": str(clip), "loop": True, "lines": wide}})
+    broker = Broker(tmp_path).start()
+    subscriber = Subscriber(broker.port)
+    config = write_config(
+        tmp_path,
+        {"gate": {"source": str(clip), "loop": True, "lines": wide}},
+        mqtt={"host": "127.0.0.1", "port": broker.port},
+    )
     serve = Serve(tmp_path, config)
     try:
         serve.start()
@@ -310,5 +316,14 @@ def test_a_line_outside_the_picture_shows_the_camera_misconfigured(tmp_path: Pat
         ]
         assert camera["detail"].startswith("cameras.gate.lines.gate.points:") and "(640x480)" in camera["detail"]
         assert httpx.get(f"{serve.url}/api/health").json()["cameras"] == {"gate": "misconfigured"}
+
+        def reported() -> bool:
+            states = subscriber.on("/cameras/gate/state")
+            return bool(states) and json.loads(states[-1][2])["state"] == "misconfigured"
+
+        wait_for(reported, 10, "the state on MQTT")
+        assert subscriber.on("/cameras/gate/availability")[-1][2] == b"offline"
     finally:
         assert serve.stop() == 0, serve.output()
+        subscriber.close()
+        broker.stop()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,8 +44,17 @@ LATENCY_SMOOTHING = 0.2  # weight of the newest detector call in the running ave
 class CameraWorker:
     """Runs one camera's stages on the frames its stream hands over."""
 
-    def __init__(self, name: str, config: Config, stream: LiveStream, detector: SharedDetector, recorder: Recorder):
+    def __init__(
+        self,
+        name: str,
+        config: Config,
+        stream: LiveStream,
+        detector: SharedDetector,
+        recorder: Recorder,
+        on_problem: Callable[[str], None],
+    ) -> None:
         self.name = name
+        self.on_problem = on_problem
         self.config = config
         self.stream = stream
         self.detector = detector
@@ -103,6 +113,7 @@ class CameraWorker:
                 if problem:
                     self.problem = f"cameras.{self.name}.{kind}.{shape_name}.points: {problem} ({size[0]}x{size[1]})"
                     log.error("camera %s not analysed: %s", self.name, self.problem)
+                    self.on_problem(self.name)
                     return None
         self.problem = ""
         return CameraPipeline(self.config, self.name, size, self.config.sampling.fps, self._detect)
@@ -144,7 +155,9 @@ class Service:
             for name, camera in config.cameras.items()
         }
         self.workers = {
-            name: CameraWorker(name, config, stream, self.detector, self.recorder)
+            name: CameraWorker(
+                name, config, stream, self.detector, self.recorder, lambda n: self._on_state(n, self.streams[n].health)
+            )
             for name, stream in self.streams.items()
         }
 
