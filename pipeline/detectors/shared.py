@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from concurrent.futures import Future
 
 import numpy as np
@@ -24,7 +23,6 @@ class SharedDetector:
         self.max_batch = max_batch
         self.batches = 0
         self.frames = 0
-        self.last_batch_s = 0.0
         self._inbox: queue.Queue[tuple[np.ndarray, Future[Detections]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="detector", daemon=True)
         self._thread.start()
@@ -54,14 +52,12 @@ class SharedDetector:
                     self._inbox.put(None)  # finish this batch, then stop
                     break
                 batch.append(more)
-            started = time.perf_counter()
             try:
                 results = self.detector.detect_batch([image for image, _ in batch])
             except Exception as exc:  # handed to each waiting camera, which reports it
                 for _, future in batch:
                     future.set_exception(exc)
                 continue
-            self.last_batch_s = time.perf_counter() - started
             self.batches += 1
             self.frames += len(batch)
             for (_, future), result in zip(batch, results, strict=True):

@@ -33,7 +33,6 @@ class Recorded:
     camera: str
     crossing: Crossing
     event_id: int | None  # set when flagged
-    reason: str
 
 
 class Recorder:
@@ -135,4 +134,4 @@ class Recorder:
             log.warning(
                 "event #%s: %s at %s/%s, %s", event_id, decision.kind, crossing.camera, crossing.line, decision.reason
             )
-        self.on_recorded(Recorded(crossing.camera, crossing, event_id, decision.reason))
+        self.on_recorded(Recorded(crossing.camera, crossing, event_id))
