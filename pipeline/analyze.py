@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pipeline.camera import CameraPipeline
 from pipeline.clock import recording_start
-from pipeline.config import Config, outside_frame
+from pipeline.config import Config
 from pipeline.detectors import load_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
@@ -92,11 +92,9 @@ def analyze(
     started, start_source = recording_start(video, start, config.tz)
     reader = SkimmingVideoFile if config.sampling.skim_idle else VideoFile
     source = reader(video, config.sampling.fps, started)
-    for kind, shapes in (("lines", camera_config.lines), ("zones", camera_config.zones)):
-        for name, shape in shapes.items():
-            problem = outside_frame(shape.points, (source.width, source.height))
-            if problem:
-                raise GatewatchError(f"cameras.{camera_id}.{kind}.{name}.points: {problem} of {video.name}")
+    outside = camera_config.outside((source.width, source.height))
+    if outside:
+        raise GatewatchError(f"cameras.{camera_id}.{outside[0]}.points: {outside[1]} of {video.name}")
     detector = load_detector(config.detector, config.resolve)
     if jsonl_path is not None:
         ensure_writable_dir(jsonl_path.parent)
@@ -123,8 +121,7 @@ def analyze(
             summary.decisions.append(decision)
             summary.counts[(crossing.line, crossing.direction)] += 1
             if decision.flagged:
-                shape = camera_config.lines.get(crossing.line) or camera_config.zones[crossing.line]
-                full, crop = snapshots.write(frame, decision, shape, video.stem)
+                full, crop = snapshots.write(frame, decision, camera_config.shape(crossing.line), video.stem)
                 evidence[len(summary.decisions) - 1] = Snapshots(str(full), str(crop))
 
     clock_start = time.perf_counter()

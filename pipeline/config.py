@@ -189,12 +189,23 @@ class CameraConfig(_Section):
         for name in self.lines.keys() & self.zones.keys():
             raise ValueError(f"zones.{name}: a line has the same name; names must be unique within a camera")
         if self.resolution is not None:
-            for kind, shapes in (("lines", self.lines), ("zones", self.zones)):
-                for name, shape in shapes.items():
-                    problem = outside_frame(shape.points, self.resolution)
-                    if problem:
-                        raise ValueError(f"{kind}.{name}: {problem}")
+            outside = self.outside(self.resolution)
+            if outside:
+                raise ValueError(f"{outside[0]}: {outside[1]}")
         return self
+
+    def outside(self, size: tuple[int, int]) -> tuple[str, str] | None:
+        """The first line or zone not inside a frame of `size`, as ("lines.NAME", problem)."""
+        for kind, shapes in (("lines", self.lines), ("zones", self.zones)):
+            for name, shape in shapes.items():
+                problem = outside_frame(shape.points, size)
+                if problem:
+                    return f"{kind}.{name}", problem
+        return None
+
+    def shape(self, name: str) -> LineConfig | ZoneConfig:
+        """A line or zone by name (names are unique within a camera)."""
+        return self.lines.get(name) or self.zones[name]
 
 
 class ClosedWindow(_Section):

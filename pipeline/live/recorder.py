@@ -30,7 +30,6 @@ FOOTAGE_EVERY_S = 30.0  # how often the footage analysed per camera is written d
 
 @dataclass(frozen=True)
 class Recorded:
-    camera: str
     crossing: Crossing
     event_id: int | None  # set when flagged
 
@@ -110,8 +109,7 @@ class Recorder:
                 decision = rules.decide(crossing)
                 evidence = None
                 if decision.flagged:
-                    shape = camera.lines.get(crossing.line) or camera.zones[crossing.line]
-                    full, crop = self.snapshots.write(frame, decision, shape, "live")
+                    full, crop = self.snapshots.write(frame, decision, camera.shape(crossing.line), "live")
                     evidence = Snapshots(str(full), str(crop))
                 event_id = store.save_live(self._run_of(crossing.camera), decision, evidence, self.targets)
                 break
@@ -134,4 +132,4 @@ class Recorder:
             log.warning(
                 "event #%s: %s at %s/%s, %s", event_id, decision.kind, crossing.camera, crossing.line, decision.reason
             )
-        self.on_recorded(Recorded(crossing.camera, crossing, event_id))
+        self.on_recorded(Recorded(crossing, event_id))

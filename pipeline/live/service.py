@@ -26,7 +26,7 @@ from pipeline.alerts.outbox import Dispatcher, Sender
 from pipeline.alerts.payload import event_payload
 from pipeline.alerts.webhooks import WebhookSender
 from pipeline.camera import CameraPipeline
-from pipeline.config import Config, outside_frame
+from pipeline.config import Config
 from pipeline.detectors import load_detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.live.hub import Hub
@@ -106,15 +106,12 @@ class CameraWorker:
             self._submit(pipeline.finish())
 
     def _pipeline_for(self, size: tuple[int, int]) -> CameraPipeline | None:
-        camera = self.config.cameras[self.name]
-        for kind, shapes in (("lines", camera.lines), ("zones", camera.zones)):
-            for shape_name, shape in shapes.items():
-                problem = outside_frame(shape.points, size)
-                if problem:
-                    self.problem = f"cameras.{self.name}.{kind}.{shape_name}.points: {problem} ({size[0]}x{size[1]})"
-                    log.error("camera %s not analysed: %s", self.name, self.problem)
-                    self.on_problem(self.name)
-                    return None
+        outside = self.config.cameras[self.name].outside(size)
+        if outside:
+            self.problem = f"cameras.{self.name}.{outside[0]}.points: {outside[1]} ({size[0]}x{size[1]})"
+            log.error("camera %s not analysed: %s", self.name, self.problem)
+            self.on_problem(self.name)
+            return None
         self.problem = ""
         return CameraPipeline(self.config, self.name, size, self.config.sampling.fps, self._detect)
 
@@ -199,7 +196,8 @@ class Service:
         if recorded.event_id is not None:
             self.dispatcher.wake()
             self.hub.publish({"type": "event", "id": recorded.event_id})
-        self.hub.publish({"type": "crossing", "camera": recorded.camera, "line": recorded.crossing.line})
+        crossing = recorded.crossing
+        self.hub.publish({"type": "crossing", "camera": crossing.camera, "line": crossing.line})
 
     def _on_state(self, camera: str, _health: StreamHealth) -> None:
         status = self.camera_status(camera)
