@@ -11,6 +11,7 @@ at the gate. Decoding uses FFmpeg through PyAV, whose errors say what went wrong
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -208,7 +209,7 @@ class LiveStream:
             pace = self._is_file()  # a file decodes faster than real time; a camera sends at its own pace
             started = time.monotonic()
             first_pts: float | None = None
-            last_kept = -1e9
+            last_kept = {"stream": -math.inf, "arrival": -math.inf}
             last_frame = time.monotonic()
             rate = RateMeter()
             for decoded in container.decode(stream):
@@ -232,9 +233,13 @@ class LiveStream:
                 health.last_frame_at = datetime.now(UTC)
                 rate.tick(now)
                 health.fps_in = rate.per_s
-                if now - last_kept < self.interval * 0.95:
+                # Sample on the stream's own clock where frames carry times, so frames that arrive in
+                # a burst (a busy CPU, a network hiccup) are still picked evenly through the footage;
+                # frames without one (some streams' first frame, some MJPEG) go by arrival.
+                clock, which = (decoded.time, "stream") if decoded.time is not None else (now, "arrival")
+                if 0 <= clock - last_kept[which] < self.interval * 0.95:  # a clock that went back restarts
                     continue
-                last_kept = now
+                last_kept[which] = clock
                 self._push(decoded.to_ndarray(format="bgr24"), now)
 
     def _push(self, image: np.ndarray, now: float) -> None:
