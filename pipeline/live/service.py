@@ -123,7 +123,6 @@ class CameraWorker:
 class Service:
     def __init__(self, config: Config, db_path: Path, snapshot_dir: Path, public_url: str) -> None:
         self.config = config
-        self.db_path = db_path
         self.public_url = public_url
         self.started = datetime.now(UTC)
         self.session = f"live {self.started.astimezone(config.tz):%Y-%m-%dT%H:%M:%S%z}"
@@ -185,10 +184,10 @@ class Service:
         self.detector.close()
         log.info("stopped")
 
-    def event_changed(self, event_id: int) -> None:
-        """A review changed an event: tell the browsers and send it out again with its new status."""
-        with Store(self.db_path) as store:
-            store.queue_deliveries(event_id, self.targets, datetime.now(UTC))
+    def event_changed(self, store: Store, event_id: int) -> None:
+        """A review changed an event: tell the browsers and send it out again with its new status.
+        `store` is the caller's connection (web requests have one per thread)."""
+        store.queue_deliveries(event_id, self.targets, datetime.now(UTC))
         self.dispatcher.wake()
         self.hub.publish({"type": "event", "id": event_id})
 

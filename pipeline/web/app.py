@@ -197,7 +197,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
                 note=body.note,
                 registration_id=registration_id,
             )
-        service.event_changed(event_id)
+        service.event_changed(stores.get(), event_id)
         return event(event_id, user)
 
     @app.get("/api/stream", tags=["events"])
@@ -240,7 +240,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
             raise HTTPException(422, str(exc)) from None
         added, _, authorized = record_registrations(stores.get(), config, [registration], datetime.now(UTC))
         for event_id, _registration in authorized:
-            service.event_changed(event_id)
+            service.event_changed(stores.get(), event_id)
         saved = added[0] if added else registration
         return {
             "registration": _registration_view(saved, saved.count),
@@ -275,7 +275,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
                 raise HTTPException(422, str(exc).replace(str(path), "upload")) from None
         added, skipped, authorized = record_registrations(stores.get(), config, loaded.good, datetime.now(UTC))
         for event_id, _registration in authorized:
-            service.event_changed(event_id)
+            service.event_changed(stores.get(), event_id)
         return {
             "added": len(added),
             "skipped": skipped,
