@@ -11,6 +11,7 @@ once into benchmarks/.cache/.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import cv2
 import numpy as np
 
 from pipeline.evaluation import Event
+
+Filming = Callable[[list[np.ndarray]], list[np.ndarray]]  # films a list of frames another way
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 VIDEOS = {"PETS09-S2L1": "PETS09-S2L1_f001-300_7fps.mp4", "TUD-Stadtmitte": "TUD-Stadtmitte_25fps.mp4"}
@@ -71,7 +74,7 @@ def load_sequences(data: Path) -> list[Sequence]:
     return found
 
 
-def _clip_frames(video: Path) -> list[np.ndarray]:
+def clip_frames(video: Path) -> list[np.ndarray]:
     capture = cv2.VideoCapture(str(video))
     frames = []
     while True:
@@ -83,7 +86,7 @@ def _clip_frames(video: Path) -> list[np.ndarray]:
     return frames
 
 
-def _encode(path: Path, frames: object, size: tuple[int, int], fps: int, bitrate: int) -> None:
+def encode(path: Path, frames: object, size: tuple[int, int], fps: int, bitrate: int) -> None:
     """H.264 as an NVR writes it: no B-frames, 2 s GOP, capped bitrate. Written beside, then renamed."""
     partial = path.with_suffix(".partial.mp4")
     container = av.open(str(partial), "w")
@@ -107,11 +110,16 @@ def _encode(path: Path, frames: object, size: tuple[int, int], fps: int, bitrate
     partial.rename(path)
 
 
-def long_video(base: Sequence, height: int) -> Sequence:
-    """The ten-minute mostly idle video at `height` (720 or 1080), built on first use."""
+def long_video(base: Sequence, height: int, look: Filming | None = None, tag: str = "") -> Sequence:
+    """The ten-minute mostly idle video at `height` (720 or 1080), built on first use. With `look`
+    (e.g. a night look of benchmarks/night.py, named `tag`), the clip and the empty scene are
+    filmed that way first."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"idle-{height}p.mp4"
-    clip = _clip_frames(base.video)
+    path = CACHE / f"idle-{height}p{'-' + tag if tag else ''}.mp4"
+    clip = clip_frames(base.video)
+    empty_scene = np.median(np.stack(clip), axis=0).astype(np.uint8)
+    if look is not None:
+        empty_scene, *clip = look([empty_scene, *clip])
     scale = height / clip[0].shape[0]
     scaled_width = round(clip[0].shape[1] * scale)
     width = round(height * 16 / 9)
@@ -123,12 +131,11 @@ def long_video(base: Sequence, height: int) -> Sequence:
     def frames():
         rng = np.random.default_rng(7)
         noise = [rng.normal(0, NOISE_SIGMA, (height, width, 3)).astype(np.int16) for _ in range(16)]
-        empty = np.median(np.stack(clip), axis=0).astype(np.uint8)
         canvas = np.zeros((height, width, 3), np.uint8)
         for index in range(total):
             burst = next((k for k, s in enumerate(starts) if s <= index < s + len(clip)), None)
             if burst is None:
-                image = empty
+                image = empty_scene
             else:
                 step = index - starts[burst]
                 image = clip[step if burst % 2 == 0 else len(clip) - 1 - step]
@@ -136,7 +143,7 @@ def long_video(base: Sequence, height: int) -> Sequence:
             yield np.clip(canvas.astype(np.int16) + noise[index % len(noise)], 0, 255).astype(np.uint8)
 
     if not path.is_file():
-        _encode(path, frames(), (width, height), fps, BITRATES[height])
+        encode(path, frames(), (width, height), fps, BITRATES[height])
     truth = []
     for burst, start in enumerate(starts):
         for event in base.truth:
@@ -153,16 +160,16 @@ def long_video(base: Sequence, height: int) -> Sequence:
         }
         for line in base.lines
     ]
-    return Sequence(f"idle {height}p, 10 min", path, float(fps), total, lines, truth, {})
+    return Sequence(f"idle {height}p, 10 min{' ' + tag if tag else ''}", path, float(fps), total, lines, truth, {})
 
 
 def repeated(base: Sequence, times: int) -> Sequence:
     """The clip played forward and backward `times` times in a row (no jumps), for the length scaling."""
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"{base.video.stem}-x{times}.mp4"
-    clip = _clip_frames(base.video)
+    clip = clip_frames(base.video)
     if not path.is_file():
         played = (image for k in range(times) for image in (clip if k % 2 == 0 else clip[::-1]))
         height, width = clip[0].shape[:2]
-        _encode(path, played, (width, height), round(base.fps), 1_500_000)
+        encode(path, played, (width, height), round(base.fps), 1_500_000)
     return Sequence(f"{base.name} x{times}", path, base.fps, times * len(clip), base.lines, [], {})

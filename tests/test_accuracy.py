@@ -2,8 +2,9 @@
 
 Each sequence runs through `analyze` with its own lines; crossings are matched one-to-one to the
 ground truth by line and direction within 2 s. The floors are what gatewatch honestly reaches
-with its defaults (measured: PETS09-S2L1 F1 0.945, TUD-Stadtmitte F1 0.857); the naive reference
-pipeline (same model on every frame, ByteTrack, supervision LineZone) reaches 0.66 and 0.80.
+with its defaults (measured: PETS09-S2L1 F1 0.945, TUD-Stadtmitte F1 0.957 with the night model,
+0.857 before it); the naive reference pipeline (same model on every frame, ByteTrack, supervision
+LineZone) reaches less.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.data import load_sequences
+from benchmarks.night import looks, night_sequence
 from pipeline.analyze import analyze
 from pipeline.config import Config
-from pipeline.evaluation import Event, score
+from pipeline.evaluation import Event, Score, score
 
 from .conftest import REPORT, SHARED_DATA
 
@@ -24,10 +27,21 @@ SEQUENCES = [
     ("PETS09-S2L1", "PETS09-S2L1_f001-300_7fps.mp4", 0.90),
     ("TUD-Stadtmitte", "TUD-Stadtmitte_25fps.mp4", 0.80),
 ]
+# Night versions (benchmarks/night.py, the first look of each condition, as in BENCHMARKS.md):
+# floors about 0.1 under what the shipped model measured (PETS09 IR 0.558, low light 0.889, slow
+# shutter 0.708; TUD 0.818, 0.857, 0.667); the original day model reached 0.07-0.75 on these.
+# The shipped model never saw PETS09-S2L1; it was trained on TUD-Stadtmitte's frames (other draws).
+NIGHT_FLOORS = {
+    ("PETS09-S2L1", "ir"): 0.45,
+    ("PETS09-S2L1", "lowlight"): 0.78,
+    ("PETS09-S2L1", "shutter"): 0.60,
+    ("TUD-Stadtmitte", "ir"): 0.70,
+    ("TUD-Stadtmitte", "lowlight"): 0.75,
+    ("TUD-Stadtmitte", "shutter"): 0.55,
+}
 
 
-@pytest.mark.parametrize(("sequence", "video", "floor"), SEQUENCES)
-def test_crossing_f1_on_real_footage(tmp_path: Path, sequence: str, video: str, floor: float) -> None:
+def crossing_score(tmp_path: Path, sequence: str, video: Path, label: str) -> Score:
     folder = SHARED_DATA / sequence
     assert folder.is_dir(), f"{folder} missing: the accuracy tests need ../shared/data beside the checkout"
     lines = json.loads((folder / "lines.json").read_text())["lines"]
@@ -37,7 +51,7 @@ def test_crossing_f1_on_real_footage(tmp_path: Path, sequence: str, video: str, 
             "timezone": "UTC",
             "cameras": {
                 "cam": {
-                    "source": str(folder / video),
+                    "source": str(video),
                     "lines": {line["id"]: {"points": line["points"], "inside": line["inside"]} for line in lines},
                 }
             },
@@ -45,7 +59,7 @@ def test_crossing_f1_on_real_footage(tmp_path: Path, sequence: str, video: str, 
     )
     summary = analyze(
         config,
-        folder / video,
+        video,
         start="2026-01-01T12:00:00+00:00",
         db_path=tmp_path / "g.db",
         snapshot_dir=tmp_path / "snapshots",
@@ -55,8 +69,27 @@ def test_crossing_f1_on_real_footage(tmp_path: Path, sequence: str, video: str, 
     expected = [Event(e["line_id"], e["inout"], e["video_frame"]) for e in truth["events"]]
     result = score(predicted, expected, tolerance_frames=round(2 * truth["fps"]))
     REPORT.append(
-        f"{sequence}: crossings P {result.precision:.3f} R {result.recall:.3f} F1 {result.f1:.3f} "
+        f"{label}: crossings P {result.precision:.3f} R {result.recall:.3f} F1 {result.f1:.3f} "
         f"(tp {result.true_positives}, fp {result.false_positives}, fn {result.false_negatives}); "
         f"{summary.speed:.1f}x real time"
     )
+    return result
+
+
+@pytest.mark.parametrize(("sequence", "video", "floor"), SEQUENCES)
+def test_crossing_f1_on_real_footage(tmp_path: Path, sequence: str, video: str, floor: float) -> None:
+    result = crossing_score(tmp_path, sequence, SHARED_DATA / sequence / video, sequence)
     assert result.f1 >= floor, REPORT[-1]
+
+
+@pytest.fixture(scope="module")
+def night_videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("night")
+
+
+@pytest.mark.parametrize(("sequence", "condition"), sorted(NIGHT_FLOORS))
+def test_crossing_f1_at_night(tmp_path: Path, night_videos: Path, sequence: str, condition: str) -> None:
+    base = next(s for s in load_sequences(SHARED_DATA) if s.name == sequence)
+    filmed = night_sequence(base, looks(condition, sequence)[0], 0, folder=night_videos)
+    result = crossing_score(tmp_path, sequence, filmed.video, filmed.name)
+    assert result.f1 >= NIGHT_FLOORS[(sequence, condition)], REPORT[-1]

@@ -149,3 +149,41 @@ def test_detection_on_the_watched_area_returns_frame_coordinates() -> None:
     cropped = crop_detector(detector.detect, (100, 60, 600, 480))(image)
     a, b = full.xyxy[int(np.argmax(full.confidence))], cropped.xyxy[int(np.argmax(cropped.confidence))]
     assert np.abs(a - b).max() < 20
+
+
+def _wide(image: np.ndarray, at: int, width: int) -> np.ndarray:
+    """`image` pasted at x=`at` into a wider frame of the same height (the rest plain grey)."""
+    canvas = np.full((image.shape[0], width, 3), 110, np.uint8)
+    canvas[:, at : at + image.shape[1]] = image
+    return canvas
+
+
+def test_wide_frames_are_cut_into_overlapping_4_3_tiles() -> None:
+    detector = load_detector(DetectorConfig(), Path)
+    assert isinstance(detector, SSDLiteDetector)
+    assert detector._tiles(np.zeros((480, 640, 3), np.uint8)) == [(0, 640)]
+    assert detector._tiles(np.zeros((720, 1280, 3), np.uint8)) == [(0, 960), (320, 960)]
+    assert detector._tiles(np.zeros((1080, 1920, 3), np.uint8)) == [(0, 1440), (480, 1440)]
+    panorama = detector._tiles(np.zeros((480, 2560, 3), np.uint8))
+    assert len(panorama) == 7 and panorama[-1] == (1920, 640)
+    untiled = load_detector(DetectorConfig(tiles="off"), Path)
+    assert untiled._tiles(np.zeros((720, 1280, 3), np.uint8)) == [(0, 1280)]
+
+
+@pytest.mark.parametrize("at", [0, 250, 640])  # in the first tile, on the seam of both, in the last
+def test_a_person_in_a_wide_frame_is_found_once_where_they_are(at: int) -> None:
+    """The sample frame (person A walking) placed into a 1280x480 frame, which is cut into three
+    tiles: the person comes back once, at the same place as in the 4:3 frame, wherever the seams."""
+    detector = load_detector(DetectorConfig(), Path)
+    image = frame_of_sample(40)
+    alone = detector.detect(image)
+    person = alone.xyxy[alone.confidence > 0.6]
+    assert len(person) == 1
+    found = detector.detect(_wide(image, at, 1280))
+    strong = found.xyxy[found.confidence > 0.6]
+    assert len(strong) == 1, found
+    assert np.abs(strong[0] - (person[0] + [at, 0, at, 0])).max() < 20
+    # a batch of wide and plain frames gives each its own answer
+    both = detector.detect_batch([_wide(image, at, 1280), image])
+    np.testing.assert_allclose(both[0].xyxy, found.xyxy, atol=1e-3)
+    np.testing.assert_allclose(both[1].xyxy, alone.xyxy, atol=1e-3)

@@ -132,6 +132,7 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(tmp_path: Path, clip: Path) -> N
         assert camera["state"] == "live" and camera["reconnects"] >= 1 and camera["frames_analysed"] > 20
         assert camera["source"] == f"rtsp://***@127.0.0.1:{rtsp.port}/gate"
         assert camera["detector_ms"] > 0
+        assert camera["lighting"] == "day"  # the colour clip; an IR camera says "infrared"
         frame = api.get("/api/cameras/north-gate/frame.jpg")
         assert frame.status_code == 200 and frame.content[:2] == b"\xff\xd8"
     finally:

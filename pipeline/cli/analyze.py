@@ -11,6 +11,7 @@ from rich.table import Table
 
 from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out
 from pipeline.config import WEEKDAYS, load_config
+from pipeline.lighting import Lighting, LightingTally
 from pipeline.redact import redact
 
 if TYPE_CHECKING:
@@ -103,7 +104,22 @@ def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:
         f"at {summary.analysed_fps:.1f} fps ({summary.frames_detected} needed the detector), in "
         f"{summary.elapsed_s:.1f} s: {summary.speed:.1f}x real time"
     )
+    night = _night_note(summary.lighting)
+    if night:
+        out.print(night)
     out.print(f"Stored in {db}" + (f"; crossings in {jsonl}" if jsonl else ""))
+
+
+def _night_note(lighting: LightingTally) -> str:
+    """Said when the footage looks like night, so a camera stuck in IR or too dark is noticed."""
+    infrared, low = lighting.share(Lighting.INFRARED), lighting.share(Lighting.LOW_LIGHT)
+    if infrared + low < 0.05:
+        return ""
+    parts = [f"{share:.0%} {label}" for share, label in ((infrared, "infrared (grey)"), (low, "low light")) if share]
+    return (
+        f"Night footage: {' and '.join(parts)} in the sampled frames. The bundled model is trained for "
+        "both (README: Cameras at night)."
+    )
 
 
 @app.command("check-config")

@@ -29,6 +29,7 @@ from pipeline.camera import CameraPipeline
 from pipeline.config import Config
 from pipeline.detectors import load_detector
 from pipeline.detectors.shared import SharedDetector
+from pipeline.lighting import Lighting
 from pipeline.live.hub import Hub
 from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
@@ -63,6 +64,7 @@ class CameraWorker:
         self.frames_analysed = 0
         self.frames_detected = 0
         self.detector_ms = 0.0
+        self.lighting: Lighting | None = None  # what the picture looks like now (day, infrared, low light)
         self.analysed = RateMeter()
         self.problem = ""  # a configuration problem found once frames arrive (lines outside the picture)
         self._thread = threading.Thread(target=self._run, name=f"camera-{name}", daemon=True)
@@ -98,6 +100,7 @@ class CameraWorker:
                 log.exception("camera %s: analysis failed on a frame; skipping it", self.name)
                 continue
             self.latest = frame
+            self.lighting = pipeline.lighting.last
             self.frames_analysed += 1
             self.analysed.tick(time.monotonic())
             self.frames_detected += step.detected
@@ -219,6 +222,7 @@ class Service:
             "frames_analysed": worker.frames_analysed if worker else 0,
             "frames_detected": worker.frames_detected if worker else 0,
             "detector_ms": round(worker.detector_ms, 1) if worker else 0.0,
+            "lighting": str(worker.lighting) if worker and worker.lighting else None,
         }
 
     def cameras(self) -> list[dict[str, Any]]:

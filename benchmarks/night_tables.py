@@ -1,0 +1,190 @@
+"""The night benchmark: the development sequences by day and in each night condition.
+
+    .venv/bin/python -m benchmarks.night_tables [--data ../shared/data] [--out BENCHMARKS.md]
+
+For every sequence and condition, each of the condition's looks (parameter draws, see
+`benchmarks/night.py`) is analysed by gatewatch with the shipped model, by gatewatch with the
+original (day-only) model, and by the naive peer; a condition's row pools the looks' matches.
+The ten-minute idle video gets an IR version too. With `--out` the "Night" section of that
+file is replaced (or appended), leaving the rest of BENCHMARKS.md as the full run wrote it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.data import LONG_SOURCE, Sequence, load_sequences, long_video
+from benchmarks.night import CONDITIONS, Look, degrade, looks, night_sequences
+from benchmarks.pipelines import gatewatch, naive
+from benchmarks.run import ROOT, Report, machine, scored
+from pipeline.evaluation import Score
+
+ORIGINAL_MODEL = ROOT / "models" / "ssdlite_person_voc.onnx"
+ORIGINAL = {"detector": {"model": str(ORIGINAL_MODEL)}}
+# name -> config overrides for gatewatch, or None for the naive peer
+PIPELINES: dict[str, dict | None] = {
+    "gatewatch": {},
+    "gatewatch, original model": ORIGINAL,
+    "naive peer": None,
+}
+IDLE_PIPELINES: dict[str, dict | None] = {
+    "gatewatch": {},
+    "gatewatch, original model": ORIGINAL,
+    "original model, whole frame (before)": {"detector": {**ORIGINAL["detector"], "tiles": "off"}},
+}
+SECTION = "## Night"
+
+
+@dataclass
+class Pooled:
+    score: Score
+    f1s: list[float]
+    seconds: float
+    analysed: int
+
+    @property
+    def ms_per_frame(self) -> float:
+        return 1000 * self.seconds / self.analysed if self.analysed else 0.0
+
+
+def pooled(overrides: dict | None, sequences: list[Sequence]) -> Pooled:
+    total = Pooled(Score(), [], 0.0, 0)
+    for sequence in sequences:
+        result = naive(sequence) if overrides is None else gatewatch(sequence, overrides)
+        found = scored(sequence, result)
+        total.score.true_positives += found.true_positives
+        total.score.false_positives += found.false_positives
+        total.score.false_negatives += found.false_negatives
+        total.f1s.append(found.f1)
+        total.seconds += result.seconds
+        total.analysed += result.analysed or 0
+    return total
+
+
+def ir_filming(look: Look):
+    def film(frames: list[np.ndarray]) -> list[np.ndarray]:
+        rng = np.random.default_rng(11)
+        return [degrade(image, look, rng, k) for k, image in enumerate(frames)]
+
+    return film
+
+
+def night_report(report: Report, real: list[Sequence], with_idle: bool = True) -> None:
+    conditions: dict[str, dict[str, list[Sequence]]] = {"day": {s.name: [s] for s in real}}
+    descriptions: list[str] = []
+    for condition in CONDITIONS:
+        conditions[condition] = {}
+        for base in real:
+            made = night_sequences(base, condition)
+            conditions[condition][base.name] = [s for _, s in made]
+            descriptions += [f"- {s.name}: {look.describe()}" for look, s in made]
+    results: dict[tuple[str, str, str], Pooled] = {}
+    for condition, by_sequence in conditions.items():
+        for name, sequences in by_sequence.items():
+            print(f"night: {name} {condition} ...", flush=True)
+            for pipeline, overrides in PIPELINES.items():
+                results[(condition, name, pipeline)] = pooled(overrides, sequences)
+
+    report.heading(
+        "Night",
+        "Night versions of the development sequences, made by `benchmarks/night.py` (fixed seeds; three "
+        "parameter draws per condition and sequence, pooled: *F1 range* is the lowest and highest single draw). "
+        "*gatewatch*: the shipped model (fine-tuned for night, `models/README.md`) with the defaults; "
+        "*original model*: the same pipeline with the day-only model it replaced; *naive peer*: the shipped "
+        "model on every frame, ByteTrack, supervision `LineZone`. The shipped model never saw PETS09-S2L1 "
+        "(trained on TUD-Stadtmitte and the bundled sample clip), so PETS09-S2L1 is the held-out check; "
+        "TUD-Stadtmitte's figures are on footage it was trained on (its frames, other degradation draws). "
+        "*ms / frame*: time per analysed frame (decode, detection, tracking, counting), same run.",
+    )
+    for condition in conditions:
+        rows = []
+        for name in conditions[condition]:
+            day_f1 = results[("day", name, "gatewatch")].score.f1
+            for pipeline in PIPELINES:
+                r = results[(condition, name, pipeline)]
+                rows.append(
+                    [
+                        name,
+                        pipeline,
+                        f"{r.score.precision:.3f}",
+                        f"{r.score.recall:.3f}",
+                        f"**{r.score.f1:.3f}**" if pipeline == "gatewatch" else f"{r.score.f1:.3f}",
+                        f"{min(r.f1s):.3f}-{max(r.f1s):.3f}",
+                        f"{r.score.f1 - day_f1:+.3f}" if pipeline == "gatewatch" and condition != "day" else "",
+                        f"{r.ms_per_frame:.1f}",
+                    ]
+                )
+        report.text(f"\n### {condition}\n")
+        report.table(["sequence", "pipeline", "P", "R", "F1", "F1 range", "vs day", "ms / frame"], rows)
+
+    cost = [
+        results[(c, n, "gatewatch")].seconds / results[(c, n, "gatewatch, original model")].seconds
+        for c in conditions
+        for n in conditions[c]
+    ]
+    report.text(
+        f"Cost of the shipped model against the original, per analysed frame, same run: "
+        f"{min(cost):.2f}x-{max(cost):.2f}x (target <= 1.5x)."
+    )
+
+    if with_idle:
+        base = next(s for s in real if s.name == LONG_SOURCE)
+        look = looks("ir", "idle")[0]
+        idle = [long_video(base, 720), long_video(base, 720, ir_filming(look), "ir")]
+        rows = []
+        for sequence in idle:
+            print(f"night: {sequence.name} ...", flush=True)
+            for pipeline, overrides in IDLE_PIPELINES.items():
+                r = pooled(overrides, [sequence])
+                rows.append(
+                    [
+                        sequence.name,
+                        pipeline,
+                        f"{r.score.precision:.3f}",
+                        f"{r.score.recall:.3f}",
+                        f"{r.score.f1:.3f}",
+                        f"{r.ms_per_frame:.1f}",
+                    ]
+                )
+        report.text(f"\n### Idle video, by day and in IR ({look.describe()})\n")
+        report.table(["sequence", "pipeline", "P", "R", "F1", "ms / frame"], rows)
+    report.text("\nThe looks:\n" + "\n".join(descriptions))
+
+
+def replace_section(path: Path, section: str) -> None:
+    """Put `section` in place of the file's night section (up to the next top-level heading)."""
+    text = path.read_text() if path.is_file() else ""
+    start = text.find(SECTION)
+    if start < 0:
+        path.write_text(text.rstrip("\n") + "\n\n" + section)
+        return
+    end = text.find("\n## ", start + len(SECTION))
+    path.write_text(text[:start] + section + (text[end + 1 :] if end >= 0 else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--no-idle", action="store_true", help="leave out the ten-minute idle videos")
+    args = parser.parse_args()
+    report = Report()
+    started = time.monotonic()
+    night_report(report, load_sequences(args.data), with_idle=not args.no_idle)
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    note = (
+        f"\n_Night section generated by `.venv/bin/python -m benchmarks.night_tables` on {stamp} "
+        f"({time.monotonic() - started:.0f} s). Machine: {machine()}._\n"
+    )
+    body = "\n".join(report.parts).lstrip("\n")
+    replace_section(args.out, body.replace("\n", note + "\n", 1) + "\n")
+    print(f"\nwritten the night section of {args.out}")
+
+
+if __name__ == "__main__":
+    main()
