@@ -47,6 +47,17 @@ class Sequence:
         return self.frames / self.fps
 
 
+def truth_boxes(folder: Path) -> dict[int, np.ndarray]:
+    """A sequence's ground-truth people per 0-based video frame, xyxy pixels (gt.csv is 1-based xywh)."""
+    boxes: dict[int, list[list[float]]] = {}
+    for row in (folder / "gt.csv").read_text().splitlines():
+        if not row[:1].isdigit():
+            continue  # header
+        frame, _track, x, y, w, h = (float(v) for v in row.split(",")[:6])
+        boxes.setdefault(int(frame) - 1, []).append([x, y, x + w, y + h])
+    return {k: np.array(v, np.float32) for k, v in boxes.items()}
+
+
 def load_sequences(data: Path) -> list[Sequence]:
     found = []
     for name, video in VIDEOS.items():
@@ -54,12 +65,7 @@ def load_sequences(data: Path) -> list[Sequence]:
         if not folder.is_dir():
             raise SystemExit(f"benchmarks: {folder} is missing (annotated footage is expected in ../shared/data)")
         truth = json.loads((folder / "crossings.json").read_text())
-        people: dict[int, int] = {}
-        for row in (folder / "gt.csv").read_text().splitlines():
-            if not row[:1].isdigit():
-                continue  # header
-            frame = int(row.split(",")[0]) - 1
-            people[frame] = people.get(frame, 0) + 1
+        people = {frame: len(boxes) for frame, boxes in truth_boxes(folder).items()}
         found.append(
             Sequence(
                 name,

@@ -28,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.data import Sequence, clip_frames, load_sequences
+from benchmarks.data import clip_frames, load_sequences, truth_boxes
 from benchmarks.night import CONDITIONS, degraded_frames, looks
 from benchmarks.night_tables import ORIGINAL_MODEL
 from benchmarks.run import ROOT
@@ -73,16 +73,6 @@ class Candidate:
         boxes, scores = self.detector.session.run(["boxes", "scores"], {self.detector.input_name: blob})
         found = self.detector._decode(boxes[0], scores[0], image.shape[:2])
         return found.xyxy[found.confidence >= 0.4]
-
-
-def truth_boxes(sequence: Sequence) -> dict[int, np.ndarray]:
-    boxes: dict[int, list[list[float]]] = {}
-    for row in (sequence.video.parent / "gt.csv").read_text().splitlines():
-        if not row[:1].isdigit():
-            continue
-        frame, _track, x, y, w, h = (float(v) for v in row.split(",")[:6])
-        boxes.setdefault(int(frame) - 1, []).append([x, y, x + w, y + h])
-    return {k: np.array(v, np.float32) for k, v in boxes.items()}
 
 
 def matched(truth: np.ndarray, found: np.ndarray) -> int:
@@ -152,7 +142,7 @@ def main() -> None:
         print("| sequence | condition | candidate | recall | precision | ms / frame |")
         print("|---|---|---|---|---|---|")
         for sequence in sequences:
-            truth = truth_boxes(sequence)
+            truth = truth_boxes(sequence.video.parent)
             frames = clip_frames(sequence.video)[:: args.every]
             indices = range(0, sequence.frames, args.every)
             for condition in ("day", *CONDITIONS):

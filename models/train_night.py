@@ -40,6 +40,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.data import truth_boxes  # noqa: E402
 from benchmarks.night import CONDITIONS, degrade, draw  # noqa: E402
 from pipeline.detectors.ssdlite import RESIZE_KEY, network_input  # noqa: E402  (the detector's own input path)
 
@@ -73,17 +74,9 @@ def read_video(path: Path, every: int = 1) -> list[np.ndarray]:
 
 def annotated(folder: Path) -> list[Frame]:
     """An annotated sequence of ../shared/data: its video and gt.csv (1-based frames, xywh)."""
-    video = next(folder.glob("*.mp4"))
-    boxes: dict[int, list[list[float]]] = {}
-    for row in (folder / "gt.csv").read_text().splitlines():
-        if not row[:1].isdigit():
-            continue
-        frame, _track, x, y, w, h = (float(v) for v in row.split(",")[:6])
-        boxes.setdefault(int(frame) - 1, []).append([x, y, x + w, y + h])
-    return [
-        Frame(image, np.array(boxes.get(k, []), np.float32).reshape(-1, 4), True)
-        for k, image in enumerate(read_video(video))
-    ]
+    boxes = truth_boxes(folder)
+    none = np.zeros((0, 4), np.float32)
+    return [Frame(image, boxes.get(k, none), True) for k, image in enumerate(read_video(next(folder.glob("*.mp4"))))]
 
 
 def reframe(frame: Frame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
