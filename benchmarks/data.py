@@ -93,7 +93,8 @@ def clip_frames(video: Path) -> list[np.ndarray]:
 
 
 def encode(path: Path, frames: object, size: tuple[int, int], fps: int, bitrate: int) -> None:
-    """H.264 as an NVR writes it: no B-frames, 2 s GOP, capped bitrate. Written beside, then renamed."""
+    """H.264 as an NVR writes it: no B-frames, 2 s GOP, capped bitrate, reproducible to the byte.
+    Written beside, then renamed."""
     partial = path.with_suffix(".partial.mp4")
     container = av.open(str(partial), "w")
     stream = container.add_stream("libx264", rate=fps)
@@ -106,6 +107,9 @@ def encode(path: Path, frames: object, size: tuple[int, int], fps: int, bitrate:
         "bf": "0",
         "maxrate": str(bitrate),
         "bufsize": str(bitrate),
+        # One thread: threaded x264 gave a different file on each run (three at once, three files), so
+        # each machine tested another noise realisation; one thread gives the same bytes every time.
+        "threads": "1",
     }
     for image in frames:  # type: ignore[attr-defined]
         for packet in stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")):

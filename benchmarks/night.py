@@ -32,6 +32,7 @@ from benchmarks.data import CACHE, Sequence, clip_frames, encode
 CONDITIONS = ("ir", "lowlight", "shutter")
 VARIANTS = 3  # parameter draws per condition and sequence
 SEED = 2026
+ENCODING = "x264st"  # in cached names: single-threaded x264, the same bytes on every run
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ def night_sequence(base: Sequence, look: Look, variant: int, folder: Path = CACH
     """`base` filmed at night as `look`: same lines and ground truth, another video (built on first use)."""
     folder.mkdir(exist_ok=True)
     key = zlib.crc32(repr(look).encode())
-    path = folder / f"{base.video.stem}-{look.condition}{variant}-{key:08x}.mp4"
+    path = folder / f"{base.video.stem}-{look.condition}{variant}-{key:08x}-{ENCODING}.mp4"
     if not path.is_file():
         frames = clip_frames(base.video)
         height, width = frames[0].shape[:2]

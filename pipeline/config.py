@@ -63,7 +63,7 @@ class DetectorConfig(_Section):
         "auto",
         description="`auto`: the bundled model (SSDLite, square input) detects on overlapping 4:3 tiles of a "
         "frame wider than 4:3 (two for 16:9), where squashing the whole frame makes people too narrow to find "
-        "(BENCHMARKS.md: 720p recall 0.50 -> 0.79); `off`: the whole frame, at half the detector cost",
+        "(BENCHMARKS.md: 720p recall 0.56 -> 0.79); `off`: the whole frame, at half the detector cost",
     )
     region: Literal["frame", "watched"] = Field(
         "frame",

@@ -43,7 +43,7 @@ def lighting_of(image: np.ndarray) -> Lighting:
 
 @dataclass
 class LightingTally:
-    """Lighting of every `every`-th frame offered; the footage's lighting is the most common one."""
+    """Lighting of every `every`-th frame offered, counted, and the latest."""
 
     every: int = 25
     counts: Counter[Lighting] = field(default_factory=Counter)
@@ -59,12 +59,3 @@ class LightingTally:
     def share(self, lighting: Lighting) -> float:
         total = sum(self.counts.values())
         return self.counts[lighting] / total if total else 0.0
-
-    @property
-    def night(self) -> float:
-        """Share of sampled frames that were infrared or low light."""
-        return self.share(Lighting.INFRARED) + self.share(Lighting.LOW_LIGHT)
-
-    @property
-    def mostly(self) -> Lighting | None:
-        return self.counts.most_common(1)[0][0] if self.counts else None

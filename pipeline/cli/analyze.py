@@ -118,7 +118,7 @@ def _night_note(lighting: LightingTally) -> str:
     parts = [f"{share:.0%} {label}" for share, label in ((infrared, "infrared (grey)"), (low, "low light")) if share]
     return (
         f"Night footage: {' and '.join(parts)} in the sampled frames. The bundled model is trained for "
-        "both (README: Cameras at night)."
+        "night (README: Cameras at night)."
     )
 
 

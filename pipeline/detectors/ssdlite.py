@@ -89,9 +89,9 @@ class SSDLiteDetector(Detector):
     def _tiles(self, image: np.ndarray) -> list[tuple[int, int]]:
         """(x, width) of the tiles to detect on. The network squashes its input to a square, which a
         4:3 picture survives (it was trained on such photos) but a 16:9 one does not: people come out
-        25 % narrower than any it learnt, and on the ten-minute 720p benchmark video 44 % of the
-        crossings were lost that way. A frame wider than `TILE_ASPECT` is cut into overlapping 4:3
-        tiles (two for 16:9), overlapping by at least half a tile so everyone is whole in one."""
+        25 % narrower than any it learnt (on the ten-minute 720p benchmark video, tiles took the
+        original model's crossing recall from 0.56 to 0.79). A frame wider than `TILE_ASPECT` is cut
+        into 4:3 tiles (two for 16:9), overlapping by at least half a tile so everyone is whole in one."""
         height, width = image.shape[:2]
         tile = round(height * TILE_ASPECT)
         if not self.tiling or width <= tile * WIDE_MARGIN:
