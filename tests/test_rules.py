@@ -59,9 +59,16 @@ def crossing(
 
 
 def registration(
-    ts: datetime, count: int = 1, camera: str = "gate-cam", name: str = "visitor", until: datetime | None = None
+    ts: datetime,
+    count: int = 1,
+    camera: str = "gate-cam",
+    name: str = "visitor",
+    until: datetime | None = None,
+    id: int = 1,
 ) -> Registration:
-    return Registration(camera, ts, until or ts, count, name, id=hash(name) % 1000)
+    """Ids are explicit: tests with two registrations in one book give each its own, so the book can
+    never mistake one for the other (ids from hash(name) collided under some PYTHONHASHSEEDs)."""
+    return Registration(camera, ts, until or ts, count, name, id=id)
 
 
 def book(*registrations: Registration) -> RegistrationBook:
@@ -108,7 +115,9 @@ def test_registration_within_window_covers_one_entry_per_count() -> None:
 
 
 def test_registration_outside_window_or_other_camera_does_not_cover() -> None:
-    visitors = book(registration(NIGHT + timedelta(seconds=121), name="late"), registration(NIGHT, camera="dorm"))
+    visitors = book(
+        registration(NIGHT + timedelta(seconds=121), name="late", id=1), registration(NIGHT, camera="dorm", id=2)
+    )
     assert RuleEngine(config(), visitors).decide(crossing(NIGHT)).flagged
 
 
@@ -117,8 +126,8 @@ def test_registration_before_the_entry_counts_within_window() -> None:
 
 
 def test_nearest_registration_in_time_is_used_first() -> None:
-    near = registration(NIGHT + timedelta(seconds=10), name="near")
-    visitors = book(registration(NIGHT - timedelta(seconds=100), name="far"), near)
+    near = registration(NIGHT + timedelta(seconds=10), name="near", id=2)
+    visitors = book(registration(NIGHT - timedelta(seconds=100), name="far", id=1), near)
     assert RuleEngine(config(), visitors).decide(crossing(NIGHT)).registration_id == near.id
 
 
