@@ -9,12 +9,13 @@ wrote are removed and the database is left as it was.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.camera import CameraPipeline
@@ -54,6 +55,7 @@ class Summary:
     fps: float
     analysed_fps: float
     frames_decoded: int = 0
+    frames_missing: int = 0  # promised by the file's index but not decodable (a small truncation)
     frames_analysed: int = 0
     frames_detected: int = 0  # analysed frames the detector ran on (the rest: no motion, nobody tracked)
     elapsed_s: float = 0.0
@@ -90,8 +92,8 @@ def analyze(
 ) -> Summary:
     camera_id = config.camera_for(camera)
     camera_config = config.cameras[camera_id]
-    config_registrations = load_config_registrations(config)
     started, start_source = recording_start(video, start, config.tz)
+    config_csv = ConfigRegistrations.read(config, db_path)
     reader = SkimmingVideoFile if config.sampling.skim_idle else VideoFile
     source = reader(video, config.sampling.fps, started)
     outside = camera_config.outside((source.width, source.height))
@@ -101,14 +103,20 @@ def analyze(
     if jsonl_path is not None:
         ensure_writable_dir(jsonl_path.parent)
     store = Store(db_path)
+    snapshots: SnapshotWriter | None = None
     try:
         store.set_meta({"timezone": config.timezone, "site": config.site.name})
-        if config.registrations.csv is not None:
-            origin = f"config {config.resolve(config.registrations.csv)}"
-            store.sync_registrations(origin, config_registrations, analysed_at)
-        book = store.registration_book(config.groups, rerun=(camera_id, str(video.resolve())))
+        if config_csv is not None:
+            config_csv.sync(store, analysed_at)
         snapshots = SnapshotWriter(snapshot_dir)
+        video_key = str(video.resolve())
+        snapshots.sweep(camera_id, video.stem, store.evidence_of(camera_id))
+        book = store.registration_book(
+            config.groups, overlapping=_registration_span(config, source), rerun=(camera_id, video_key)
+        )
     except BaseException:
+        if snapshots is not None:
+            snapshots.close()
         store.close()
         raise
 
@@ -145,12 +153,14 @@ def analyze(
         handle(pipeline.finish())
         summary.lighting = pipeline.lighting
         summary.frames_decoded = source.decoded
-        run = VideoRun(camera_id, str(video.resolve()), started, source.fps, source.decoded, analysed_at)
+        summary.frames_missing = source.missing
+        run = VideoRun(camera_id, video_key, started, source.fps, source.decoded, analysed_at)
         event_ids = store.save_run(run, summary.decisions, evidence)
     except BaseException:
         snapshots.remove_created()
         raise
     finally:
+        snapshots.close()
         store.close()
     summary.elapsed_s = time.perf_counter() - clock_start
 
@@ -168,7 +178,15 @@ def analyze(
             )
         )
     if jsonl_path is not None:
-        _write_jsonl(jsonl_path, summary, event_ids, evidence)
+        try:
+            _write_jsonl(jsonl_path, summary, event_ids, evidence)
+        except GatewatchError as exc:
+            # The results are committed by now; say so, rather than let "cannot write" suggest a loss.
+            raise GatewatchError(
+                f"{exc}. The analysis itself IS stored: {len(summary.decisions)} crossing(s) and "
+                f"{len(event_ids)} flagged event(s) in {db_path}, snapshots in {snapshot_dir}; "
+                "`gatewatch events export` writes them out, or re-run with --jsonl on a disk with space"
+            ) from None
     return summary
 
 
@@ -183,6 +201,58 @@ def load_config_registrations(config: Config) -> list[Registration]:
         rows = "; ".join(f"row {e.row}: {e.message}" for e in loaded.bad)
         raise GatewatchError(f"{path}: {rows}")
     return loaded.good
+
+
+@dataclass(frozen=True)
+class ConfigRegistrations:
+    """The config's CSV as this run must store it. A file whose content the database already holds
+    (same digest) is neither parsed nor synced again: with a million rows that took longer than
+    the analysis. A changed file is parsed in full before anything is written."""
+
+    config: Config
+    origin: str
+    digest: str
+    rows: list[Registration] | None  # None: the database already held this content when checked
+
+    @classmethod
+    def read(cls, config: Config, db_path: Path) -> ConfigRegistrations | None:
+        if config.registrations.csv is None:
+            return None
+        path = config.resolve(config.registrations.csv)
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            raise GatewatchError(f"{path}: registrations file not found") from None
+        except OSError as exc:
+            raise GatewatchError(f"{path}: cannot read ({exc.strerror})") from None
+        origin = f"config {path}"
+        if db_path.is_file():
+            with Store(db_path, readonly=True) as store:
+                if store.meta(_digest_key(origin)) == digest:
+                    return cls(config, origin, digest, None)
+        return cls(config, origin, digest, load_config_registrations(config))
+
+    def sync(self, store: Store, at: datetime) -> None:
+        if store.meta(_digest_key(self.origin)) == self.digest:
+            return
+        rows = self.rows if self.rows is not None else load_config_registrations(self.config)
+        with store.write("save the config's registrations", "; none were saved"):
+            store.sync_registrations(self.origin, rows, at)
+            store.set_meta({_digest_key(self.origin): self.digest})
+
+
+def _digest_key(origin: str) -> str:
+    return f"digest of {origin}"
+
+
+def _registration_span(config: Config, source: VideoFile) -> tuple[datetime, datetime] | None:
+    """The times a registration must touch to matter for this video: its length (with slack for
+    containers that misstate it) widened by the longest registration window of any rule."""
+    if not source.duration_s:
+        return None
+    margin = timedelta(seconds=max((rule.window for rule in config.rules), default=0.0) + 60)
+    length = timedelta(seconds=source.duration_s * 1.1)
+    return source.start - margin, source.start + length + margin
 
 
 def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], evidence: dict[int, Snapshots]) -> None:

@@ -38,7 +38,7 @@ _WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DetectorConfig(_Section):
@@ -616,7 +616,11 @@ def load_config(path: str | Path) -> Config:
     except (OSError, UnicodeDecodeError) as exc:
         raise GatewatchError(f"{path}: cannot read config ({exc})") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader that refuses duplicate keys
+    except _DuplicateKey as exc:
+        raise GatewatchError(
+            f"{path}:{exc.line}: key {exc.key!r} is given twice (lines {exc.first} and {exc.line}); keep one"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
@@ -625,12 +629,51 @@ def load_config(path: str | Path) -> Config:
     if not isinstance(raw, dict):
         raise GatewatchError(f"{path}: expected a mapping of sections (timezone, cameras, ...) at the top level")
     raw = _expand_env(raw, path, text, [])
+    _reject_non_finite(raw, path, text, [])
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise GatewatchError(_describe(path, text, exc)) from None
     config._base_dir = path.resolve().parent
     return config
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, first: int, line: int) -> None:
+        super().__init__(key)
+        self.key, self.first, self.line = key, first, line
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's own rule is that keys are unique, but PyYAML keeps the last one silently: a pasted
+    second `inside:` would flip every direction, a second `rules: []` would switch all rules off."""
+
+    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+                line = key_node.start_mark.line + 1
+                if isinstance(key, str | int | float | bool) and key in seen and key != "<<":
+                    raise _DuplicateKey(str(key), seen[key], line)
+                if isinstance(key, str | int | float | bool):
+                    seen[key] = line
+        return super().construct_mapping(node, deep=deep)  # type: ignore[arg-type]
+
+
+def _reject_non_finite(value: Any, path: Path, text: str, keys: list[str]) -> None:
+    """`.nan` and `.inf` are valid YAML floats but no position, time or threshold; left in, a NaN
+    point passes every comparison and crashes the first snapshot drawn with it."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _reject_non_finite(v, path, text, [*keys, str(k)])
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _reject_non_finite(v, path, text, [*keys, str(i)])
+    elif isinstance(value, float) and not math.isfinite(value):
+        line = _line_of(text, keys)
+        where = f"{path}:{line}" if line else str(path)
+        raise GatewatchError(f"{where}: {'.'.join(keys)}: {value} is not a number gatewatch can use; give a finite one")
 
 
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

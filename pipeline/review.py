@@ -176,17 +176,33 @@ def authorize_late(
 
     `window_for(camera, line)` is the rule's registration window for that line."""
     done: list[tuple[int, Registration]] = []
+    if not registrations:
+        return done
     with store.write():
+        open_events = list(
+            store.db.query(
+                """SELECT * FROM events WHERE kind = 'unregistered_entry' AND status IN ('new', 'acknowledged')
+                   AND registration_id IS NULL ORDER BY julianday(ts), id"""
+            )
+        )
+        if not open_events:
+            return done
+        # Only registrations valid near an open alert can authorize one: asked of the index, so
+        # importing a million card swipes does not compare each with every alert.
+        widest = timedelta(seconds=max(window_for(e["camera"], e["line"]) for e in open_events))
+        near: set[int] = set()
+        for event in open_events:
+            ts = datetime.fromisoformat(event["ts"])
+            near.update(r.id for r, _ in store.registrations(overlapping=(ts - widest, ts + widest)) if r.id)
+        taken: set[int] = set()
         for registration in registrations:
-            assert registration.id is not None
+            if registration.id is None or registration.id not in near:
+                continue
             found = store.registration(registration.id)
             left = found[1] if found else 0
             candidates = []
-            for event in store.db.query(
-                """SELECT * FROM events WHERE kind = 'unregistered_entry' AND status IN ('new', 'acknowledged')
-                   AND registration_id IS NULL"""
-            ):
-                if not registration.covers(event["camera"], groups):
+            for event in open_events:
+                if event["id"] in taken or not registration.covers(event["camera"], groups):
                     continue
                 gap = registration.gap_s(datetime.fromisoformat(event["ts"]))
                 if gap <= window_for(event["camera"], event["line"]):
@@ -201,6 +217,7 @@ def authorize_late(
                     note=f"{registration.describe()} entered after the alert",
                     registration_id=registration.id,
                 )
+                taken.add(event["id"])
                 done.append((event["id"], registration))
     return done
 
@@ -222,6 +239,7 @@ class PruneResult:
     files_removed: int
     bytes_freed: int
     failures: list[str]
+    registrations: int = 0  # expired ones that excused no entry, removed
 
 
 def prune(store: Store, older_than: timedelta, now: datetime, dry_run: bool = False) -> PruneResult:
@@ -242,6 +260,7 @@ def prune(store: Store, older_than: timedelta, now: datetime, dry_run: bool = Fa
     with store.write():
         for row in rows:
             store.db.execute("UPDATE events SET pruned_at = ? WHERE id = ?", [now.isoformat(), row["id"]])
+    expired = store.prune_registrations(cutoff)
     removed, freed, failures = 0, 0, []
     for path in paths:
         try:
@@ -254,7 +273,7 @@ def prune(store: Store, older_than: timedelta, now: datetime, dry_run: bool = Fa
             continue
         removed += 1
         freed += size
-    return PruneResult(len(rows), removed, freed, failures)
+    return PruneResult(len(rows), removed, freed, failures, expired)
 
 
 def evidence_state(event: dict[str, Any]) -> str:

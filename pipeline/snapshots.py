@@ -7,8 +7,10 @@ an event in the database always points at a complete JPEG, even after a power cu
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import re
 from pathlib import Path
+from typing import TextIO
 
 import cv2
 import numpy as np
@@ -33,9 +35,11 @@ def _safe(text: str) -> str:
 
 class SnapshotWriter:
     def __init__(self, root: Path) -> None:
-        self.root = root
+        # Absolute: rows keep these paths, and `events show`, `prune` and `serve` may run elsewhere.
+        self.root = root.absolute()
         self.created: list[Path] = []  # files this run added (not ones it replaced)
-        ensure_writable_dir(root)
+        self._lock: TextIO | None = None
+        ensure_writable_dir(self.root)
 
     def write(
         self, frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str
@@ -48,6 +52,38 @@ class SnapshotWriter:
         self._write_jpeg(full, annotate(frame.image, decision, shape))
         self._write_jpeg(crop, crop_person(frame.image, c.box))
         return full, crop
+
+    def sweep(self, camera: str, video_stem: str, keep: set[str]) -> list[Path]:
+        """Remove what a killed run (kill -9, power cut) of this camera's video left: snapshots no
+        stored event points at (it never reached its commit) and half-written temporary files.
+
+        Every run holds a shared lock on the camera's folder while it writes; the sweep needs the
+        lock alone, so it never removes the files of a run still in progress (then it waits for
+        a later run). `keep`: every snapshot path the camera's stored events point at."""
+        folder = self.root / _safe(camera)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._lock = (folder / ".writers.lock").open("a")
+        removed = []
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pass
+        else:
+            name = re.compile(
+                rf"^\.?\d{{6}}_{re.escape(_safe(video_stem))}_f\d+_t\d+_[A-Za-z0-9_.-]+?(_crop)?\.jpg(\.\w+\.tmp)?$"
+            )
+            for path in sorted(folder.glob("*/*")):
+                if name.match(path.name) and str(path) not in keep:
+                    with contextlib.suppress(FileNotFoundError):
+                        path.unlink()
+                        removed.append(path)
+        fcntl.flock(self._lock, fcntl.LOCK_SH)
+        return removed
+
+    def close(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
     def remove_created(self) -> None:
         """Undo this run's new files when its rows could not be committed (no orphans). Files an

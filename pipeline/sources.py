@@ -23,6 +23,28 @@ from pipeline.records import Frame
 TRUNCATION_TOLERANCE = 0.02
 
 
+# How picture files start: FFmpeg opens each as a one-frame "video".
+_IMAGE_MAGIC = {
+    b"\xff\xd8\xff": "JPEG",
+    b"\x89PNG": "PNG",
+    b"BM": "BMP",
+    b"GIF8": "GIF",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+
+
+def _still_image_format(path: Path) -> str | None:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except OSError as exc:
+        raise GatewatchError(f"{path}: cannot read ({exc.strerror})") from None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((name for magic, name in _IMAGE_MAGIC.items() if head.startswith(magic)), None)
+
+
 class VideoFile:
     def __init__(self, path: Path, target_fps: float, start: datetime) -> None:
         self.path = path
@@ -30,6 +52,7 @@ class VideoFile:
             raise GatewatchError(f"{path}: video file not found")
         if not path.is_file() or not os.access(path, os.R_OK):
             raise GatewatchError(f"{path}: not a readable file")
+        still = _still_image_format(path)
         self.capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
         if not self.capture.isOpened():
             raise GatewatchError(f"{path}: cannot be opened as a video (unsupported format, truncated or corrupt)")
@@ -37,12 +60,16 @@ class VideoFile:
         if not math.isfinite(self.fps) or self.fps <= 0:
             raise GatewatchError(f"{path}: the video has no usable frame rate")
         self.frame_count = int(self.capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        if still and self.frame_count <= 1:
+            # FFmpeg reads a picture as a one-frame video; stored, it would be "footage analysed".
+            raise GatewatchError(f"{path}: a still image ({still}), not a video; give the recording itself")
         self.width = int(self.capture.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self.capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
         self.sample_ratio = min(1.0, target_fps / self.fps)
         self.start = start
         self._start_utc = start.astimezone(UTC)
         self.decoded = 0
+        self.missing = 0  # frames the index promised that did not decode (a truncation under the tolerance)
 
     @property
     def duration_s(self) -> float:
@@ -83,6 +110,8 @@ class VideoFile:
                 f"{self.path}: decoding stopped at frame {frames} of {self.frame_count}; "
                 "the file is truncated or corrupt"
             )
+        # Containers may count a frame more than they hold; anything beyond that is reported.
+        self.missing = max(0, self.frame_count - frames) if self.frame_count - frames > 1 else 0
 
 
 class SkimmingVideoFile(VideoFile):

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from pipeline.files import ensure_writable_dir
 from pipeline.records import Crossing, Decision
 from pipeline.registrations import Registration, RegistrationBook
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another one before giving up
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
@@ -135,26 +136,76 @@ class Snapshots:
 
 
 class Store:
-    def __init__(self, path: Path, *, durable: bool = False) -> None:
+    def __init__(self, path: Path, *, durable: bool = False, readonly: bool = False) -> None:
         """`durable`: every commit reaches the disk before it returns (WAL's default may lose the
-        last commits in a power cut) - for `serve`, which tells guards about what it committed."""
+        last commits in a power cut) - for `serve`, which tells guards about what it committed.
+        `readonly`: for commands that only read, so they work on a read-only disk or a copy."""
         self.path = path
+        if readonly:
+            self._open_readonly()
+            return
+        existed = path.exists()
         ensure_writable_dir(path.parent)
         try:
             self.db = sqlite_utils.Database(path)
-            version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            if version > SCHEMA_VERSION:
-                raise GatewatchError(
-                    f"{path}: made by a newer gatewatch (schema {version}, this one knows {SCHEMA_VERSION}); upgrade"
-                )
+            version = self._check_version()
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.enable_wal()
             if durable:
                 self.db.execute("PRAGMA synchronous = FULL")
             if version < SCHEMA_VERSION:
                 self._create_schema()
-        except (sqlite3.Error, OSError) as exc:
-            raise GatewatchError(f"{path}: cannot open the database for writing ({_reason(exc)})") from None
+        except (sqlite3.Error, OSError, GatewatchError) as exc:
+            self._abandon(created=not existed)
+            if isinstance(exc, GatewatchError):
+                raise
+            raise GatewatchError(f"{path}: cannot open the database for writing ({_reason(exc, self.path)})") from None
+
+    def _open_readonly(self) -> None:
+        """SQLite's read-only mode, falling back to `immutable` where the folder is read-only too
+        (a WAL database then cannot get its shared-memory file). An older schema is upgraded first,
+        which needs write access once."""
+        uri = self.path.absolute().as_uri()
+        for query in ("mode=ro", "immutable=1"):
+            try:
+                connection = sqlite3.connect(f"{uri}?{query}", uri=True, check_same_thread=False)
+                self.db = sqlite_utils.Database(connection)
+                version = self._check_version()
+                break
+            except sqlite3.Error as exc:
+                error = exc
+        else:
+            reason = _reason(error, self.path)
+            raise GatewatchError(f"{self.path}: cannot open the database for reading ({reason})") from None
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if version < SCHEMA_VERSION:
+            self.db.close()
+            try:
+                Store(self.path).close()
+            except GatewatchError as exc:
+                raise GatewatchError(
+                    f"{self.path}: made by an older gatewatch and must be upgraded once, which needs write access "
+                    f"({exc})"
+                ) from None
+            self._open_readonly()
+
+    def _check_version(self) -> int:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise GatewatchError(
+                f"{self.path}: made by a newer gatewatch (schema {version}, this one knows {SCHEMA_VERSION}); upgrade"
+            )
+        return version
+
+    def _abandon(self, *, created: bool) -> None:
+        """Close after a failed open; a database this open created (empty, say on a full disk) is
+        removed, so the next run does not find a file without tables."""
+        with contextlib.suppress(sqlite3.Error, AttributeError):
+            self.db.close()
+        if created:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(OSError):
+                    Path(f"{self.path}{suffix}").unlink()
 
     def _create_schema(self) -> None:
         pks: dict[str, Any] = {"meta": "key", "videos": ("camera", "video"), "sessions": "token_hash"}
@@ -184,6 +235,12 @@ class Store:
             }.items():
                 self.db[name].create_index(columns, if_not_exists=True)
             self.db.execute("CREATE INDEX IF NOT EXISTS crossings_registration ON crossings (registration_id)")
+            self.db.execute("CREATE INDEX IF NOT EXISTS events_registration ON events (registration_id)")
+            # Matching asks "valid around this time?"; these answer it without reading every row.
+            for column in ("valid_from", "valid_until"):
+                self.db.execute(
+                    f"CREATE INDEX IF NOT EXISTS registrations_{column} ON registrations (julianday({column}))"
+                )
             if self.db.execute("PRAGMA user_version").fetchone()[0] == 1:
                 # Schema 1 linked crossings to CSV rows by text ("registrations.csv:2"); those rows
                 # are now registrations with ids, which the next analysis of each video links again.
@@ -191,27 +248,60 @@ class Store:
                 self.db.execute("UPDATE events SET registration_id = NULL")
                 for name in ("crossings", "events"):
                     self.db[name].transform(types={"registration_id": int})
+            if self.db.execute("PRAGMA user_version").fetchone()[0] < 4:
+                self._absolute_evidence()
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def _absolute_evidence(self) -> None:
+        """Schema 3 and older stored snapshot paths as given (`out/snapshots/...`), relative to
+        wherever `analyze` ran, so `events show`, `prune` and `serve` run elsewhere missed them.
+        They are made absolute against the folder, of the database's own folder and those above
+        it, where most of them exist: the default layout (`out/gatewatch.db` beside
+        `out/snapshots`) run from the project folder finds that folder."""
+        rows = self.db.execute(
+            "SELECT id, snapshot_path, crop_path FROM events WHERE snapshot_path NOT LIKE '/%'"
+        ).fetchall()
+        if not rows:
+            return
+        bases = list(self.path.absolute().parents)
+        relative = [Path(p) for _, *paths in rows for p in paths if p]
+        found = {base: sum((base / p).is_file() for p in relative[:200]) for base in bases}
+        base = max(bases, key=lambda b: (found[b], -bases.index(b)))
+        if not found[base]:
+            first = relative[0].parts[0] if relative else ""
+            base = next((b for b in bases if (b / first).is_dir()), bases[0])
+        for event_id, *paths in rows:
+            full, crop = (str(base / p) if p else p for p in paths)
+            self.db.execute("UPDATE events SET snapshot_path = ?, crop_path = ? WHERE id = ?", [full, crop, event_id])
+
     @contextlib.contextmanager
-    def write(self) -> Iterator[None]:
+    def write(self, what: str = "write to the database", outcome: str = "") -> Iterator[None]:
         """A write transaction that holds SQLite's write lock from its start (BEGIN IMMEDIATE).
 
         `serve` has several writers (recorder, alert senders, web requests); a default transaction
         that reads first and writes later fails at once with "database is locked" when another
-        one committed in between, where this one waits its turn (up to the busy timeout)."""
+        one committed in between, where this one waits its turn (up to the busy timeout).
+        SQLite's own failures (lock held too long, full disk, read-only file) become one
+        `GatewatchError` naming the database, `what` was being done and its `outcome` (the
+        transaction is rolled back)."""
         if self.db.conn.in_transaction:
             with self.db.atomic():
                 yield
             return
-        self.db.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield
-        except BaseException:
-            if self.db.conn.in_transaction:
-                self.db.conn.execute("ROLLBACK")
-            raise
-        self.db.conn.execute("COMMIT")
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise
+            self.db.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            with contextlib.suppress(sqlite3.Error):
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+            raise GatewatchError(f"{self.path}: could not {what} ({_reason(exc, self.path)}){outcome}") from None
 
     def set_meta(self, values: Mapping[str, str]) -> None:
         """Facts about the site (time zone, name) that commands without a config still need."""
@@ -226,20 +316,17 @@ class Store:
         """Write one video's results atomically. `snapshots` and the returned event ids are keyed by
         position in `decisions`; every flagged decision must have its snapshots already on disk."""
         event_ids: dict[int, int] = {}
-        try:
-            with self.write():
-                self._upsert_video(run)
-                self.db.execute("DELETE FROM crossings WHERE camera = ? AND video = ?", [run.camera, run.video])
-                for position, decision in enumerate(decisions):
-                    if decision.flagged:
-                        event_id = event_ids[position] = self._upsert_event(run, decision, snapshots[position])
-                    else:
-                        # An event an earlier run raised for this crossing (since authorized by a late
-                        # registration, which now covers it) stays linked, so it is not counted twice.
-                        event_id = self._event_id(run.video, decision.crossing)
-                    self._insert_crossing(run.video, decision, event_id)
-        except sqlite3.Error as exc:
-            raise GatewatchError(f"{self.path}: could not save results ({_reason(exc)}); nothing was written") from None
+        with self.write("save results", "; nothing was written"):
+            self._upsert_video(run)
+            self.db.execute("DELETE FROM crossings WHERE camera = ? AND video = ?", [run.camera, run.video])
+            for position, decision in enumerate(decisions):
+                if decision.flagged:
+                    event_id = event_ids[position] = self._upsert_event(run, decision, snapshots[position])
+                else:
+                    # An event an earlier run raised for this crossing (since authorized by a late
+                    # registration, which now covers it) stays linked, so it is not counted twice.
+                    event_id = self._event_id(run.video, decision.crossing)
+                self._insert_crossing(run.video, decision, event_id)
         return event_ids
 
     def save_live(
@@ -343,86 +430,135 @@ class Store:
         ).fetchone()
         return int(row[0]) if row else None
 
+    def evidence_of(self, camera: str) -> set[str]:
+        """Snapshot files the stored events of one camera point at."""
+        rows = self.db.execute("SELECT snapshot_path, crop_path FROM events WHERE camera = ?", [camera]).fetchall()
+        return {path for row in rows for path in row if path}
+
     def registrations(
-        self, where: str = "1 = 1", params: Iterable[Any] = (), rerun: tuple[str, str] | None = None
+        self,
+        *,
+        overlapping: tuple[datetime, datetime] | None = None,
+        ending_after: datetime | None = None,
+        registration_id: int | None = None,
+        rerun: tuple[str, str] | None = None,
     ) -> list[tuple[Registration, int]]:
-        """Registrations (filtered by an SQL condition on `r`) with how many entries each still covers.
-        `rerun` (camera, video) leaves out what that video's earlier analysis used, since a new
-        run is about to replace those crossings."""
+        """Registrations valid at some time in `overlapping` (all without it), with how many entries
+        each still covers. `rerun` (camera, video) leaves out what that video's earlier analysis
+        used, since a new run is about to replace those crossings. The time range is answered by
+        the `julianday` indexes, so a book of a million card swipes costs what the range holds."""
+        clauses, params = ["1 = 1"], []
+        if overlapping is not None:
+            clauses.append("julianday(r.valid_until) >= julianday(?) AND julianday(r.valid_from) <= julianday(?)")
+            params += [overlapping[0].isoformat(), overlapping[1].isoformat()]
+        if ending_after is not None:
+            clauses.append("julianday(r.valid_until) >= julianday(?)")
+            params.append(ending_after.isoformat())
+        if registration_id is not None:
+            clauses.append("r.id = ?")
+            params.append(registration_id)
         camera, video = rerun or ("", "")
         rows = self.db.query(
             f"""SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id
                                        AND NOT (c.camera = ? AND c.video = ?)) AS left
-                FROM registrations r WHERE {where} ORDER BY julianday(r.valid_from), r.id""",
+                FROM registrations r WHERE {" AND ".join(clauses)} ORDER BY julianday(r.valid_from), r.id""",
             [camera, video, *params],
         )
         return [(registration_from_row(row), int(row["left"])) for row in rows]
 
     def registration_book(
-        self, groups: Mapping[str, Iterable[str]], rerun: tuple[str, str] | None = None
+        self,
+        groups: Mapping[str, Iterable[str]],
+        overlapping: tuple[datetime, datetime] | None = None,
+        rerun: tuple[str, str] | None = None,
     ) -> RegistrationBook:
-        return RegistrationBook(self.registrations(rerun=rerun), groups)
+        return RegistrationBook(self.registrations(overlapping=overlapping, rerun=rerun), groups)
 
     def live_registrations(self, groups: Mapping[str, Iterable[str]]) -> StoredRegistrations:
         return StoredRegistrations(self, groups)
 
     def registration(self, registration_id: int) -> tuple[Registration, int] | None:
         """A registration and how many entries it still covers."""
-        found = self.registrations("r.id = ?", [registration_id])
+        found = self.registrations(registration_id=registration_id)
         return found[0] if found else None
 
     def add_registrations(
         self, registrations: Iterable[Registration], created_at: datetime
     ) -> tuple[list[Registration], int]:
-        """Insert in one transaction; ones already stored (same content) are skipped and counted."""
-        added: list[Registration] = []
-        skipped = 0
-        try:
-            with self.write():
-                for registration in registrations:
-                    cursor = self.db.execute(
-                        """INSERT INTO registrations (scope, valid_from, valid_until, count, name, ref, reason, source,
-                                                      origin, key, created_at, created_by)
-                           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING""",
-                        [
-                            registration.scope,
-                            registration.valid_from.isoformat(),
-                            registration.valid_until.isoformat(),
-                            registration.count,
-                            registration.name,
-                            registration.ref,
-                            registration.reason,
-                            registration.source,
-                            registration.origin,
-                            registration.key,
-                            created_at.isoformat(),
-                            registration.created_by,
-                        ],
-                    )
-                    if cursor.rowcount:
-                        added.append(replace(registration, id=cursor.lastrowid))
-                    else:
-                        skipped += 1
-        except sqlite3.Error as exc:
-            raise GatewatchError(
-                f"{self.path}: could not save registrations ({_reason(exc)}); none were saved"
-            ) from None
-        return added, skipped
+        """Insert in one transaction; ones already stored (same content) are skipped and counted.
+        Rows go through a temporary table in one statement, not one INSERT each: an
+        access-control export can hold a million swipes."""
+        with self.write("save registrations", "; none were saved"):
+            total = self._stage_registrations(registrations, created_at)
+            first_new = int(self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM registrations").fetchone()[0])
+            self.db.execute(
+                f"""INSERT OR IGNORE INTO registrations ({_REGISTRATION_COLUMNS})
+                    SELECT {_REGISTRATION_COLUMNS} FROM temp.staged ORDER BY position"""
+            )
+            added = [
+                registration_from_row(row)
+                for row in self.db.query("SELECT * FROM registrations WHERE id >= ? ORDER BY id", [first_new])
+            ]
+            self.db.execute("DROP TABLE temp.staged")
+        return added, total - len(added)
+
+    def _stage_registrations(self, registrations: Iterable[Registration], created_at: datetime) -> int:
+        self.db.execute("DROP TABLE IF EXISTS temp.staged")
+        self.db.execute(f"CREATE TEMP TABLE staged (position INTEGER PRIMARY KEY, {_REGISTRATION_COLUMNS})")
+        rows = (
+            (
+                position,
+                r.scope,
+                r.valid_from.isoformat(),
+                r.valid_until.isoformat(),
+                r.count,
+                r.name,
+                r.ref,
+                r.reason,
+                r.source,
+                r.origin,
+                r.key,
+                created_at.isoformat(),
+                r.created_by,
+            )
+            for position, r in enumerate(registrations)
+        )
+        cursor = self.db.conn.executemany(
+            f"INSERT INTO temp.staged (position, {_REGISTRATION_COLUMNS}) VALUES ({', '.join('?' * 13)})", rows
+        )
+        return max(0, cursor.rowcount)
 
     def sync_registrations(self, origin: str, registrations: list[Registration], created_at: datetime) -> None:
         """Make the stored registrations from one file (the config's CSV) match it: new rows are added,
         rows edited or removed since are dropped unless an entry already used them (then they stay,
-        as the record of why that entry was not flagged)."""
-        self.add_registrations(registrations, created_at)
-        keys = [r.key for r in registrations]
-        with self.write():
+        as the record of why that entry was not flagged). Set-based: the file's keys are compared
+        in SQL, whatever their number."""
+        with self.write("save the config's registrations", "; none were saved"):
+            self.add_registrations(registrations, created_at)
+            self.db.execute("CREATE TEMP TABLE kept (key TEXT PRIMARY KEY) WITHOUT ROWID")
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO temp.kept (key) VALUES (?)", ((r.key,) for r in registrations)
+            )
             self.db.execute(
-                f"""DELETE FROM registrations WHERE (origin = ? OR origin LIKE ? ESCAPE '\\')
-                      AND key NOT IN ({", ".join("?" * len(keys)) or "''"})
+                """DELETE FROM registrations WHERE (origin = ? OR origin LIKE ? ESCAPE '\\')
+                      AND key NOT IN (SELECT key FROM temp.kept)
                       AND id NOT IN (SELECT registration_id FROM crossings WHERE registration_id IS NOT NULL)
                       AND id NOT IN (SELECT registration_id FROM events WHERE registration_id IS NOT NULL)""",
-                [origin, _like_prefix(origin + " row "), *keys],
+                [origin, _like_prefix(origin + " row ")],
             )
+            self.db.execute("DROP TABLE temp.kept")
+
+    def prune_registrations(self, expired_before: datetime) -> int:
+        """Retention for registrations: ones that ended before the cut-off and excused no entry
+        (those stay, as the record of why an entry was not flagged)."""
+        with self.write("prune registrations"):
+            cursor = self.db.execute(
+                """DELETE FROM registrations WHERE julianday(valid_until) < julianday(?)
+                      AND id NOT IN (SELECT registration_id FROM crossings WHERE registration_id IS NOT NULL)
+                      AND id NOT IN (SELECT registration_id FROM events WHERE registration_id IS NOT NULL)""",
+                [expired_before.isoformat()],
+            )
+        return cursor.rowcount
 
     def close(self) -> None:
         self.db.close()
@@ -460,11 +596,13 @@ class StoredRegistrations:
 
     def take(self, camera: str, ts: datetime, window_s: float) -> Registration | None:
         margin = timedelta(seconds=window_s)
-        near = self.store.registrations(
-            "julianday(r.valid_until) >= julianday(?) AND julianday(r.valid_from) <= julianday(?)",
-            [(ts - margin).isoformat(), (ts + margin).isoformat()],
-        )
+        near = self.store.registrations(overlapping=(ts - margin, ts + margin))
         return RegistrationBook(near, self.groups).take(camera, ts, window_s)
+
+
+_REGISTRATION_COLUMNS = (
+    "scope, valid_from, valid_until, count, name, ref, reason, source, origin, key, created_at, created_by"
+)
 
 
 def _like_prefix(text: str) -> str:
@@ -491,5 +629,12 @@ def _bbox(box: tuple[float, float, float, float]) -> str:
     return json.dumps([round(v, 1) for v in box])
 
 
-def _reason(exc: BaseException) -> str:
-    return getattr(exc, "strerror", None) or str(exc)
+def _reason(exc: BaseException, path: Path | None = None) -> str:
+    """SQLite's words, with the likely cause where they are vague ("disk I/O error" on a full disk)."""
+    reason = getattr(exc, "strerror", None) or str(exc)
+    if path is not None and "full" not in reason:
+        with contextlib.suppress(OSError):
+            disk = os.statvfs(path.absolute().parent)
+            if disk.f_bavail * disk.f_frsize < 1 << 20:
+                reason += "; the disk is full"
+    return reason

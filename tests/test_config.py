@@ -196,3 +196,29 @@ def test_skimming_needs_motion_gating(tmp_path: Path) -> None:
     data["sampling"] = {"skim_idle": True}
     data["motion"] = {"enabled": False}
     assert "sampling.skim_idle: needs motion.enabled" in error_for(tmp_path, data)
+
+
+def test_duplicate_keys_are_refused_with_both_lines(tmp_path: Path) -> None:
+    """PyYAML keeps the last of two equal keys: a pasted second `inside:` flipped every direction."""
+    text = DEMO_CONFIG.read_text()
+    doubled = text.replace("inside: [420, 380]", "inside: [420, 380]\n        inside: [220, 380]")
+    lines = doubled.splitlines()
+    first = next(i for i, line in enumerate(lines, 1) if "inside:" in line)
+    message = error_for(tmp_path, doubled)
+    assert f"bad.yaml:{first + 1}: key 'inside' is given twice (lines {first} and {first + 1})" in message
+    assert "given twice" in error_for(tmp_path, text + "rules: []\n")
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_non_finite_numbers_are_refused_with_the_key(tmp_path: Path, value: str) -> None:
+    text = DEMO_CONFIG.read_text().replace("inside: [420, 380]", f"inside: [{value}, 380]")
+    message = error_for(tmp_path, text)
+    assert "cameras.north-gate.lines.gate.inside.0" in message and "finite" in message
+    confidence = DEMO_CONFIG.read_text().replace("confidence: 0.4", f"confidence: {value}")
+    assert "detector.confidence" in error_for(tmp_path, confidence)
+
+
+def test_non_finite_number_from_the_environment_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GW_CONFIDENCE", "nan")
+    text = DEMO_CONFIG.read_text().replace("confidence: 0.4", 'confidence: "${GW_CONFIDENCE}"')
+    assert "detector.confidence" in error_for(tmp_path, text)

@@ -24,8 +24,8 @@ def main() -> None:
     try:
         app()
     except GatewatchError as exc:
-        err.print(f"gatewatch: error: {exc}", markup=False, soft_wrap=True)
+        err.print(f"gatewatch: error: {exc}", soft_wrap=True)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
-        err.print("gatewatch: interrupted; nothing from this run was stored", markup=False)
+        err.print("gatewatch: interrupted; nothing from this run was stored")
         sys.exit(130)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out
 from pipeline.config import WEEKDAYS, load_config
@@ -37,7 +38,7 @@ def analyze(
 
     cfg = load_config(config)
     progress = Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total} frames"),
         TextColumn("{task.fields[fps]:.0f} fps"),
@@ -77,8 +78,10 @@ def analyze(
 
 def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:
     out.print(
-        f"[bold]{summary.camera}[/]  {summary.video}  starts {summary.start:%Y-%m-%d %H:%M:%S%z} "
-        f"(from {summary.start_source})"
+        Text.assemble(
+            (summary.camera, "bold"),
+            f"  {summary.video}  starts {summary.start:%Y-%m-%d %H:%M:%S%z} (from {summary.start_source})",
+        )
     )
     table = Table(title="Crossings", title_justify="left")
     table.add_column("line")
@@ -91,7 +94,7 @@ def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:
     else:
         out.print("Crossings: none")
     out.print(f"Covered by registrations: {summary.covered}")
-    out.print(f"[bold]Flagged events: {len(summary.flagged)}[/]")
+    out.print(f"Flagged events: {len(summary.flagged)}", style="bold")
     for event in summary.flagged:
         out.print(
             f"  #{event.event_id} {event.kind} line {event.line} at {event.ts:%Y-%m-%d %H:%M:%S%z} "
@@ -104,6 +107,12 @@ def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:
         f"at {summary.analysed_fps:.1f} fps ({summary.frames_detected} needed the detector), in "
         f"{summary.elapsed_s:.1f} s: {summary.speed:.1f}x real time"
     )
+    if summary.frames_missing:
+        out.print(
+            f"Warning: the file ends {summary.frames_missing} frame(s) ({summary.frames_missing / summary.fps:.1f} s) "
+            "before its index says: it is truncated, and that footage was not analysed",
+            style="bold",
+        )
     night = _night_note(summary.lighting)
     if night:
         out.print(night)
@@ -128,14 +137,14 @@ def check_config(config: Annotated[Path, typer.Argument(help="YAML config to val
     from pipeline.analyze import load_config_registrations
 
     cfg = load_config(config)
-    out.print(f"[bold]{config}[/]: valid. Site {cfg.site.name!r}, time zone {cfg.timezone}.")
+    out.print(Text.assemble((str(config), "bold"), f": valid. Site {cfg.site.name!r}, time zone {cfg.timezone}."))
     out.print(
         f"Detector: {cfg.detector.model} ({cfg.detector.type}), confidence {cfg.detector.confidence:g}; "
         f"sampling {cfg.sampling.fps:g} fps; tracker {cfg.tracker.type}"
     )
     for name, cam in cfg.cameras.items():
         size = f" {cam.resolution[0]}x{cam.resolution[1]}" if cam.resolution else ""
-        out.print(f"Camera [bold]{name}[/]{size}: {redact(cam.source)}")
+        out.print(Text.assemble("Camera ", (name, "bold"), f"{size}: {redact(cam.source)}"))
         for line_name, line in cam.lines.items():
             (x1, y1), (x2, y2) = line.points
             out.print(
@@ -146,13 +155,13 @@ def check_config(config: Annotated[Path, typer.Argument(help="YAML config to val
             corners = " ".join(f"({x:g},{y:g})" for x, y in zone.points)
             out.print(f"  zone {zone_name}: {corners}")
     for group, members in cfg.groups.items():
-        out.print(f"Group [bold]{group}[/]: {', '.join(members)}")
+        out.print(Text.assemble("Group ", (group, "bold"), f": {', '.join(members)}"))
     for name, schedule in cfg.schedules.items():
         by_hours: dict[str, list[str]] = {}
         for index, windows in schedule.weekly().items():
             by_hours.setdefault(", ".join(str(w) for w in windows) or "open", []).append(WEEKDAYS[index])
         parts = [f"{hours} ({'every day' if len(days) == 7 else ' '.join(days)})" for hours, days in by_hours.items()]
-        out.print(f"Schedule [bold]{name}[/]: closed {'; '.join(parts)}")
+        out.print(Text.assemble("Schedule ", (name, "bold"), f": closed {'; '.join(parts)}"))
         for exception in schedule.exceptions:
             span = str(exception.first) if exception.first == exception.last else f"{exception.first}..{exception.last}"
             hours = ", ".join(str(w) for w in exception.windows) or "open all day"

@@ -24,8 +24,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="gatewatch: unregistered entries at school gates, from camera footage.",
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False)
+# Markup off: names, notes and file names are user text, and "[/]" in one would crash the print
+# (after its change was committed) or restyle the line. Emphasis is given with `style=` instead.
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 if not out.is_terminal:
     out.width = 200  # piped or logged: tables need not fit an 80-column guess
 
@@ -44,11 +46,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def open_existing_store(path: Path) -> Store:
-    """Commands that read results must not create an empty database where the user mistyped a path."""
+def open_existing_store(path: Path, *, readonly: bool = False) -> Store:
+    """Commands that read results must not create an empty database where the user mistyped a path;
+    `readonly` ones also work where the database cannot be written (a read-only disk, an archive)."""
     if not path.is_file():
         raise GatewatchError(f"{path}: no gatewatch database here (run `gatewatch analyze` first, or pass --db)")
-    return Store(path)
+    return Store(path, readonly=readonly)
 
 
 def site_zone(store: Store, config: Config | None) -> ZoneInfo:

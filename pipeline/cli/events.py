@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from pipeline.cli.app import (
     DEFAULT_DB,
@@ -54,7 +55,7 @@ def _query(
     """The events `list` and `export` select, from the same filter options."""
     if status is not None and status not in STATUSES:
         raise GatewatchError(f"--status {status!r}: use one of {', '.join(STATUSES)}")
-    with open_existing_store(db) as store:
+    with open_existing_store(db, readonly=True) as store:
         tz = site_zone(store, maybe_config(config)) if since or until else None
         filters = EventFilter(
             status=status,
@@ -99,11 +100,12 @@ def list_command(
 @events_app.command("show")
 def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption = DEFAULT_DB) -> None:
     """One event in full: what, where, when, why, its snapshot files and its review history."""
-    with open_existing_store(db) as store:
+    with open_existing_store(db, readonly=True) as store:
         event = get_event(store, event_id)
         reviews = history(store, event_id)
         registration = store.registration(event["registration_id"]) if event["registration_id"] else None
-    out.print(f"[bold]Event #{event['id']}[/]  {event['kind']}  status [bold]{event['status']}[/]")
+    title = Text.assemble((f"Event #{event['id']}", "bold"), f"  {event['kind']}  status ", (event["status"], "bold"))
+    out.print(title)
     fields = {
         "time": "ts",
         "camera": "camera",
@@ -185,7 +187,7 @@ def export(
         out.file.write(text)
     else:
         atomic_write(output, text.encode("utf-8"))
-        err.print(f"{len(rows)} event(s) written to {output}", markup=False)
+        err.print(f"{len(rows)} event(s) written to {output}")
 
 
 @app.command("prune")
@@ -206,7 +208,9 @@ def prune_command(
         f"{result.events} event(s) older than {older_than}: {verb} {result.files_removed} file(s), "
         f"{result.bytes_freed / 1e6:.1f} MB"
     )
+    if not dry_run:
+        out.print(f"{result.registrations} expired registration(s) that excused no entry removed")
     for failure in result.failures:
-        err.print(f"gatewatch: could not remove {failure}", markup=False)
+        err.print(f"gatewatch: could not remove {failure}")
     if result.failures:
         raise GatewatchError(f"{len(result.failures)} file(s) could not be removed; their events are marked pruned")

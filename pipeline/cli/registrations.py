@@ -134,7 +134,7 @@ def import_csv(
     with Store(db) as store:
         added, skipped = _save(store, cfg, loaded.good)
     for problem in loaded.bad:
-        err.print(f"gatewatch: {file}: row {problem.row}: {problem.message}", markup=False, soft_wrap=True)
+        err.print(f"gatewatch: {file}: row {problem.row}: {problem.message}", soft_wrap=True)
     out.print(
         f"{file} ({loaded.encoding}): imported {len(added)}, already present {skipped}, rejected {len(loaded.bad)}"
     )
@@ -150,12 +150,9 @@ def list_registrations(
 ) -> None:
     """Stored registrations and how many people each still covers."""
     cfg = maybe_config(config)
-    with open_existing_store(db) as store:
+    with open_existing_store(db, readonly=True) as store:
         cutoff = parse_instant("--since", since, site_zone(store, cfg)) if since else None
-        if cutoff is None:
-            found = store.registrations()
-        else:
-            found = store.registrations("julianday(r.valid_until) >= julianday(?)", [cutoff.isoformat()])
+        found = store.registrations(ending_after=cutoff)
     if not found:
         out.print("No registrations.")
         return

@@ -34,7 +34,7 @@ def report(
     if (month is None) == (day is None):
         raise GatewatchError("give --month YYYY-MM or --day YYYY-MM-DD")
     cfg = maybe_config(config)
-    with open_existing_store(db) as store:
+    with open_existing_store(db, readonly=True) as store:
         tz = site_zone(store, cfg)
         period = month_period(month, tz) if month else day_period(day or "", tz)
         site = cfg.site.name if cfg else store.meta("site") or "gatewatch"

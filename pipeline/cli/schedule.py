@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
 from pipeline.cli.app import ConfigOption, app, now, out, parse_instant
 from pipeline.config import load_config
@@ -31,10 +32,10 @@ def schedule_command(
     closed = schedule.closed_by(local)
     stamp = f"{local:%a %Y-%m-%d %H:%M %Z (%z)}"
     if closed is not None:
-        out.print(f"[bold red]CLOSED[/] at {stamp}: window {closed}")
+        out.print(Text.assemble(("CLOSED", "bold red"), f" at {stamp}: window {closed}"))
         source = f"exception {closed.plan.exception!r}" if closed.plan.exception else "regular hours"
         out.print(f"  the window starts on {closed.plan.day} ({source})")
     else:
-        out.print(f"[bold green]OPEN[/] at {stamp}: no closed window covers this time")
+        out.print(Text.assemble(("OPEN", "bold green"), f" at {stamp}: no closed window covers this time"))
     out.print(f"  that day:      {schedule.plan(local.date()).describe()}")
     out.print(f"  the day before: {schedule.plan(local.date() - timedelta(days=1)).describe()}")

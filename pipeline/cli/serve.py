@@ -148,9 +148,9 @@ def users_remove(username: Annotated[str, typer.Argument(help="login name")], db
 
 @users_app.command("list")
 def users_list(db: DbOption = DEFAULT_DB) -> None:
-    with open_existing_store(db) as store:
+    with open_existing_store(db, readonly=True) as store:
         for user in list_users(store):
-            out.print(f"{user['username']:<24} {user['role']:<6} {user['created_at']}", markup=False)
+            out.print(f"{user['username']:<24} {user['role']:<6} {user['created_at']}")
 
 
 def _mqtt_url(url: str, username: str | None, password: str | None, prefix: str) -> MqttConfig:

@@ -215,7 +215,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
     @app.get("/api/registrations", tags=["registrations"])
     def registrations(_: UserDep, since: datetime | None = None) -> list[dict[str, Any]]:
         start = _aware(since, config) or datetime.now(UTC) - timedelta(days=1)
-        rows = stores.get().registrations("julianday(r.valid_until) >= julianday(?)", [start.isoformat()])
+        rows = stores.get().registrations(ending_after=start)
         return [_registration_view(r, left) for r, left in rows]
 
     @app.post("/api/registrations", tags=["registrations"], status_code=201)
