@@ -26,7 +26,11 @@ from pipeline.records import seconds_between
 Source = Literal["visitor_book", "card_swipe", "guard"]
 SOURCES: tuple[str, ...] = get_args(Source)
 FIELDS = ("time", "from", "until", "window", "camera", "count", "name", "ref", "reason", "source")
-ENCODINGS = {"utf-8": "utf-8-sig", "gbk": "gb18030"}  # GB18030 is the superset Windows exports really use
+# GB18030 is the superset Windows exports really use; Latin-1 for European names, asked for by name.
+ENCODINGS = {"utf-8": "utf-8-sig", "gbk": "gb18030", "latin-1": "cp1252"}
+MAX_COUNT = 1000  # people on one registration: a whole school trip, not a typo of 99999999999
+MAX_WINDOW = timedelta(hours=24)  # longer stays are given with from and until
+EARLIEST, LATEST = 2000, 2099  # years a registration may name; others are typing mistakes
 
 
 @dataclass(frozen=True)
@@ -81,11 +85,20 @@ def parse_time(text: str, tz: ZoneInfo) -> datetime:
 
 def parse_duration(text: str) -> timedelta:
     """'90d', '12h', '30m', '45s', '2w' (or a bare number of seconds)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*", text)
+    match = re.fullmatch(r"\s*(\d{1,12}(?:\.\d+)?)\s*([smhdw]?)\s*", text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like 90d, 12h, 30m or 45s")
     unit = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match[2]]
-    return timedelta(seconds=float(match[1]) * unit)
+    seconds = float(match[1]) * unit
+    if seconds > 100 * 366 * 86400:
+        raise ValueError(f"{text!r} is longer than a hundred years")
+    return timedelta(seconds=seconds)
+
+
+def _plausible(when: datetime, field: str) -> datetime:
+    if not EARLIEST <= when.year <= LATEST:
+        raise ValueError(f"{field} {when:%Y-%m-%d}: give a time between {EARLIEST} and {LATEST}")
+    return when
 
 
 def parse_registration(
@@ -101,13 +114,19 @@ def parse_registration(
     if get.get("time"):
         if get.get("from") or get.get("until"):
             raise ValueError("give either time (with an optional window) or from and until, not both")
-        at = parse_time(get["time"], tz)
-        window = parse_duration(get["window"]) if get.get("window") else timedelta(0)
+        at = _plausible(parse_time(get["time"], tz), "time")
+        try:
+            window = parse_duration(get["window"]) if get.get("window") else timedelta(0)
+        except ValueError as exc:
+            raise ValueError(f"window {exc}") from None
+        if window > MAX_WINDOW:
+            raise ValueError(f"window {get['window']!r} is over 24 hours; give from and until for longer")
         valid_from, valid_until = at - window, at + window
     elif get.get("from") and get.get("until"):
         if get.get("window"):
             raise ValueError("window goes with time, not with from and until")
-        valid_from, valid_until = parse_time(get["from"], tz), parse_time(get["until"], tz)
+        valid_from = _plausible(parse_time(get["from"], tz), "from")
+        valid_until = _plausible(parse_time(get["until"], tz), "until")
         if seconds_between(valid_until, valid_from) < 0:
             raise ValueError(f"until {get['until']!r} is before from {get['from']!r}")
     else:
@@ -116,12 +135,13 @@ def parse_registration(
     if scope not in scopes:
         raise ValueError(f"camera {scope!r} is not a camera or group of the config (have: {', '.join(sorted(scopes))})")
     count_text = get.get("count") or "1"
-    try:
-        count = int(count_text)
-    except ValueError:
-        raise ValueError(f"count {count_text!r} is not a whole number") from None
+    if not re.fullmatch(r"[+-]?\d{1,12}", count_text.strip()):
+        raise ValueError(f"count {count_text[:20]!r} is not a whole number up to {MAX_COUNT}")
+    count = int(count_text)
     if count < 1:
         raise ValueError(f"count must be at least 1, got {count}")
+    if count > MAX_COUNT:
+        raise ValueError(f"count {count} is more than {MAX_COUNT} people; split it, or check for a typo")
     source = get.get("source") or "guard"
     if source not in SOURCES:
         raise ValueError(f"source {source!r} is not one of {', '.join(SOURCES)}")
@@ -223,18 +243,44 @@ def _decode(path: Path, encoding: str) -> tuple[str, str]:
         raise GatewatchError(f"{path}: registrations file not found") from None
     except OSError as exc:
         raise GatewatchError(f"{path}: cannot read ({exc.strerror})") from None
-    names = list(ENCODINGS) if encoding == "auto" else [encoding]
+    names = ["utf-8", "gbk"] if encoding == "auto" else [encoding]
     for name in names:
         if name not in ENCODINGS:
-            raise GatewatchError(f"--encoding {name!r}: use auto, utf-8 or gbk")
+            raise GatewatchError(f"--encoding {name!r}: use auto, {', '.join(ENCODINGS)}")
         try:
-            return data.decode(ENCODINGS[name]), name
+            text = data.decode(ENCODINGS[name])
         except UnicodeDecodeError as exc:
             if encoding != "auto":
                 raise GatewatchError(
                     f"{path}: not {name.upper()} text (bad bytes at offset {exc.start}); try --encoding auto"
                 ) from None
-    raise GatewatchError(f"{path}: neither UTF-8 nor GBK text; save the CSV as UTF-8")
+            continue
+        if encoding == "auto" and name == "gbk":
+            _refuse_mojibake(path, text)
+        return text, name
+    raise GatewatchError(f"{path}: neither UTF-8 nor GBK text; save the CSV as UTF-8 (or give --encoding latin-1)")
+
+
+def _refuse_mojibake(path: Path, text: str) -> None:
+    """GB18030 decodes almost any bytes, so a Latin-1 export ("Müller") would be stored as
+    "M黮ler". Chinese text from a Windows export is mostly in GB2312's common characters; text
+    mostly outside them was most likely another encoding."""
+    wide = [c for c in text if ord(c) > 127]
+    rare = [c for c in wide if not _in_gb2312(c)]
+    if len(rare) >= 2 and len(rare) > len(wide) / 2:
+        sample = next(line for line in text.splitlines() if any(c in rare for c in line)).strip()
+        raise GatewatchError(
+            f"{path}: as GBK this reads like garbled text ({sample[:40]!r}); say which encoding it is "
+            f"with --encoding ({', '.join(ENCODINGS)}), or save it as UTF-8"
+        )
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass

@@ -8,7 +8,6 @@ says so (and how much footage was analysed), not an error.
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import re
 import statistics
@@ -25,6 +24,7 @@ import jinja2
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.review import EventFilter, events_csv, list_events
+from pipeline.spreadsheet import csv_text
 from pipeline.store import Store
 
 THUMB_HEIGHT = 110
@@ -243,12 +243,10 @@ DAILY_COLUMNS = (
 
 
 def daily_csv(data: ReportData) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["date", "camera", "line", *DAILY_COLUMNS])
-    for r in data.rows:
-        writer.writerow([r.day, r.camera, r.line, *(getattr(r, name) for name in DAILY_COLUMNS)])
-    return buffer.getvalue()
+    return csv_text(
+        ["date", "camera", "line", *DAILY_COLUMNS],
+        ([r.day, r.camera, r.line, *(getattr(r, name) for name in DAILY_COLUMNS)] for r in data.rows),
+    )
 
 
 def write_report(data: ReportData, folder: Path) -> list[Path]:

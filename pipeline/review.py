@@ -9,8 +9,6 @@ so no row ever points at a missing file without saying so.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +19,7 @@ from typing import Any, Literal
 from pipeline.config import Config
 from pipeline.errors import GatewatchError
 from pipeline.registrations import Registration
+from pipeline.spreadsheet import csv_text
 from pipeline.store import Store
 
 Status = Literal["new", "acknowledged", "false_alarm", "authorized"]
@@ -98,7 +97,7 @@ def list_events(
 
 
 def get_event(store: Store, event_id: int) -> dict[str, Any]:
-    rows = list(store.db.query("SELECT * FROM events WHERE id = ?", [event_id]))
+    rows = list(store.db.query("SELECT * FROM events WHERE id = ?", [event_id])) if 0 < event_id < 2**63 else []
     if not rows:
         raise GatewatchError(f"event {event_id}: no such event in {store.path}")
     return rows[0]
@@ -288,11 +287,7 @@ def evidence_state(event: dict[str, Any]) -> str:
 
 
 def events_csv(rows: list[dict[str, Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, EXPORT_COLUMNS, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
+    return csv_text(EXPORT_COLUMNS, ([row.get(column) for column in EXPORT_COLUMNS] for row in rows))
 
 
 def events_json(rows: list[dict[str, Any]]) -> str:

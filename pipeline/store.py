@@ -479,6 +479,8 @@ class Store:
 
     def registration(self, registration_id: int) -> tuple[Registration, int] | None:
         """A registration and how many entries it still covers."""
+        if not 0 < registration_id < 2**63:  # SQLite's integers; a larger id names nothing
+            return None
         found = self.registrations(registration_id=registration_id)
         return found[0] if found else None
 

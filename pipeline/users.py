@@ -69,16 +69,17 @@ def list_users(store: Store) -> list[dict[str, Any]]:
     return list(store.db.query("SELECT username, role, created_at FROM users ORDER BY username"))
 
 
-def check_password(store: Store, username: str, password: str) -> dict[str, Any] | None:
+def find_login(store: Store, username: str) -> tuple[dict[str, Any], str] | None:
+    """A user and their password hash, for a login check (which the web layer paces)."""
     row = store.db.execute("SELECT username, password_hash, role FROM users WHERE username = ?", [username]).fetchone()
-    if row is None:
-        _hasher.hash(password)  # same work as a real check, so timing does not reveal which names exist
-        return None
+    return ({"username": row[0], "role": row[2]}, row[1]) if row else None
+
+
+def password_matches(password_hash: str, password: str) -> bool:
     try:
-        _hasher.verify(row[1], password)
+        return bool(_hasher.verify(password_hash, password))
     except (VerificationError, InvalidHashError):
-        return None
-    return {"username": row[0], "role": row[2]}
+        return False
 
 
 def _digest(token: str) -> str:

@@ -402,3 +402,50 @@ def test_rerun_after_a_late_registration_keeps_the_event_linked(analysed: Path) 
     assert gatewatch("report", "--day", "2026-11-28", *db_args(analysed), "--out", folder).returncode == 0
     daily = (folder / "gatewatch-report-2026-11-28-daily.csv").read_text(encoding="utf-8-sig").splitlines()
     assert daily[1] == "2026-11-28,north-gate,gate,6,1,5,2,3,1,0"
+
+
+def test_user_text_is_printed_as_written_and_exported_inert(analysed: Path) -> None:
+    """Names and notes are text, never markup for the terminal nor formulas for a spreadsheet."""
+    db = analysed / "out" / "gatewatch.db"
+    name, reviewer, note = "[/]Zhou [bold]", "@guard[/]", '=HYPERLINK("http://x","y")'
+    register = ["register", "--camera", "north-gate", "--at", "2026-11-28 23:50", "--name", name, "--by", reviewer]
+    ok(gatewatch(*register, "--reason", "-2+3", *config_args(analysed), *db_args(analysed)))
+    acked = ok(gatewatch("events", "ack", "1", "--by", reviewer, "--note", note, *db_args(analysed)))
+    assert f"(by {reviewer})" in acked
+    assert [r["by"] for r in rows(db, "event_reviews")] == [reviewer]  # committed once, printed fine
+    assert reviewer in ok(gatewatch("events", "list", *db_args(analysed)))
+    assert note in ok(gatewatch("events", "show", "1", *db_args(analysed)))
+    assert name in ok(gatewatch("registrations", "list", *db_args(analysed)))
+    exported = ok(gatewatch("events", "export", "--format", "csv", *db_args(analysed)))
+    assert "'@guard[/]" in exported and """'=HYPERLINK(""http://x"",""y"")""" in exported
+    report = analysed / "reports"
+    ok(gatewatch("report", "--month", "2026-11", *db_args(analysed), "--out", report))
+    events_csv = next(report.glob("*-events.csv")).read_text(encoding="utf-8-sig")
+    assert "'@guard[/]" in events_csv and ",@guard" not in events_csv
+
+
+def test_latin1_export_is_refused_not_stored_garbled(analysed: Path) -> None:
+    export = analysed / "visitors.csv"
+    export.write_bytes("time,camera,name\n2026-11-28 23:10,north-gate,Müller Øst\n".encode("latin-1"))
+    base = ["registrations", "import", export, "--by", "office", *config_args(analysed), *db_args(analysed)]
+    assert_user_error(gatewatch(*base), "visitors.csv: as GBK this reads like garbled text", "--encoding")
+    assert len(rows(analysed / "out" / "gatewatch.db", "registrations")) == 2
+    ok(gatewatch(*base, "--encoding", "latin-1"))
+    assert rows(analysed / "out" / "gatewatch.db", "registrations")[-1]["name"] == "Müller Øst"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--count", "99999999999999999999999"], "count"),
+        (["--count", "1001"], "more than 1000 people"),
+        (["--at", "9999-12-31 23:00"], "between 2000 and 2099"),
+        (["--at", "0001-01-01 00:00"], "between 2000 and 2099"),
+        (["--window", "99999999999999d"], "window"),
+        (["--window", "2d"], "over 24 hours"),
+    ],
+)
+def test_out_of_range_registrations_are_refused(analysed: Path, args: list[str], message: str) -> None:
+    base = ["register", "--camera", "north-gate", "--by", "Sun", *config_args(analysed), *db_args(analysed)]
+    assert_user_error(gatewatch(*base, *args), message)
+    assert_user_error(gatewatch("events", "show", "99999999999999999999999", *db_args(analysed)), "no such event")

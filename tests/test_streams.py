@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,10 +65,11 @@ def test_rtsp_stream_reconnects_after_the_server_restarts(tmp_path: Path, clip: 
         assert stream.health.state == "live"
         assert (stream.health.width, stream.health.height) == (640, 480)
         server.kill()
-        wait_for(lambda: stream.health.state in ("down", "connecting"), 10, "the stream to notice")
-        before = reader.count()
-        time.sleep(1.5)
-        assert stream.health.state != "live"
+        wait_for(lambda: stream.health.state == "down", 10, "the stream to notice")
+        before, attempts = reader.count(), stream.health.reconnects
+        # A retry made while the server is away fails too (a condition, not a guessed sleep).
+        wait_for(lambda: stream.health.reconnects > attempts, 10, "a retry to fail while the server is down")
+        assert stream.health.state != "live" and reader.count() == before
         server = RtspServer(clip, tmp_path / "rtsp.log", port=server.port).start()
         wait_for(lambda: reader.count() >= before + 10, 30, "frames after the restart")
         assert stream.health.state == "live"
@@ -265,9 +267,53 @@ def test_a_broken_file_source_is_retried_not_spun_on(tmp_path: Path) -> None:
     stream.start()
     try:
         wait_for(lambda: stream.health.reconnects >= 2, 10, "retries")
-        time.sleep(1)
-        assert stream.health.state == "down" and "Invalid data" in stream.health.detail
-        assert stream.health.reconnects <= 5  # backing off, not spinning
+        started, attempts = time.monotonic(), stream.health.reconnects
+        wait_for(
+            lambda: stream.health.state == "down" and stream.health.reconnects >= attempts + 2, 15, "two more retries"
+        )
+        assert "Invalid data" in stream.health.detail
+        # Backing off, not spinning: the two waits in between were at least 0.6 s and 1.2 s (a
+        # lower bound, which a busy machine only makes longer).
+        assert time.monotonic() - started >= 0.6 + 1.2 - 0.1
     finally:
         stream.stop()
         stream.join(10)
+
+
+def test_a_silent_camera_is_said_to_send_no_data() -> None:
+    """A camera that accepts the connection and then says nothing (hung firmware)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.extend(iter(lambda: listener.accept()[0], None)), daemon=True).start()
+    stream = stream_of(f"rtsp://127.0.0.1:{listener.getsockname()[1]}/gate")
+    stream.start()
+    try:
+        wait_for(lambda: stream.health.reconnects >= 1, 20, "the first attempt to give up")
+        assert "no data for 2 s" in stream.health.detail, stream.health.detail
+    finally:
+        stream.stop()
+        stream.join(10)
+        listener.close()
+
+
+def test_a_camera_back_after_an_outage_streams_within_5_s(tmp_path: Path, clip: Path) -> None:
+    """With the backoff at 20 s, a camera that comes back is not left waiting for it: the box
+    knocks once a second on the camera's port while it is away, and retries as it answers."""
+    server = RtspServer(clip, tmp_path / "rtsp.log").start()
+    stream = stream_of(server.url(), LiveConfig(reconnect_min_s=20, reconnect_max_s=30, stall_timeout_s=2))
+    stream.start()
+    reader = Reader(stream)
+    try:
+        wait_for(lambda: reader.count() >= 5, 20, "frames")
+        server.kill()
+        wait_for(lambda: "retrying in 20 s" in stream.health.detail, 15, "the stream down, waiting 20 s")
+        before = reader.count()
+        server = RtspServer(clip, tmp_path / "rtsp.log", port=server.port).start()
+        back = time.monotonic()
+        wait_for(lambda: reader.count() > before, 15, "frames again")
+        took = time.monotonic() - back
+        assert took < 5, f"frames again {took:.1f} s after the camera returned"
+    finally:
+        stream.stop()
+        stream.join(10)
+        server.kill()

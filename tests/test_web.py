@@ -38,7 +38,12 @@ def open_events(api: httpx.Client, count: int = 1) -> list[dict[str, Any]]:
 
 
 def test_every_api_route_needs_a_login(serve: Serve) -> None:
-    spec = httpx.get(f"{serve.url}/openapi.json").json()
+    # The docs too (README: a map of the API is for people with a login).
+    assert httpx.get(f"{serve.url}/openapi.json").status_code == 401
+    assert httpx.get(f"{serve.url}/docs", follow_redirects=False).headers["location"] == "/login"
+    api = serve.client("guard")
+    assert "swagger-ui-bundle.js" in api.get("/docs").text
+    spec = api.get("/openapi.json").json()
     checked = 0
     for path, methods in spec["paths"].items():
         concrete = re.sub(r"\{[^}]+\}", "1", path)
@@ -242,3 +247,56 @@ def test_authorize_registers_the_visitor_on_the_spot(serve: Serve) -> None:
     again = api.post(f"/api/events/{event['id']}/review", json={**body, "visitor": {"name": "王五"}})
     assert again.status_code == 409
     assert len(query(serve.db, "SELECT id FROM registrations")) == before
+
+
+def test_wrong_passwords_are_throttled_and_cameras_keep_running(serve: Serve) -> None:
+    admin = serve.client("admin")
+    user = {"username": "gate-2", "password": "long-enough-2", "role": "guard"}
+    assert admin.post("/api/users", json=user).status_code == 201
+    wrong = {"username": "gate-2", "password": "not-the-one"}
+    answers = [httpx.post(f"{serve.url}/api/login", json=wrong, timeout=30) for _ in range(8)]
+    codes = [a.status_code for a in answers]
+    assert codes[:5] == [401] * 5 and 429 in codes[5:], codes
+    refused = next(a for a in answers if a.status_code == 429)
+    assert int(refused.headers["retry-after"]) >= 1 and "too many wrong passwords" in refused.json()["detail"]
+    right = {"username": "gate-2", "password": "long-enough-2"}
+    # Locked means locked: the right password waits too, then works once the wait is over.
+    wait_for(lambda: httpx.post(f"{serve.url}/api/login", json=right).status_code == 200, 60, "the lock to pass")
+    assert httpx.get(f"{serve.url}/api/health").json()["cameras"] == {"side-gate": "live"}
+
+
+def test_session_cookie_is_secure_behind_https(serve: Serve) -> None:
+    body = {"username": "guard", "password": PASSWORD}
+    plain = httpx.post(f"{serve.url}/api/login", json=body)
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    # A TLS proxy on the box (uvicorn trusts X-Forwarded-Proto from 127.0.0.1).
+    proxied = httpx.post(f"{serve.url}/api/login", json=body, headers={"X-Forwarded-Proto": "https"})
+    assert "; secure" in proxied.headers["set-cookie"].lower()
+
+
+def test_out_of_range_input_is_422_or_404_never_500(serve: Serve) -> None:
+    api = serve.client("guard")
+    assert api.get("/api/events/99999999999999999999999").status_code == 422
+    assert api.get("/api/events/99999999999999999999999/crop").status_code == 422
+    assert api.get("/api/events/9223372036854775807").status_code == 404
+    review = {"action": "authorized", "registration_id": 99999999999999999999999}
+    assert api.post("/api/events/1/review", json=review).status_code == 422
+    for at in ("9999-12-31T23:00:00", "0001-01-01T00:00:00"):
+        response = api.post("/api/registrations", json={"scope": "side-gate", "at": at})
+        assert response.status_code == 422 and "between 2000 and 2099" in response.json()["detail"], response.text
+    admin = serve.client("admin")
+    rows = b"time,camera,count\n2026-11-28 22:31,side-gate,99999999999999999999999\n9999-01-01 00:00,side-gate,1\n"
+    imported = admin.post("/api/registrations/import", content=rows, headers={"Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert [b["row"] for b in imported.json()["bad_rows"]] == [2, 3] and imported.json()["added"] == 0
+
+    def chunks() -> Iterator[bytes]:  # a JSON route, no Content-Length
+        yield b'{"scope": "side-gate", "name": "'
+        for _ in range(25):
+            yield b"x" * 50_000
+        yield b'"}'
+
+    assert (
+        api.post("/api/registrations", content=chunks(), headers={"Content-Type": "application/json"}).status_code
+        == 413
+    )

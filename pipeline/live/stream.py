@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import socket
 import threading
 import time
 from collections import deque
@@ -19,6 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import av
@@ -32,6 +34,7 @@ from pipeline.redact import redact, scrub
 log = logging.getLogger("gatewatch.stream")
 
 RATE_WINDOW_S = 2.0  # frames per second are measured over this long
+PROBE_EVERY_S = 1.0  # how often a camera off the network is knocked on while waiting to retry
 
 
 @dataclass
@@ -51,15 +54,20 @@ class StreamHealth:
     height: int = 0
 
 
-def describe_error(exc: BaseException, source: str, stall_s: float) -> str:
-    """FFmpeg's complaint as a status line, never containing the URL's password."""
+def describe_error(exc: BaseException, source: str, stall_s: float, silent_s: float = 0.0) -> str:
+    """FFmpeg's complaint as a status line, never containing the URL's password. `silent_s`: how
+    long the attempt went without a byte of video; FFmpeg's RTSP client reports a camera that
+    accepts the connection and then says nothing as "Invalid data", which sends a guard the
+    wrong way."""
     if isinstance(exc, av.error.HTTPUnauthorizedError):
         return "authorization failed (401): check the camera's user name and password"
     if isinstance(exc, av.error.HTTPForbiddenError):
         return "access forbidden (403): this user may not view the stream"
     if isinstance(exc, av.error.HTTPNotFoundError):
         return "stream not found (404): check the path of the URL"
-    if isinstance(exc, av.error.ExitError):
+    if isinstance(exc, av.error.ExitError) or (
+        isinstance(exc, av.error.InvalidDataError | TimeoutError) and silent_s >= stall_s * 0.9
+    ):
         return f"no data for {stall_s:g} s (stalled or unreachable)"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused: camera or NVR not listening on that port"
@@ -67,6 +75,14 @@ def describe_error(exc: BaseException, source: str, stall_s: float) -> str:
         return str(exc)
     text = getattr(exc, "strerror", None) or type(exc).__name__
     return scrub(str(text), source)
+
+
+def _answers(address: tuple[str, int], timeout: float = PROBE_EVERY_S) -> bool:
+    try:
+        with socket.create_connection(address, timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 class RateMeter:
@@ -113,6 +129,7 @@ class LiveStream:
         self._stop = threading.Event()
         self._clock0 = time.monotonic()
         self._index = 0
+        self._last_frame = 0.0  # monotonic time of the newest decoded frame
         self._thread = threading.Thread(target=self._run, name=f"stream-{camera}", daemon=True)
 
     @property
@@ -153,6 +170,7 @@ class LiveStream:
             if self.health.state != "live" or not self._is_file():  # a looped file goes on without a gap
                 self._set_state("connecting")
             frames_before = self.health.frames_in
+            attempt = time.monotonic()
             try:
                 self._play()
                 if self._stop.is_set():
@@ -166,7 +184,8 @@ class LiveStream:
                     continue  # looped file: start again at once
                 detail = "the camera ended the stream"
             except (av.error.FFmpegError, OSError, StreamError) as exc:
-                detail = describe_error(exc, self.source, self.live.stall_timeout_s)
+                silent = time.monotonic() - max(attempt, self._last_frame)
+                detail = describe_error(exc, self.source, self.live.stall_timeout_s, silent)
             except Exception as exc:  # a camera must never stop being retried because of one odd stream
                 detail = f"unexpected error ({type(exc).__name__}: {scrub(str(exc), self.source)})"
             if self._stop.is_set():
@@ -175,12 +194,42 @@ class LiveStream:
                 delay = self.live.reconnect_min_s  # it worked for a while: start the backoff afresh
             self.health.reconnects += 1
             self._set_state("down", f"{detail}; retrying in {delay:g} s")
-            self._stop.wait(delay)
+            self._wait_for_camera(delay)
             delay = min(delay * 2, self.live.reconnect_max_s)
         if self.health.state != "ended":
             self._set_state("stopped")
         with self._ready:
             self._ready.notify_all()
+
+    def _wait_for_camera(self, delay: float) -> None:
+        """Wait `delay` before the next attempt, but for a camera that is off the network (its
+        port refuses or does not answer) knock once a second with a bare TCP connect, which costs
+        it nothing, and retry as soon as it answers: frames flow again within seconds of a camera
+        coming back, not after the backoff's 30 s. A camera whose port answers but whose stream
+        fails (wrong password, bad path) waits the full backoff."""
+        address = self._address()
+        deadline = time.monotonic() + delay
+        if address is None or _answers(address):
+            self._stop.wait(delay)
+            return
+        while not self._stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            started = time.monotonic()
+            if _answers(address, timeout=min(PROBE_EVERY_S, left)):
+                return
+            self._stop.wait(max(0.0, min(PROBE_EVERY_S - (time.monotonic() - started), deadline - time.monotonic())))
+
+    def _address(self) -> tuple[str, int] | None:
+        """Host and port of a network camera, for the probe."""
+        url = urlsplit(self.source)
+        default = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443}.get(url.scheme)
+        try:
+            port = url.port or default
+        except ValueError:
+            return None
+        return (url.hostname, port) if url.hostname and port else None
 
     def _is_file(self) -> bool:
         return "://" not in self.source and not self._device()
@@ -210,7 +259,7 @@ class LiveStream:
             started = time.monotonic()
             first_pts: float | None = None
             last_kept = {"stream": -math.inf, "arrival": -math.inf}
-            last_frame = time.monotonic()
+            last_frame = self._last_frame = time.monotonic()
             rate = RateMeter()
             for decoded in container.decode(stream):
                 if self._stop.is_set():
@@ -224,7 +273,7 @@ class LiveStream:
                     now = time.monotonic()
                 if now - last_frame > self.live.stall_timeout_s:
                     raise StreamError(f"no frame for {now - last_frame:.0f} s (stalled)")
-                last_frame = now
+                last_frame = self._last_frame = now
                 health = self.health
                 if health.state != "live":
                     health.width, health.height = decoded.width, decoded.height

@@ -1,6 +1,6 @@
 """The box's web UI and JSON API (FastAPI, served by `gatewatch serve`).
 
-Every route but login, health and the docs needs a session (cookie from the login page, or
+Every route but login and health (the docs too) needs a session (cookie from the login page, or
 `Authorization: Bearer <token>` for scripts). Snapshots are served by event id only: the path
 comes from the database and must lie inside the snapshot folder, so no request can name a file.
 """
@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 import cv2
 from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from pydantic import BaseModel, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
@@ -34,6 +35,10 @@ from pipeline.web.i18n import LABELS, language
 JPEG_QUALITY = 80
 
 
+# An id SQLite can hold; a larger one is refused with 422 instead of overflowing into a 500.
+EventId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
+
+
 class Visitor(BaseModel):
     name: str = Field("", max_length=100)
     ref: str = Field("", max_length=100, description="ID card, visitor pass or badge number")
@@ -43,7 +48,9 @@ class Visitor(BaseModel):
 class Review(BaseModel):
     action: Literal["acknowledged", "false_alarm", "authorized"]
     note: str = Field("", max_length=500)
-    registration_id: int | None = Field(None, ge=1, description="registration that explains the entry (authorize)")
+    registration_id: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="registration that explains the entry (authorize)"
+    )
     visitor: Visitor | None = Field(
         None, description="authorize by registering the person now (a registration for this entry is created)"
     )
@@ -78,6 +85,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
         db_path,
         timedelta(hours=config.server.session_hours),
         "title",
+        config.server.public_url,
     )
     auth: Auth = app.state.auth
     stores = auth.stores
@@ -134,7 +142,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
         return [event_view(e) for e in list_events(stores.get(), filters, newest_first=True, limit=limit)]
 
     @app.get("/api/events/{event_id}", tags=["events"])
-    def event(event_id: int, _: UserDep) -> dict[str, Any]:
+    def event(event_id: EventId, _: UserDep) -> dict[str, Any]:
         store = stores.get()
         found = list_events(store, EventFilter(id=event_id))
         if not found:
@@ -154,17 +162,17 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
 
     @app.get("/api/events/{event_id}/snapshot", tags=["events"], response_class=FileResponse)
-    def snapshot(event_id: int, _: UserDep) -> FileResponse:
+    def snapshot(event_id: EventId, _: UserDep) -> FileResponse:
         """The annotated full frame (JPEG)."""
         return snapshot_file(event_id, "snapshot_path")
 
     @app.get("/api/events/{event_id}/crop", tags=["events"], response_class=FileResponse)
-    def crop(event_id: int, _: UserDep) -> FileResponse:
+    def crop(event_id: EventId, _: UserDep) -> FileResponse:
         """The person, cropped (JPEG)."""
         return snapshot_file(event_id, "crop_path")
 
     @app.post("/api/events/{event_id}/review", tags=["events"])
-    def review(event_id: int, body: Review, user: UserDep) -> dict[str, Any]:
+    def review(event_id: EventId, body: Review, user: UserDep) -> dict[str, Any]:
         """Acknowledge, mark a false alarm, or authorize: naming the registration that explains the
         entry, or registering the visitor now (the new registration is linked to the event)."""
         store = stores.get()
@@ -252,7 +260,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
     async def import_registrations(
         request: Request,
         admin: AdminDep,
-        encoding: Literal["auto", "utf-8", "gbk"] = "auto",
+        encoding: Literal["auto", "utf-8", "gbk", "latin-1"] = "auto",
     ) -> dict[str, Any]:
         """A CSV export (body: the file, text/csv, at most 1 MB); all good rows or, with bad rows,
         the good ones and a list of the bad ones with their row numbers."""

@@ -4,25 +4,29 @@ sessions, the size limit on request bodies, readable validation errors, page tem
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
+import fastapi_offline
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.errors import GatewatchError
 from pipeline.store import ThreadStores
-from pipeline.users import check_password, create_session, end_session, session_user
+from pipeline.users import create_session, end_session, find_login, password_matches, session_user
 from pipeline.web.i18n import LABELS, language
+from pipeline.web.throttle import Busy, LoadShedder, LoginThrottle, busy_response
 
 COOKIE = "gatewatch_session"
+DOCS_STATIC = "/static-offline-docs"
 MAX_BODY_BYTES = 1_000_000  # a registration export of a busy month is well under this
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -32,6 +36,8 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 class Auth:
     stores: ThreadStores
     session_lifetime: timedelta
+    https: bool = False  # server.public_url is https: the session cookie only ever travels encrypted
+    throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def user(self, request: Request) -> dict[str, Any] | None:
         token = request.cookies.get(COOKIE)
@@ -81,13 +87,28 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
             request, "login.html", {"t": LABELS[lang], "lang": lang, "title_key": title_key}
         )
 
-    @router.post("/api/login", tags=["auth"])
-    def login(body: Login, response: Response) -> dict[str, str]:
-        """Check the password; the session comes back as a cookie and as a token for scripts."""
+    @router.post("/api/login", tags=["auth"], responses={429: {"description": "too many wrong passwords"}})
+    def login(body: Login, request: Request, response: Response) -> Any:
+        """Check the password; the session comes back as a cookie and as a token for scripts.
+        Wrong passwords are counted per user name and per address: past a few, 429 with
+        Retry-After (doubling, up to 5 minutes)."""
         store = auth.stores.get()
-        user = check_password(store, body.username, body.password)
-        if user is None:
+        address = request.client.host if request.client else "unknown"
+        try:
+            auth.throttle.check_allowed(body.username, address)
+            found = find_login(store, body.username)
+            if found is None:
+                auth.throttle.pretend_check()
+            else:
+                with auth.throttle.hashing():
+                    matches = password_matches(found[1], body.password)
+        except Busy as exc:
+            return busy_response(exc, 429)
+        if found is None or not matches:
+            auth.throttle.failed(body.username, address)
             raise HTTPException(401, "wrong user name or password")
+        user = found[0]
+        auth.throttle.succeeded(body.username)
         token = create_session(store, user["username"], auth.session_lifetime, datetime.now(UTC))
         response.set_cookie(
             COOKIE,
@@ -95,6 +116,9 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
             max_age=int(auth.session_lifetime.total_seconds()),
             httponly=True,
             samesite="strict",
+            # Behind an HTTPS proxy on this box (uvicorn trusts X-Forwarded-Proto from 127.0.0.1)
+            # or with an https public_url: never sent over plain HTTP.
+            secure=auth.https or request.url.scheme == "https",
         )
         return {"username": user["username"], "role": user["role"], "token": token}
 
@@ -121,7 +145,10 @@ def page_or_login(auth: Auth, request: Request, render: Callable[[dict[str, Any]
 
 
 class BodyLimit:
-    """Refuses request bodies over the limit with 413, whether or not they announce their size."""
+    """Refuses request bodies over the limit with 413, whether or not they announce their size.
+
+    The body is read here, in full, before the app sees it: a limit hit while FastAPI parses a
+    JSON body would surface as its own 400 ("error parsing the body"), not 413."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -135,25 +162,24 @@ class BodyLimit:
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await _too_large(self.limit, send)
             return
+        messages: list[Message] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                await _too_large(self.limit, send)
+                return
+            if not message.get("more_body", False):
+                break
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await _too_large(self.limit, send)
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 async def _too_large(limit: int, send: Send) -> None:
@@ -165,15 +191,46 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def new_app(title: str, summary: str, db_path: Path, session_lifetime: timedelta, title_key: str) -> FastAPI:
-    """A FastAPI app with login, the body limit and readable errors. The API docs page (/docs)
-    comes from fastapi-offline, which ships Swagger UI's files: FastAPI's own page loads them
-    from a CDN, and nothing here may reach the internet."""
-    app = FastAPIOffline(title=title, summary=summary, version="1", redoc_url=None)
-    auth = Auth(ThreadStores(db_path), session_lifetime)
+def new_app(
+    title: str,
+    summary: str,
+    db_path: Path,
+    session_lifetime: timedelta,
+    title_key: str,
+    public_url: str | None = None,
+) -> FastAPI:
+    """A FastAPI app with login, the body limit and readable errors.
+
+    The API docs (/docs, /openapi.json) need a login like everything else: the box sits on a
+    school network, and a map of its API is of more use to a curious pupil than to anyone who
+    has a login. The docs page uses the Swagger UI files fastapi-offline ships (FastAPI's own
+    page loads them from a CDN, and nothing here may reach the internet)."""
+    app = FastAPI(title=title, summary=summary, version="1", docs_url=None, redoc_url=None, openapi_url=None)
+    https = bool(public_url and public_url.lower().startswith("https://"))
+    auth = Auth(ThreadStores(db_path), session_lifetime, https)
     app.state.auth = auth
     app.include_router(login_router(auth, title_key))
     app.add_middleware(BodyLimit)
+    app.add_middleware(LoadShedder)
+    app.mount(DOCS_STATIC, StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"), name="docs")
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_: UserDep) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(request: Request) -> Response:
+        return page_or_login(
+            auth,
+            request,
+            lambda _: get_swagger_ui_html(
+                openapi_url="/openapi.json",
+                title=f"{title} API",
+                swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+                swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+                swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            ),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def readable_validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,0 +1,119 @@
+"""The web server's self-protection, in process with a hand-driven clock and a slow app: login
+back-off per user name and per address, one password hash at a time, load shedding."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import httpx
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from pipeline.web import throttle
+from pipeline.web.throttle import Busy, LoadShedder, LoginThrottle
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def locked_for(guard: LoginThrottle, username: str, address: str) -> float:
+    try:
+        guard.check_allowed(username, address)
+    except Busy as exc:
+        return exc.retry_after_s
+    return 0.0
+
+
+def test_wrong_passwords_for_one_name_back_off_doubling() -> None:
+    clock = Clock()
+    guard = LoginThrottle(clock)
+    for _ in range(throttle.USER_FREE_FAILURES - 1):
+        guard.failed("guard", "10.0.0.7")
+    assert locked_for(guard, "guard", "10.0.0.7") == 0
+    waits = []
+    for _ in range(4):
+        guard.failed("guard", "10.0.0.7")
+        waits.append(locked_for(guard, "guard", "10.0.0.7"))
+    assert waits == [1, 2, 4, 8]
+    assert locked_for(guard, "guard", "10.0.0.99") == 8  # the name is locked from anywhere
+    assert locked_for(guard, "other", "10.0.0.7") == 0  # the address is not yet
+    clock.now += 8
+    assert locked_for(guard, "guard", "10.0.0.7") == 0
+    for _ in range(20):
+        guard.failed("guard", "10.0.0.7")
+    assert locked_for(guard, "guard", "10.0.0.7") == throttle.MAX_LOCK_S
+    guard.succeeded("guard")
+    assert locked_for(guard, "guard", "10.0.0.8") == 0
+
+
+def test_many_names_from_one_address_lock_the_address() -> None:
+    clock = Clock()
+    guard = LoginThrottle(clock)
+    for n in range(throttle.ADDRESS_FREE_FAILURES):
+        guard.failed(f"name{n}", "10.0.0.7")
+    assert locked_for(guard, "admin", "10.0.0.7") == 1
+    assert locked_for(guard, "admin", "10.0.0.8") == 0
+    guard.succeeded("name1")  # one right password does not clear the address's record
+    assert locked_for(guard, "admin", "10.0.0.7") == 1
+    clock.now += throttle.FORGET_AFTER_S + 1
+    guard.failed("name0", "10.0.0.7")  # a quiet hour later the count starts again
+    assert locked_for(guard, "admin", "10.0.0.7") == 0
+
+
+def test_one_hash_at_a_time_and_the_rest_are_told_to_retry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(throttle, "HASH_WAIT_S", 0.05)
+    guard = LoginThrottle()
+    inside, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with guard.hashing():
+            inside.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(10)
+    with pytest.raises(Busy), guard.hashing():
+        pass
+    release.set()
+    holder.join(10)
+    with guard.hashing():
+        pass
+
+
+def test_load_shedding_answers_503_at_once_past_the_limit() -> None:
+    release = asyncio.Event()
+    started = 0
+
+    async def slow(scope: Scope, receive: Receive, send: Send) -> None:
+        nonlocal started
+        started += 1
+        await release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    shedder = LoadShedder(slow, limit=2)
+
+    async def drive() -> list[int]:
+        transport = httpx.ASGITransport(app=shedder)
+        async with httpx.AsyncClient(transport=transport, base_url="http://box") as client:
+            held = [asyncio.create_task(client.get("/api/events")) for _ in range(2)]
+            while started < 2:
+                await asyncio.sleep(0.01)
+            refused = await client.get("/api/events")
+            health = asyncio.create_task(client.get("/api/health"))  # never shed
+            while started < 3:
+                await asyncio.sleep(0.01)
+            release.set()
+            answers = [r.status_code for r in await asyncio.gather(*held, health)]
+            assert refused.headers["retry-after"] == "1" and "busy" in refused.json()["detail"]
+            return [*answers, refused.status_code]
+
+    assert asyncio.run(drive()) == [200, 200, 200, 503]
+    assert shedder.shed == 1 and shedder.in_flight == 0
