@@ -141,7 +141,7 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
         ("time,camera,count,badge\n", {}, "registrations.csv: unknown column(s) badge"),
         ("a,b\n", {"mapping": {"time": "刷卡时间"}}, "missing column(s) 刷卡时间, camera; the file has a, b"),
         ("a,b\n", {"mapping": {"badge": "a"}}, "--map badge=...: unknown field 'badge'"),
-        ("time,camera\n", {"encoding": "latin-1"}, "--encoding 'latin-1': use auto, utf-8 or gbk"),
+        ("time,camera\n", {"encoding": "ebcdic"}, "--encoding 'ebcdic': use auto, utf-8, gbk, latin-1"),
     ],
 )
 def test_file_level_problems_are_errors(tmp_path: Path, text: str, kwargs: dict, message: str) -> None:

@@ -174,7 +174,16 @@ def test_broker_down_and_camera_unreachable(tmp_path: Path, clip: Path) -> None:
         serve.start()
         api = serve.client()
         first = wait_for(lambda: api.get("/api/events").json(), 40, "an event while the broker is down")[0]
-        pending = query(serve.db, "SELECT * FROM deliveries WHERE event_id = ?", first["id"])
+        # The first send attempt may come after the event is listed: wait for it, then look.
+        pending = wait_for(
+            lambda: [
+                d
+                for d in query(serve.db, "SELECT * FROM deliveries WHERE event_id = ?", first["id"])
+                if d["attempts"] >= 1
+            ],
+            20,
+            "a failed send attempt",
+        )
         assert pending[0]["status"] == "pending" and "not connected" in pending[0]["last_error"]
         cameras = {c["name"]: c for c in api.get("/api/cameras").json()}
         assert cameras["east-gate"]["state"] == "down" and "connection refused" in cameras["east-gate"]["detail"]
@@ -254,9 +263,12 @@ def test_district_centre_collects_two_schools(tmp_path: Path, clip: Path) -> Non
             return any(e["id"] == event_id and e["status"] == "acknowledged" for e in rows)
 
         wait_for(acknowledged, 20, "the status change at the centre")
-        sites = {s["site"]: s for s in client.get("/api/sites").json()}
-        assert sites["第二小学"]["availability"] == "online"
-        assert sites["第二小学"]["cameras"][0]["availability"] == "online"
+
+        def online() -> bool:  # retained messages arrive in their own time, after the events
+            site = {s["site"]: s for s in client.get("/api/sites").json()}.get("第二小学")
+            return bool(site and site["availability"] == "online" and site["cameras"][0]["availability"] == "online")
+
+        wait_for(online, 20, "school 2 and its camera online at the centre")
         assert httpx.get(f"http://127.0.0.1:{center_port}/api/events").status_code == 401
 
         # School 2 loses power: its last wills tell the centre (no clean goodbye was sent)
