@@ -162,9 +162,10 @@ class Store:
             raise GatewatchError(f"{path}: cannot open the database for writing ({_reason(exc, self.path)})") from None
 
     def _open_readonly(self) -> None:
-        """SQLite's read-only mode, falling back to `immutable` where the folder is read-only too
-        (a WAL database then cannot get its shared-memory file). An older schema is upgraded first,
-        which needs write access once."""
+        """SQLite's read-only mode, falling back to `immutable` where that fails on a read-only
+        folder: a cleanly closed WAL database has no -wal file left, so the main file then holds
+        every commit (with a -wal file present, read-only mode itself works). An older schema is
+        upgraded first, which needs write access once."""
         uri = self.path.absolute().as_uri()
         for query in ("mode=ro", "immutable=1"):
             try:
@@ -255,9 +256,10 @@ class Store:
     def _absolute_evidence(self) -> None:
         """Schema 3 and older stored snapshot paths as given (`out/snapshots/...`), relative to
         wherever `analyze` ran, so `events show`, `prune` and `serve` run elsewhere missed them.
-        They are made absolute against the folder, of the database's own folder and those above
-        it, where most of them exist: the default layout (`out/gatewatch.db` beside
-        `out/snapshots`) run from the project folder finds that folder."""
+        They are made absolute against whichever of the database's folder and its parents holds
+        most of them (the default layout, `out/gatewatch.db` beside `out/snapshots` run from the
+        project folder, finds the project folder); with none found, against the first of those
+        folders that has the paths' first component, else the database's own folder."""
         rows = self.db.execute(
             "SELECT id, snapshot_path, crop_path FROM events WHERE snapshot_path NOT LIKE '/%'"
         ).fetchall()

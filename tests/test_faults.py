@@ -4,7 +4,6 @@ of the sample clip, a real kill -9, real SQLite on real (small, full or read-onl
 
 from __future__ import annotations
 
-import errno
 import sqlite3
 import subprocess
 import sys
@@ -21,34 +20,18 @@ from pipeline.errors import GatewatchError
 from pipeline.registrations import Registration
 from pipeline.store import Store
 
+from . import disks
 from .conftest import ROOT, SAMPLE, analyze, assert_user_error, gatewatch, rows
+from .disks import fill, read_only
 
 
 @contextmanager
 def small_disk(path: Path, size: str = "1m") -> Iterator[Path]:
-    """A tmpfs of `size`: a disk that really fills up (or is remounted read-only)."""
-    path.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"a small disk needs mount rights (root): {mounted.stderr.decode().strip()}")
     try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=True)
-
-
-def fill(folder: Path) -> None:
-    """Write until the disk refuses."""
-    with (folder / "filler").open("wb", buffering=0) as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 4096)
-        except OSError as exc:
-            assert exc.errno == errno.ENOSPC
-
-
-def read_only(folder: Path) -> None:
-    subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        with disks.small_disk(path, size) as disk:
+            yield disk
+    except disks.CannotMount as exc:
+        pytest.skip(str(exc))
 
 
 def jpegs(folder: Path) -> list[Path]:

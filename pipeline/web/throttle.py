@@ -32,7 +32,7 @@ FORGET_AFTER_S = 3600.0  # a quiet hour clears a name's or address's record
 MAX_TRACKED = 10_000  # names and addresses remembered; the oldest are forgotten first
 HASH_SLOTS = 1
 HASH_WAIT_S = 5.0
-MAX_IN_FLIGHT = 16
+MAX_IN_FLIGHT = 8  # the web answers from threads that share the GIL with the cameras: few at a time
 
 
 class Busy(Exception):
@@ -119,9 +119,11 @@ def busy_response(exc: Busy, status: int) -> JSONResponse:
 
 class LoadShedder:
     """At most `limit` API requests in progress; more are answered 503 at once. Long-lived ones
-    (the event stream) and the health check are not counted: they must always get through."""
+    (the event stream), the health check and snapshot files (a page of thumbnails loads many at
+    once, and sending a file is the operating system's work) are not counted."""
 
     EXEMPT = ("/api/stream", "/api/health")
+    EXEMPT_ENDINGS = ("/snapshot", "/crop")
 
     def __init__(self, app: ASGIApp, limit: int = MAX_IN_FLIGHT) -> None:
         self.app = app
@@ -131,7 +133,12 @@ class LoadShedder:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        counted = scope["type"] == "http" and path.startswith(("/api/", "/reports/")) and path not in self.EXEMPT
+        counted = (
+            scope["type"] == "http"
+            and path.startswith(("/api/", "/reports/"))
+            and path not in self.EXEMPT
+            and not path.endswith(self.EXEMPT_ENDINGS)
+        )
         if not counted:
             await self.app(scope, receive, send)
             return
