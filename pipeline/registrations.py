@@ -193,10 +193,9 @@ def read_registrations_csv(
         if field not in FIELDS:
             raise GatewatchError(f"--map {field}=...: unknown field {field!r}; fields are {', '.join(FIELDS)}")
     text, used = _decode(path, encoding)
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        header = [name.strip() for name in reader.fieldnames or []]
-        rows = list(reader)
+        header = [name.strip() for name in next(reader, [])]
     except csv.Error as exc:
         raise GatewatchError(f"{path}: malformed CSV ({exc})") from None
     column = {field: mapping.get(field, field) for field in FIELDS}
@@ -222,17 +221,27 @@ def read_registrations_csv(
             )
     good: list[Registration] = []
     bad: list[RowError] = []
-    for number, row in enumerate(rows, start=2):
-        cells = {(k or "").strip(): v if isinstance(v, str) else "" for k, v in row.items()}
-        if not any(value.strip() for value in cells.values()):
-            continue
-        values = {field: cells.get(column[field], "") for field in FIELDS}
-        for field, value in (defaults or {}).items():
-            values[field] = values[field] or value
-        try:
-            good.append(parse_registration(values, tz, scopes, origin=f"{origin} row {number}", created_by=created_by))
-        except ValueError as exc:
-            bad.append(RowError(number, str(exc)))
+    # Rows are read one at a time (not listed first): a year of card swipes is a million of them.
+    position = {name: index for index, name in enumerate(header)}  # a repeated column: the last, as DictReader
+    wanted_at = {field: position.get(column[field]) for field in FIELDS}
+    number = 1
+    try:
+        for number, row in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in row):
+                continue
+            values = {f: row[i] if i is not None and i < len(row) else "" for f, i in wanted_at.items()}
+            for field, value in (defaults or {}).items():
+                values[field] = values[field] or value
+            try:
+                registration = parse_registration(
+                    values, tz, scopes, origin=f"{origin} row {number}", created_by=created_by
+                )
+            except ValueError as exc:
+                bad.append(RowError(number, str(exc)))
+            else:
+                good.append(registration)
+    except csv.Error as exc:
+        raise GatewatchError(f"{path}: malformed CSV after row {number} ({exc})") from None
     return CsvRegistrations(good, bad, used)
 
 

@@ -20,7 +20,7 @@ from pipeline.config import Config
 from pipeline.errors import GatewatchError
 from pipeline.registrations import Registration
 from pipeline.spreadsheet import csv_text
-from pipeline.store import Store
+from pipeline.store import Added, Store
 
 Status = Literal["new", "acknowledged", "false_alarm", "authorized"]
 STATUSES: tuple[Status, ...] = ("new", "acknowledged", "false_alarm", "authorized")
@@ -165,17 +165,18 @@ def _move(
 
 def authorize_late(
     store: Store,
-    registrations: list[Registration],
+    added: Added,
     groups: Mapping[str, Iterable[str]],
     window_for: Callable[[str, str], float],
     at: datetime,
 ) -> list[tuple[int, Registration]]:
-    """A registration entered after the alert (the guard let a late visitor in, then wrote it down)
-    authorizes the open unregistered entries it covers, nearest first, up to its count.
+    """Registrations entered after the alert (the guard let a late visitor in, then wrote it down)
+    authorize the open unregistered entries they cover, each nearest first, up to its count, in
+    the order they were added.
 
     `window_for(camera, line)` is the rule's registration window for that line."""
     done: list[tuple[int, Registration]] = []
-    if not registrations:
+    if not added.count:
         return done
     with store.write():
         open_events = list(
@@ -186,18 +187,18 @@ def authorize_late(
         )
         if not open_events:
             return done
-        # Only registrations valid near an open alert can authorize one: asked of the index, so
-        # importing a million card swipes does not compare each with every alert.
+        # Only new registrations valid near an open alert can authorize one: asked of the index,
+        # so importing a million card swipes does not read each of them, nor compare it with
+        # every alert.
         widest = timedelta(seconds=max(window_for(e["camera"], e["line"]) for e in open_events))
-        near: set[int] = set()
+        near: dict[int, Registration] = {}
         for event in open_events:
             ts = datetime.fromisoformat(event["ts"])
-            near.update(r.id for r, _ in store.registrations(overlapping=(ts - widest, ts + widest)) if r.id)
+            span = (ts - widest, ts + widest)
+            near.update((r.id, r) for r, _ in store.registrations(overlapping=span, first_id=added.first_id) if r.id)
         taken: set[int] = set()
-        for registration in registrations:
-            if registration.id is None or registration.id not in near:
-                continue
-            found = store.registration(registration.id)
+        for registration_id, registration in sorted(near.items()):
+            found = store.registration(registration_id)
             left = found[1] if found else 0
             candidates = []
             for event in open_events:
@@ -214,7 +215,7 @@ def authorize_late(
                     by=registration.created_by or "gatewatch",
                     at=at,
                     note=f"{registration.describe()} entered after the alert",
-                    registration_id=registration.id,
+                    registration_id=registration_id,
                 )
                 taken.add(event["id"])
                 done.append((event["id"], registration))
@@ -222,14 +223,13 @@ def authorize_late(
 
 
 def record_registrations(
-    store: Store, config: Config, registrations: list[Registration], at: datetime
-) -> tuple[list[Registration], int, list[tuple[int, Registration]]]:
+    store: Store, config: Config, registrations: Iterable[Registration], at: datetime
+) -> tuple[Added, list[tuple[int, Registration]]]:
     """Store registrations (skipping ones already stored) and let them authorize the open alerts
-    they cover. Returns (added, skipped, [(event id, registration) authorized])."""
+    they cover. Returns what was added and [(event id, registration) authorized]."""
     store.set_meta({"timezone": config.timezone, "site": config.site.name})
-    added, skipped = store.add_registrations(registrations, at)
-    authorized = authorize_late(store, added, config.groups, config.registration_window, at)
-    return added, skipped, authorized
+    added = store.add_registrations(registrations, at)
+    return added, authorize_late(store, added, config.groups, config.registration_window, at)
 
 
 @dataclass(frozen=True)

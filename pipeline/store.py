@@ -128,6 +128,15 @@ class VideoRun:
 
 
 @dataclass(frozen=True)
+class Added:
+    """What `add_registrations` stored: ids `first_id` onward, in the order given."""
+
+    first_id: int
+    count: int
+    skipped: int
+
+
+@dataclass(frozen=True)
 class Snapshots:
     """Where a flagged crossing's evidence was written."""
 
@@ -443,6 +452,7 @@ class Store:
         overlapping: tuple[datetime, datetime] | None = None,
         ending_after: datetime | None = None,
         registration_id: int | None = None,
+        first_id: int | None = None,
         rerun: tuple[str, str] | None = None,
     ) -> list[tuple[Registration, int]]:
         """Registrations valid at some time in `overlapping` (all without it), with how many entries
@@ -459,6 +469,9 @@ class Store:
         if registration_id is not None:
             clauses.append("r.id = ?")
             params.append(registration_id)
+        if first_id is not None:
+            clauses.append("r.id >= ?")
+            params.append(first_id)
         camera, video = rerun or ("", "")
         rows = self.db.query(
             f"""SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id
@@ -486,25 +499,20 @@ class Store:
         found = self.registrations(registration_id=registration_id)
         return found[0] if found else None
 
-    def add_registrations(
-        self, registrations: Iterable[Registration], created_at: datetime
-    ) -> tuple[list[Registration], int]:
+    def add_registrations(self, registrations: Iterable[Registration], created_at: datetime) -> Added:
         """Insert in one transaction; ones already stored (same content) are skipped and counted.
-        Rows go through a temporary table in one statement, not one INSERT each: an
-        access-control export can hold a million swipes."""
+        Rows go through a temporary table in one statement, not one INSERT each, and are not read
+        back: an access-control export can hold a million swipes."""
         with self.write("save registrations", "; none were saved"):
             total = self._stage_registrations(registrations, created_at)
             first_new = int(self.db.execute("SELECT coalesce(max(id), 0) + 1 FROM registrations").fetchone()[0])
-            self.db.execute(
+            cursor = self.db.execute(
                 f"""INSERT OR IGNORE INTO registrations ({_REGISTRATION_COLUMNS})
                     SELECT {_REGISTRATION_COLUMNS} FROM temp.staged ORDER BY position"""
             )
-            added = [
-                registration_from_row(row)
-                for row in self.db.query("SELECT * FROM registrations WHERE id >= ? ORDER BY id", [first_new])
-            ]
             self.db.execute("DROP TABLE temp.staged")
-        return added, total - len(added)
+        added = max(0, cursor.rowcount)
+        return Added(first_new, added, total - added)
 
     def _stage_registrations(self, registrations: Iterable[Registration], created_at: datetime) -> int:
         self.db.execute("DROP TABLE IF EXISTS temp.staged")

@@ -4,6 +4,7 @@ and `registrations list`. A registration that arrives after an alert authorizes 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -28,7 +29,7 @@ from pipeline.config import Config, load_config
 from pipeline.errors import GatewatchError
 from pipeline.registrations import FIELDS, SOURCES, Registration, parse_registration, read_registrations_csv
 from pipeline.review import record_registrations
-from pipeline.store import Store
+from pipeline.store import Added, Store
 
 registrations_app = typer.Typer(no_args_is_help=True, help="Registrations: import exports, list what is stored.")
 app.add_typer(registrations_app, name="registrations")
@@ -36,11 +37,11 @@ app.add_typer(registrations_app, name="registrations")
 EXIT_ROWS_REJECTED = 2
 
 
-def _save(store: Store, config: Config, registrations: list[Registration]) -> tuple[list[Registration], int]:
-    added, skipped, authorized = record_registrations(store, config, registrations, now())
+def _save(store: Store, config: Config, registrations: Iterable[Registration]) -> Added:
+    added, authorized = record_registrations(store, config, registrations, now())
     for event_id, registration in authorized:
         out.print(f"  authorized event #{event_id}: {registration.describe()} entered after the alert")
-    return added, skipped
+    return added
 
 
 @app.command()
@@ -80,11 +81,12 @@ def register(
     except ValueError as exc:
         raise GatewatchError(str(exc)) from None
     with Store(db) as store:
-        added, _ = _save(store, cfg, [registration])
-    if not added:
+        added = _save(store, cfg, [registration])
+        found = store.registration(added.first_id) if added.count else None
+    if found is None:
         out.print("Already registered (the same registration is stored); nothing added.")
         return
-    saved = added[0]
+    saved = found[0]
     out.print(
         f"Saved {saved.describe()}: valid {saved.valid_from:%Y-%m-%d %H:%M:%S} to {saved.valid_until:%Y-%m-%d %H:%M:%S}"
     )
@@ -132,11 +134,12 @@ def import_csv(
         created_by=by,
     )
     with Store(db) as store:
-        added, skipped = _save(store, cfg, loaded.good)
+        added = _save(store, cfg, loaded.good)
     for problem in loaded.bad:
         err.print(f"gatewatch: {file}: row {problem.row}: {problem.message}", soft_wrap=True)
     out.print(
-        f"{file} ({loaded.encoding}): imported {len(added)}, already present {skipped}, rejected {len(loaded.bad)}"
+        f"{file} ({loaded.encoding}): imported {added.count}, already present {added.skipped}, "
+        f"rejected {len(loaded.bad)}"
     )
     if loaded.bad:
         sys.exit(EXIT_ROWS_REJECTED)

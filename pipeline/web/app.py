@@ -194,8 +194,8 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
                     origin="web",
                     created_by=user["username"],
                 )
-                added, _ = store.add_registrations([visitor], now)
-                registration_id = added[0].id if added else None
+                added = store.add_registrations([visitor], now)
+                registration_id = added.first_id if added.count else None
             change_status(
                 store,
                 event_id,
@@ -246,13 +246,14 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
             )
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
-        added, _, authorized = record_registrations(stores.get(), config, [registration], datetime.now(UTC))
+        added, authorized = record_registrations(stores.get(), config, [registration], datetime.now(UTC))
         for event_id, _registration in authorized:
             service.event_changed(stores.get(), event_id)
-        saved = added[0] if added else registration
+        found = stores.get().registration(added.first_id) if added.count else None
+        saved = found[0] if found else registration
         return {
             "registration": _registration_view(saved, saved.count),
-            "already_stored": not added,
+            "already_stored": not added.count,
             "authorized_events": [event_id for event_id, _ in authorized],
         }
 
@@ -281,12 +282,12 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
                 )
             except GatewatchError as exc:
                 raise HTTPException(422, str(exc).replace(str(path), "upload")) from None
-        added, skipped, authorized = record_registrations(stores.get(), config, loaded.good, datetime.now(UTC))
+        added, authorized = record_registrations(stores.get(), config, loaded.good, datetime.now(UTC))
         for event_id, _registration in authorized:
             service.event_changed(stores.get(), event_id)
         return {
-            "added": len(added),
-            "skipped": skipped,
+            "added": added.count,
+            "skipped": added.skipped,
             "bad_rows": [{"row": e.row, "message": e.message} for e in loaded.bad],
             "authorized_events": [event_id for event_id, _ in authorized],
         }
