@@ -264,11 +264,14 @@ def test_district_centre_collects_two_schools(tmp_path: Path, clip: Path) -> Non
 
         wait_for(acknowledged, 20, "the status change at the centre")
 
-        def online() -> bool:  # retained messages arrive in their own time, after the events
+        def online() -> bool:
+            # Retained messages arrive in their own time, after the events; and on a starved machine
+            # (stress run 5 of 5) the camera can stall past live.stall_timeout_s and be offline for a
+            # while before it is back: the deadline is that of the test's other waits.
             site = {s["site"]: s for s in client.get("/api/sites").json()}.get("第二小学")
             return bool(site and site["availability"] == "online" and site["cameras"][0]["availability"] == "online")
 
-        wait_for(online, 20, "school 2 and its camera online at the centre")
+        wait_for(online, 60, "school 2 and its camera online at the centre")
         assert httpx.get(f"http://127.0.0.1:{center_port}/api/events").status_code == 401
 
         # School 2 loses power: its last wills tell the centre (no clean goodbye was sent)
