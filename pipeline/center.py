@@ -65,9 +65,7 @@ class CenterSubscriber:
         self.client: mqtt.Client | None = None
 
     def start(self) -> None:
-        self.client = connect(self.config, "gatewatch-center")
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
+        self.client = connect(self.config, "gatewatch-center", on_connect=self._on_connect, on_message=self._on_message)
 
     def stop(self) -> None:
         if self.client is not None:

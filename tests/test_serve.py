@@ -265,9 +265,9 @@ def test_district_centre_collects_two_schools(tmp_path: Path, clip: Path) -> Non
         wait_for(acknowledged, 20, "the status change at the centre")
 
         def online() -> bool:
-            # Retained messages arrive in their own time, after the events; and on a starved machine
-            # (stress run 5 of 5) the camera can stall past live.stall_timeout_s and be offline for a
-            # while before it is back: the deadline is that of the test's other waits.
+            # Retained messages arrive in their own time, after the events. (Under stress run 5 of 5
+            # the camera never showed online: its MQTT client had connected before its on_connect
+            # was set, so "online" was never published. Callbacks are now set before connecting.)
             site = {s["site"]: s for s in client.get("/api/sites").json()}.get("第二小学")
             return bool(site and site["availability"] == "online" and site["cameras"][0]["availability"] == "online")
 

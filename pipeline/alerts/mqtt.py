@@ -19,6 +19,7 @@ import logging
 import re
 import ssl
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -41,9 +42,15 @@ def site_topic(config: MqttConfig, site: str) -> str:
     return f"{config.topic_prefix}/{topic_level(site)}"
 
 
-def connect(config: MqttConfig, name: str, will: str | None = None) -> mqtt.Client:
-    """A client that keeps (re)connecting in its own thread; the broker may come up later."""
+def connect(config: MqttConfig, name: str, will: str | None = None, **callbacks: Callable[..., None]) -> mqtt.Client:
+    """A client that keeps (re)connecting in its own thread; the broker may come up later.
+
+    `callbacks` (`on_connect=...`) are set before the connection starts: set afterwards, a fast
+    connection beats them, and what `on_connect` does (publish "online", subscribe) never happens.
+    """
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:8]}")
+    for event, callback in callbacks.items():
+        setattr(client, event, callback)
     if config.username is not None:
         client.username_pw_set(config.username, config.password)
     if config.tls:
@@ -63,17 +70,22 @@ class MqttLink:
         self.events_topic = f"{self.base}/events"
         self.availability = f"{self.base}/availability"
         self._camera_state: dict[str, dict[str, Any]] = {}
-        self.client = connect(config, f"gatewatch-{topic_level(site)}", will=self.availability)
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
+        self.client = connect(
+            config,
+            f"gatewatch-{topic_level(site)}",
+            will=self.availability,
+            on_connect=self._on_connect,
+            on_disconnect=self._on_disconnect,
+        )
         self.cameras = {
             camera: connect(
-                config, f"gatewatch-{topic_level(site)}-{topic_level(camera)}", will=self._camera_topic(camera)
+                config,
+                f"gatewatch-{topic_level(site)}-{topic_level(camera)}",
+                will=self._camera_topic(camera),
+                on_connect=lambda c, *_, camera=camera: self._publish_camera(camera),
             )
             for camera in cameras
         }
-        for camera, client in self.cameras.items():
-            client.on_connect = lambda c, *_, camera=camera: self._publish_camera(camera)
 
     def _camera_topic(self, camera: str, leaf: str = "availability") -> str:
         return f"{self.base}/cameras/{topic_level(camera)}/{leaf}"
