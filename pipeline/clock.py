@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, InvalidInput
 
 # Tried in order on the file name. Times in file names are the recorder's local time.
 FILENAME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -28,9 +28,7 @@ def parse_start_flag(text: str, tz: ZoneInfo) -> datetime:
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
-        raise GatewatchError(
-            f"--start {text!r}: not an ISO 8601 time; write it like 2026-11-28T23:00:00+08:00"
-        ) from None
+        raise InvalidInput("start", "not an ISO 8601 time; write it like 2026-11-28T23:00:00+08:00", text) from None
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 

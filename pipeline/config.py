@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.records import Direction, Point
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -586,12 +586,11 @@ class Config(_Section):
         if camera_id is None:
             if len(self.cameras) == 1:
                 return next(iter(self.cameras))
-            raise GatewatchError(
-                f"the config has several cameras ({_names(self.cameras)}): pass --camera to say which one "
-                "the video belongs to"
+            raise InvalidInput(
+                "camera", f"the config has several cameras ({_names(self.cameras)}); say which one the video is from"
             )
         if camera_id not in self.cameras:
-            raise GatewatchError(f"--camera {camera_id!r}: no such camera in the config (have: {_names(self.cameras)})")
+            raise InvalidInput("camera", f"no such camera in the config (have: {_names(self.cameras)})", camera_id)
         return camera_id
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.records import seconds_between
 
 Source = Literal["visitor_book", "card_swipe", "guard"]
@@ -191,7 +191,7 @@ def read_registrations_csv(
     mapping = dict(mapping or {})
     for field in mapping:
         if field not in FIELDS:
-            raise GatewatchError(f"--map {field}=...: unknown field {field!r}; fields are {', '.join(FIELDS)}")
+            raise InvalidInput("map", f"unknown field {field!r}; fields are {', '.join(FIELDS)}", f"{field}=...")
     text, used = _decode(path, encoding)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -255,7 +255,7 @@ def _decode(path: Path, encoding: str) -> tuple[str, str]:
     names = ["utf-8", "gbk"] if encoding == "auto" else [encoding]
     for name in names:
         if name not in ENCODINGS:
-            raise GatewatchError(f"--encoding {name!r}: use auto, {', '.join(ENCODINGS)}")
+            raise InvalidInput("encoding", f"use auto, {', '.join(ENCODINGS)}", name)
         try:
             text = data.decode(ENCODINGS[name])
         except UnicodeDecodeError as exc:

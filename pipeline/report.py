@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import cv2
 import jinja2
 
-from pipeline.errors import GatewatchError
+from pipeline.errors import InvalidInput
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.review import EventFilter, events_csv, list_events
 from pipeline.spreadsheet import csv_text
@@ -55,7 +55,7 @@ class Period:
 def month_period(text: str, tz: ZoneInfo) -> Period:
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
     if not match or not 1 <= int(match[2]) <= 12:
-        raise GatewatchError(f"--month {text!r}: write the month as YYYY-MM, e.g. 2026-11")
+        raise InvalidInput("month", "write the month as YYYY-MM, e.g. 2026-11", text)
     first = date(int(match[1]), int(match[2]), 1)
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return Period(f"{first:%Y-%m}", f"{first:%B %Y}", first, following - timedelta(days=1), tz)
@@ -65,7 +65,7 @@ def day_period(text: str, tz: ZoneInfo) -> Period:
     try:
         day = date.fromisoformat(text.strip())
     except ValueError:
-        raise GatewatchError(f"--day {text!r}: write the day as YYYY-MM-DD, e.g. 2026-11-28") from None
+        raise InvalidInput("day", "write the day as YYYY-MM-DD, e.g. 2026-11-28", text) from None
     return Period(f"{day}", f"{day:%A %d %B %Y}", day, day, tz)
 
 

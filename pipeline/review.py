@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.config import Config
-from pipeline.errors import GatewatchError
+from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.registrations import Registration
 from pipeline.spreadsheet import csv_text
 from pipeline.store import Added, Store
@@ -99,7 +99,7 @@ def list_events(
 def get_event(store: Store, event_id: int) -> dict[str, Any]:
     rows = list(store.db.query("SELECT * FROM events WHERE id = ?", [event_id])) if 0 < event_id < 2**63 else []
     if not rows:
-        raise GatewatchError(f"event {event_id}: no such event in {store.path}")
+        raise NotFound(f"event {event_id}: no such event in {store.path}")
     return rows[0]
 
 
@@ -119,7 +119,7 @@ def change_status(
 ) -> dict[str, Any]:
     """Move one event on, in one transaction with its audit row; returns the updated event."""
     if not by.strip():
-        raise GatewatchError("--by: say who is reviewing (a name or badge number); the audit trail needs it")
+        raise InvalidInput("by", "say who is reviewing (a name or badge number); the audit trail needs it")
     with store.write():
         event = get_event(store, event_id)
         _move(store, event, to, by=by, at=at, note=note, registration_id=registration_id)
@@ -141,18 +141,16 @@ def _move(
         last = history(store, event["id"])
         when = f" by {last[-1]['by']} at {last[-1]['at']}" if last else ""
         allowed = ", ".join(sorted(NEXT.get(current, set()))) or "nothing (it is final)"
-        raise GatewatchError(f"event {event['id']} is {current}{when}; it can become: {allowed}")
+        raise Conflict(f"event {event['id']} is {current}{when}; it can become: {allowed}")
     if registration_id is not None:
         if to != "authorized":
-            raise GatewatchError("--registration goes with authorize only")
+            raise InvalidInput("registration_id", "goes with authorize only")
         found = store.registration(registration_id)
         if found is None:
-            raise GatewatchError(f"--registration {registration_id}: no such registration")
+            raise NotFound(f"registration {registration_id}: no such registration")
         registration, left = found
         if left < 1:
-            raise GatewatchError(
-                f"--registration {registration_id}: {registration.describe()} already covers all {registration.count}"
-            )
+            raise Conflict(f"{registration.describe()} already covers all {registration.count} of its entries")
         store.db.execute("UPDATE events SET registration_id = ? WHERE id = ?", [registration_id, event["id"]])
         store.db.execute("UPDATE crossings SET registration_id = ? WHERE event_id = ?", [registration_id, event["id"]])
     store.db.execute("UPDATE events SET status = ? WHERE id = ?", [to, event["id"]])

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from pipeline.errors import GatewatchError
+from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.store import Store
 
 Role = Literal["guard", "admin"]
@@ -31,14 +31,14 @@ _hasher = PasswordHasher()
 
 def add_user(store: Store, username: str, password: str, role: Role, at: datetime) -> None:
     if not USERNAME.match(username):
-        raise GatewatchError(f"user name {username!r}: use 1-64 letters, digits, . _ @ or -")
+        raise InvalidInput("username", "use 1-64 letters, digits, . _ @ or -", username)
     if role not in ROLES:
-        raise GatewatchError(f"role {role!r}: use one of {', '.join(ROLES)}")
+        raise InvalidInput("role", f"use one of {', '.join(ROLES)}", role)
     if len(password) < MIN_PASSWORD:
-        raise GatewatchError(f"password for {username}: at least {MIN_PASSWORD} characters")
+        raise InvalidInput("password", f"at least {MIN_PASSWORD} characters for {username}")
     with store.write():
         if store.db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
-            raise GatewatchError(f"user {username!r} already exists (remove it first, or set a new password)")
+            raise Conflict(f"user {username!r} already exists (remove it first, or set a new password)")
         store.db.execute(
             "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
             [username, _hasher.hash(password), role, at.isoformat()],
@@ -47,13 +47,13 @@ def add_user(store: Store, username: str, password: str, role: Role, at: datetim
 
 def set_password(store: Store, username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise GatewatchError(f"password for {username}: at least {MIN_PASSWORD} characters")
+        raise InvalidInput("password", f"at least {MIN_PASSWORD} characters for {username}")
     with store.write():
         cursor = store.db.execute(
             "UPDATE users SET password_hash = ? WHERE username = ?", [_hasher.hash(password), username]
         )
         if not cursor.rowcount:
-            raise GatewatchError(f"user {username!r}: no such user")
+            raise NotFound(f"user {username!r}: no such user")
         store.db.execute("DELETE FROM sessions WHERE username = ?", [username])
 
 
@@ -61,7 +61,7 @@ def remove_user(store: Store, username: str) -> None:
     with store.write():
         cursor = store.db.execute("DELETE FROM users WHERE username = ?", [username])
         if not cursor.rowcount:
-            raise GatewatchError(f"user {username!r}: no such user")
+            raise NotFound(f"user {username!r}: no such user")
         store.db.execute("DELETE FROM sessions WHERE username = ?", [username])
 
 

@@ -226,4 +226,4 @@ def test_several_cameras_need_the_camera_flag(demo_copy: Path) -> None:
     config = yaml.safe_load((demo_copy / "configs" / "demo.yaml").read_text())
     config["cameras"]["dorm-door"] = {"source": "dorm.mp4"}
     (demo_copy / "configs" / "demo.yaml").write_text(yaml.safe_dump(config))
-    assert_user_error(analyze(demo_copy), "several cameras", "pass --camera")
+    assert_user_error(analyze(demo_copy), "--camera: the config has several cameras")

@@ -45,7 +45,7 @@ def test_start_flag_wins_and_naive_start_is_local(tmp_path: Path) -> None:
 
 
 def test_bad_start_flag() -> None:
-    with pytest.raises(GatewatchError, match="--start 'late at night': not an ISO 8601 time"):
+    with pytest.raises(GatewatchError, match="start 'late at night': not an ISO 8601 time"):
         recording_start(Path("x.mp4"), "late at night", TZ)
 
 

@@ -140,8 +140,8 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
         ("when,camera,count\n", {}, "registrations.csv: missing column(s) time"),
         ("time,camera,count,badge\n", {}, "registrations.csv: unknown column(s) badge"),
         ("a,b\n", {"mapping": {"time": "刷卡时间"}}, "missing column(s) 刷卡时间, camera; the file has a, b"),
-        ("a,b\n", {"mapping": {"badge": "a"}}, "--map badge=...: unknown field 'badge'"),
-        ("time,camera\n", {"encoding": "ebcdic"}, "--encoding 'ebcdic': use auto, utf-8, gbk, latin-1"),
+        ("a,b\n", {"mapping": {"badge": "a"}}, "map 'badge=...': unknown field 'badge'"),
+        ("time,camera\n", {"encoding": "ebcdic"}, "encoding 'ebcdic': use auto, utf-8, gbk, latin-1"),
     ],
 )
 def test_file_level_problems_are_errors(tmp_path: Path, text: str, kwargs: dict, message: str) -> None:

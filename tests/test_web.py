@@ -176,7 +176,10 @@ def test_reports_and_camera_pages(serve: Serve) -> None:
     day = api.get("/reports/day", params={"date": today})
     assert day.status_code == 200 and "<html" in day.text.lower()
     assert api.get("/reports/month", params={"month": today[:7]}).status_code == 200
-    assert api.get("/reports/month", params={"month": "2026-13"}).status_code == 409
+    invalid_month = api.get("/reports/month", params={"month": "2026-13"})
+    assert invalid_month.status_code == 422 and "month '2026-13': write the month as YYYY-MM" in invalid_month.text
+    invalid_day = api.get("/reports/day", params={"date": "2026-02-30"})
+    assert invalid_day.status_code == 422 and invalid_day.json()["detail"].startswith("date '2026-02-30'")
     cameras = api.get("/api/cameras").json()
     assert cameras[0]["name"] == "side-gate" and cameras[0]["state"] == "live"
     assert api.get("/api/cameras/nope/frame.jpg").status_code == 404

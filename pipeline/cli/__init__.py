@@ -14,9 +14,11 @@ import sys
 
 from pipeline.cli import analyze, events, registrations, report, schedule, serve
 from pipeline.cli.app import app, err
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, InvalidInput
 
 EXIT_USER_ERROR = 2
+# Domain fields whose flag is not simply --field-with-dashes.
+FLAGS = {"registration_id": "--registration", "username": "user name", "password": "password"}
 __all__ = ["analyze", "app", "events", "main", "registrations", "report", "schedule", "serve"]
 
 
@@ -24,8 +26,14 @@ def main() -> None:
     try:
         app()
     except GatewatchError as exc:
-        err.print(f"gatewatch: error: {exc}", soft_wrap=True)
+        message = exc.worded(flag_for(exc.field)) if isinstance(exc, InvalidInput) else str(exc)
+        err.print(f"gatewatch: error: {message}", soft_wrap=True)
         sys.exit(EXIT_USER_ERROR)
     except KeyboardInterrupt:
         err.print("gatewatch: interrupted; nothing from this run was stored")
         sys.exit(130)
+
+
+def flag_for(field: str) -> str:
+    """How this command line names a domain field: `registration_id` is `--registration`."""
+    return FLAGS.get(field, "--" + field.replace("_", "-"))

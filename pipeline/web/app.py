@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
 from pipeline.config import Config
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, NotFound
 from pipeline.live.service import Service
 from pipeline.registrations import Registration, parse_registration, read_registrations_csv
 from pipeline.report import collect, day_period, month_period, render_html
@@ -345,7 +345,7 @@ def _aware(moment: datetime | None, config: Config) -> datetime | None:
 def _event_or_404(store: Any, event_id: int) -> dict[str, Any]:
     try:
         return get_event(store, event_id)
-    except GatewatchError:
+    except NotFound:
         raise HTTPException(404, f"no event {event_id}") from None
 
 

@@ -19,7 +19,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pipeline.errors import GatewatchError
+from pipeline.errors import Conflict, GatewatchError, InvalidInput, NotFound
 from pipeline.store import ThreadStores
 from pipeline.users import create_session, end_session, find_login, password_matches, session_user
 from pipeline.web.i18n import LABELS, language
@@ -30,6 +30,13 @@ DOCS_STATIC = "/static-offline-docs"
 MAX_BODY_BYTES = 1_000_000  # a registration export of a busy month is well under this
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+# Domain fields the API names differently (the daily report's query is `date`).
+PARAMETERS = {"day": "date"}
+# Anything else the domain raises (a full disk, a database locked past the timeout) is the server's
+# trouble, not the request's: 503, so a client retries rather than gives up.
+_STATUS: dict[type[GatewatchError], int] = {NotFound: 404, Conflict: 409}
 
 
 @dataclass
@@ -242,7 +249,10 @@ def new_app(
 
     @app.exception_handler(GatewatchError)
     async def user_error(_: Request, exc: GatewatchError) -> JSONResponse:
-        """The same checks as the command line, answered as 409 (the request was understood but refused)."""
-        return JSONResponse({"detail": str(exc)}, status_code=409)
+        """The same checks as the command line, answered with the status a client can act on."""
+        if isinstance(exc, InvalidInput):
+            name = PARAMETERS.get(exc.field, exc.field)
+            return JSONResponse({"detail": exc.worded(name), "errors": [exc.worded(name)]}, status_code=422)
+        return JSONResponse({"detail": str(exc)}, status_code=_STATUS.get(type(exc), 503))
 
     return app
