@@ -29,7 +29,8 @@ from pydantic import (
 )
 
 from pipeline.errors import GatewatchError, InvalidInput
-from pipeline.records import Direction, Point
+from pipeline.records import Point
+from pipeline.vocabulary import Anchor, Direction
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -107,9 +108,7 @@ class TrackerConfig(_Section):
 
 
 class CrossingConfig(_Section):
-    anchor: Literal["foot", "center"] = Field(
-        "foot", description="point of the box that must cross: bottom-centre (foot) or centre"
-    )
+    anchor: Anchor = Field(Anchor.FOOT, description="point of the box that must cross: bottom-centre (foot) or centre")
     hysteresis: float = Field(
         0.04,
         ge=0,
@@ -385,16 +384,14 @@ class RuleConfig(_Section):
         True, description="flag only entries no registration covers; false flags every closed-hours entry"
     )
     window: float = Field(120, ge=0, description="seconds either side of a registration's time it still covers")
-    directions: list[Direction] = Field(default_factory=lambda: ["in"], min_length=1)
+    directions: list[Direction] = Field(default_factory=lambda: [Direction.IN], min_length=1)
     min_track_age_s: float = Field(
         0, ge=0, description="ignore crossings by tracks seen for less than this (flicker, reflections)"
     )
     min_displacement_px: float = Field(
         0, ge=0, description="ignore crossings by people who moved less than this since first seen"
     )
-    anchor: Literal["foot", "center"] | None = Field(
-        None, description="point of the box that must cross; default: crossing.anchor"
-    )
+    anchor: Anchor | None = Field(None, description="point of the box that must cross; default: crossing.anchor")
 
     @model_validator(mode="after")
     def _line_or_zone(self) -> RuleConfig:
@@ -529,7 +526,7 @@ class Config(_Section):
                     raise ValueError(
                         f"groups.{group}.{index}: unknown camera {member!r} (have: {_names(self.cameras)})"
                     )
-        anchors: dict[tuple[str, str], tuple[int, str]] = {}
+        anchors: dict[tuple[str, str], tuple[int, Anchor]] = {}
         for index, rule in enumerate(self.rules):
             where = f"rules.{index}"
             if rule.camera not in self.cameras:
@@ -548,12 +545,12 @@ class Config(_Section):
             other = anchors.setdefault((rule.camera, rule.target), (index, anchor))
             if other[1] != anchor:
                 raise ValueError(
-                    f"{where}.anchor: {anchor!r} differs from rules.{other[0]} ({other[1]!r}) on the same "
+                    f"{where}.anchor: '{anchor}' differs from rules.{other[0]} ('{other[1]}') on the same "
                     f"{kind}; one passage must be counted once, so rules on one {kind} share the anchor"
                 )
         return self
 
-    def anchor_of(self, camera: str, target: str) -> str:
+    def anchor_of(self, camera: str, target: str) -> Anchor:
         """The anchor point used for a line or zone: the one its rules ask for, else the default."""
         for rule in self.rules:
             if (rule.camera, rule.target) == (camera, target) and rule.anchor:

@@ -26,7 +26,8 @@ from datetime import datetime
 
 from pipeline.config import CameraConfig, Config, CrossingConfig
 from pipeline.geometry import Boundary, Segment, Zone, anchor_point
-from pipeline.records import Box, Crossing, Direction, Point, Track, seconds_between
+from pipeline.records import Box, Crossing, Point, Track, seconds_between
+from pipeline.vocabulary import Anchor, Direction
 
 # A track counts as moving (and keeps the detector on, see motion.py) this long after it last moved.
 MOVING_S = 1.0
@@ -37,7 +38,7 @@ class Watched:
     """A boundary and the point of a person's box that has to cross it."""
 
     boundary: Boundary
-    anchor: str
+    anchor: Anchor
 
 
 def watched_for(camera_id: str, config: Config) -> dict[str, Watched]:
@@ -213,7 +214,7 @@ class CrossingCounter:
         state.pending = None
         if point is not None:
             state.last_clear = point
-        direction: Direction = "in" if pending.to_side > 0 else "out"
+        direction = Direction.IN if pending.to_side > 0 else Direction.OUT
         return Crossing(
             camera=self.camera,
             line=line,

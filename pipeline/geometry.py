@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from pipeline.records import Box, Point
+from pipeline.vocabulary import Anchor
 
 
 class Boundary(Protocol):
@@ -86,10 +87,13 @@ class Zone:
         return True
 
 
-def anchor_point(box: Box, anchor: str) -> Point:
+def anchor_point(box: Box, anchor: Anchor) -> Point:
     """The point of a person's box that must cross: the feet by default, since only they touch the ground
     plane the line is drawn on; the centre for cameras that see people from above."""
     x1, y1, x2, y2 = box
-    if anchor == "center":
-        return ((x1 + x2) / 2, (y1 + y2) / 2)
-    return ((x1 + x2) / 2, y2)
+    match anchor:
+        case Anchor.FOOT:
+            return ((x1 + x2) / 2, y2)
+        case Anchor.CENTER:
+            return ((x1 + x2) / 2, (y1 + y2) / 2)
+    raise ValueError(f"unknown anchor {anchor!r}")

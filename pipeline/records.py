@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
 
 import numpy as np
 
+from pipeline.vocabulary import Direction, EventKind
+
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
-Direction = Literal["in", "out"]
 
 
 def seconds_between(later: datetime, earlier: datetime) -> float:
@@ -81,7 +81,7 @@ class Decision:
 
     crossing: Crossing
     flagged: bool
-    kind: str | None  # e.g. "unregistered_entry" when flagged
+    kind: EventKind | None  # set when flagged
     reason: str
     registration_id: int | None = None
     closed: str | None = None  # the closed window the crossing fell in, for a rule that applies

@@ -17,14 +17,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.records import seconds_between
+from pipeline.vocabulary import RegistrationSource, choices, member
 
-Source = Literal["visitor_book", "card_swipe", "guard"]
-SOURCES: tuple[str, ...] = get_args(Source)
 FIELDS = ("time", "from", "until", "window", "camera", "count", "name", "ref", "reason", "source")
 # GB18030 is the superset Windows exports really use; Latin-1 for European names, asked for by name.
 ENCODINGS = {"utf-8": "utf-8-sig", "gbk": "gb18030", "latin-1": "cp1252"}
@@ -42,7 +40,7 @@ class Registration:
     name: str = ""
     ref: str = ""  # ID card, visitor pass or badge number
     reason: str = ""
-    source: str = "guard"
+    source: RegistrationSource = RegistrationSource.GUARD
     origin: str = ""  # where it came from: "cli", "import visits.csv row 5", ...
     created_by: str = ""
     id: int | None = None  # set once stored
@@ -142,9 +140,9 @@ def parse_registration(
         raise ValueError(f"count must be at least 1, got {count}")
     if count > MAX_COUNT:
         raise ValueError(f"count {count} is more than {MAX_COUNT} people; split it, or check for a typo")
-    source = get.get("source") or "guard"
-    if source not in SOURCES:
-        raise ValueError(f"source {source!r} is not one of {', '.join(SOURCES)}")
+    source = member(RegistrationSource, get.get("source") or RegistrationSource.GUARD)
+    if source is None:
+        raise ValueError(f"source {get['source']!r} is not one of {choices(RegistrationSource)}")
     return Registration(
         scope=scope,
         valid_from=valid_from,

@@ -26,6 +26,7 @@ from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.review import EventFilter, events_csv, list_events
 from pipeline.spreadsheet import csv_text
 from pipeline.store import Store
+from pipeline.vocabulary import Direction, EventStatus
 
 THUMB_HEIGHT = 110
 FRAME_THUMB_WIDTH = 220
@@ -133,7 +134,7 @@ def collect(store: Store, period: Period, site: str, generated_at: datetime) -> 
         bounds,
     ):
         row = row_for(c["ts"], c["camera"], c["line"])
-        if c["direction"] == "in":
+        if c["direction"] == Direction.IN:
             row.entries += 1
             if c["closed"]:
                 row.closed_entries += 1
@@ -146,8 +147,8 @@ def collect(store: Store, period: Period, site: str, generated_at: datetime) -> 
     for event in list_events(store, EventFilter(since=period.start, until=period.end)):
         row = row_for(event["ts"], event["camera"], event["line"])
         row.flagged += 1
-        row.authorized += event["status"] == "authorized"
-        row.false_alarms += event["status"] == "false_alarm"
+        row.authorized += event["status"] == EventStatus.AUTHORIZED
+        row.false_alarms += event["status"] == EventStatus.FALSE_ALARM
         data.statuses[event["status"]] += 1
         data.events.append(_event_view(event, tz))
 

@@ -14,16 +14,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.registrations import Registration
 from pipeline.spreadsheet import csv_text
 from pipeline.store import Added, Store
+from pipeline.vocabulary import EventKind, EventStatus
 
-Status = Literal["new", "acknowledged", "false_alarm", "authorized"]
-STATUSES: tuple[Status, ...] = ("new", "acknowledged", "false_alarm", "authorized")
 EXPORT_COLUMNS = (
     "id",
     "kind",
@@ -46,15 +45,11 @@ EXPORT_COLUMNS = (
     "pruned_at",
     "created_at",
 )
-NEXT: dict[str, set[str]] = {
-    "new": {"acknowledged", "false_alarm", "authorized"},
-    "acknowledged": {"false_alarm", "authorized"},
-}
 
 
 @dataclass(frozen=True)
 class EventFilter:
-    status: str | None = None
+    status: EventStatus | None = None
     camera: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -110,7 +105,7 @@ def history(store: Store, event_id: int) -> list[dict[str, Any]]:
 def change_status(
     store: Store,
     event_id: int,
-    to: Status,
+    to: EventStatus,
     *,
     by: str,
     at: datetime,
@@ -129,21 +124,21 @@ def change_status(
 def _move(
     store: Store,
     event: dict[str, Any],
-    to: Status,
+    to: EventStatus,
     *,
     by: str,
     at: datetime,
     note: str,
     registration_id: int | None,
 ) -> None:
-    current = event["status"]
-    if to not in NEXT.get(current, set()):
+    current = EventStatus(event["status"])
+    if to not in current.next:
         last = history(store, event["id"])
         when = f" by {last[-1]['by']} at {last[-1]['at']}" if last else ""
-        allowed = ", ".join(sorted(NEXT.get(current, set()))) or "nothing (it is final)"
+        allowed = ", ".join(sorted(current.next)) or "nothing (it is final)"
         raise Conflict(f"event {event['id']} is {current}{when}; it can become: {allowed}")
     if registration_id is not None:
-        if to != "authorized":
+        if to != EventStatus.AUTHORIZED:
             raise InvalidInput("registration_id", "goes with authorize only")
         found = store.registration(registration_id)
         if found is None:
@@ -179,8 +174,9 @@ def authorize_late(
     with store.write():
         open_events = list(
             store.db.query(
-                """SELECT * FROM events WHERE kind = 'unregistered_entry' AND status IN ('new', 'acknowledged')
-                   AND registration_id IS NULL ORDER BY julianday(ts), id"""
+                """SELECT * FROM events WHERE kind = ? AND status IN (?, ?)
+                   AND registration_id IS NULL ORDER BY julianday(ts), id""",
+                [EventKind.UNREGISTERED_ENTRY, EventStatus.NEW, EventStatus.ACKNOWLEDGED],
             )
         )
         if not open_events:
@@ -209,7 +205,7 @@ def authorize_late(
                 _move(
                     store,
                     event,
-                    "authorized",
+                    EventStatus.AUTHORIZED,
                     by=registration.created_by or "gatewatch",
                     at=at,
                     note=f"{registration.describe()} entered after the alert",

@@ -16,6 +16,7 @@ from pipeline.config import Config
 from pipeline.records import Crossing, Decision
 from pipeline.registrations import Registration
 from pipeline.schedule import Schedule
+from pipeline.vocabulary import EventKind
 
 
 class Registrations(Protocol):
@@ -47,9 +48,9 @@ class RuleEngine:
             if closed is None:
                 reason = f"schedule {rule.schedule!r} open"
                 continue
-            what = "entry" if crossing.direction == "in" else "exit"
+            kind = EventKind.of(crossing.direction, needs_registration=rule.require_registration)
             if not rule.require_registration:
-                return Decision(crossing, True, f"closed_hours_{what}", f"closed ({closed})", closed=str(closed))
+                return Decision(crossing, True, kind, f"closed ({closed})", closed=str(closed))
             registration = self.book.take(crossing.camera, crossing.ts, rule.window)
             if registration is not None:
                 return Decision(
@@ -63,7 +64,7 @@ class RuleEngine:
             return Decision(
                 crossing,
                 True,
-                f"unregistered_{what}",
+                kind,
                 f"closed ({closed}), no registration within {rule.window:g} s",
                 closed=str(closed),
             )

@@ -29,6 +29,7 @@ from pipeline.errors import GatewatchError
 from pipeline.files import ensure_writable_dir
 from pipeline.records import Crossing, Decision
 from pipeline.registrations import Registration, RegistrationBook
+from pipeline.vocabulary import DeliveryStatus, EventStatus
 
 SCHEMA_VERSION = 4
 BUSY_TIMEOUT_MS = 30_000  # how long a writer waits for another one before giving up
@@ -105,7 +106,7 @@ TABLES: dict[str, dict[str, type]] = {
         "id": int,
         "event_id": int,
         "target": str,
-        "status": str,  # pending | sent | failed
+        "status": str,  # DeliveryStatus
         "attempts": int,
         "next_at": str,
         "last_error": str,
@@ -228,7 +229,7 @@ class Store:
                             table.add_column(column, kind)
                 else:
                     table.create(columns, pk=pks.get(name, "id"))
-            self.db.execute("UPDATE events SET status = 'new' WHERE status IS NULL")
+            self.db.execute("UPDATE events SET status = ? WHERE status IS NULL", [EventStatus.NEW])
             unique = {
                 "events": ["camera", "video", "line", "frame", "track_id"],
                 "crossings": ["camera", "video", "line", "frame", "track_id", "direction"],
@@ -369,8 +370,8 @@ class Store:
         for target in targets:
             self.db.execute(
                 """INSERT INTO deliveries (event_id, target, status, attempts, next_at, created_at)
-                   VALUES (?, ?, 'pending', 0, ?, ?)""",
-                [event_id, target, at.isoformat(), at.isoformat()],
+                   VALUES (?, ?, ?, 0, ?, ?)""",
+                [event_id, target, DeliveryStatus.PENDING, at.isoformat(), at.isoformat()],
             )
 
     def _upsert_video(self, run: VideoRun) -> None:
@@ -409,7 +410,7 @@ class Store:
         self.db.execute(
             """INSERT INTO events (kind, camera, line, direction, ts, video, frame, track_id, confidence, bbox,
                                    snapshot_path, crop_path, status, reason, closed, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (camera, video, line, frame, track_id) DO UPDATE SET
                    snapshot_path = excluded.snapshot_path, crop_path = excluded.crop_path, pruned_at = NULL""",
             [
@@ -425,6 +426,7 @@ class Store:
                 _bbox(c.box),
                 snapshots.full,
                 snapshots.crop,
+                EventStatus.NEW,
                 decision.reason,
                 decision.closed,
                 run.analysed_at.isoformat(),

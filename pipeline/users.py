@@ -13,16 +13,15 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.store import Store
+from pipeline.vocabulary import Role, choices, member
 
-Role = Literal["guard", "admin"]
-ROLES: tuple[Role, ...] = ("guard", "admin")
 MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[\w.@-]{1,64}$")
 
@@ -32,8 +31,8 @@ _hasher = PasswordHasher()
 def add_user(store: Store, username: str, password: str, role: Role, at: datetime) -> None:
     if not USERNAME.match(username):
         raise InvalidInput("username", "use 1-64 letters, digits, . _ @ or -", username)
-    if role not in ROLES:
-        raise InvalidInput("role", f"use one of {', '.join(ROLES)}", role)
+    if member(Role, role) is None:
+        raise InvalidInput("role", f"use one of {choices(Role)}", role)
     if len(password) < MIN_PASSWORD:
         raise InvalidInput("password", f"at least {MIN_PASSWORD} characters for {username}")
     with store.write():

@@ -32,7 +32,8 @@ def test_users_add_list_passwd_remove(tmp_path: Path) -> None:
     assert_user_error(users("add", "li.na", "--db", db, "--password-stdin", password=PASSWORD), "already exists")
     assert_user_error(users("add", "wang", "--db", db, "--password-stdin", password="short"), "at least 8")
     assert_user_error(
-        users("add", "wang", "--role", "boss", "--db", db, "--password-stdin", password=PASSWORD), "guard or admin"
+        users("add", "wang", "--role", "boss", "--db", db, "--password-stdin", password=PASSWORD),
+        "--role 'boss': use guard, admin",
     )
     assert_user_error(users("add", "a b", "--db", db, "--password-stdin", password=PASSWORD), "user name 'a b'")
     assert users("passwd", "li.na", "--db", db, "--password-stdin", password="another-pass").returncode == 0

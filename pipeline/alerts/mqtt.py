@@ -26,6 +26,7 @@ import paho.mqtt.client as mqtt
 
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import MqttConfig
+from pipeline.vocabulary import Availability, CameraState
 
 log = logging.getLogger("gatewatch.mqtt")
 
@@ -56,7 +57,7 @@ def connect(config: MqttConfig, name: str, will: str | None = None, **callbacks:
     if config.tls:
         client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
     if will is not None:
-        client.will_set(will, "offline", qos=1, retain=True)
+        client.will_set(will, Availability.OFFLINE, qos=1, retain=True)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     client.connect_async(config.host, config.port, keepalive=KEEPALIVE_S)
     client.loop_start()
@@ -95,7 +96,7 @@ class MqttLink:
             log.warning("MQTT broker %s:%s refused the connection: %s", self.config.host, self.config.port, reason)
             return
         log.info("MQTT connected to %s:%s", self.config.host, self.config.port)
-        client.publish(self.availability, "online", qos=1, retain=True)
+        client.publish(self.availability, Availability.ONLINE, qos=1, retain=True)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
@@ -123,7 +124,7 @@ class MqttLink:
         client = self.cameras.get(camera)
         if state is None or client is None or not client.is_connected():
             return  # on_connect publishes it
-        online = "online" if state.get("state") == "live" else "offline"
+        online = Availability.ONLINE if state.get("state") == CameraState.LIVE else Availability.OFFLINE
         client.publish(self._camera_topic(camera), online, qos=1, retain=True)
         client.publish(self._camera_topic(camera, "state"), json.dumps(state, ensure_ascii=False), qos=1, retain=True)
 
@@ -131,10 +132,10 @@ class MqttLink:
         """A clean disconnect does not fire the will, so say offline ourselves first."""
         for camera, client in self.cameras.items():
             if client.is_connected():
-                client.publish(self._camera_topic(camera), "offline", qos=1, retain=True).wait_for_publish(2)
+                client.publish(self._camera_topic(camera), Availability.OFFLINE, qos=1, retain=True).wait_for_publish(2)
             client.disconnect()
             client.loop_stop()
         if self.client.is_connected():
-            self.client.publish(self.availability, "offline", qos=1, retain=True).wait_for_publish(2)
+            self.client.publish(self.availability, Availability.OFFLINE, qos=1, retain=True).wait_for_publish(2)
         self.client.disconnect()
         self.client.loop_stop()

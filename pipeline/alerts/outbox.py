@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from pipeline.config import AlertsConfig
 from pipeline.store import Store
+from pipeline.vocabulary import DeliveryStatus
 
 log = logging.getLogger("gatewatch.alerts")
 
@@ -87,9 +88,9 @@ class Dispatcher:
         due = list(
             store.db.query(
                 """SELECT d.id AS delivery_id, d.attempts, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
-                   WHERE d.target = ? AND d.status = 'pending' AND julianday(d.next_at) <= julianday(?)
+                   WHERE d.target = ? AND d.status = ? AND julianday(d.next_at) <= julianday(?)
                    ORDER BY d.id LIMIT ?""",
-                [target, now.isoformat(), BATCH],
+                [target, DeliveryStatus.PENDING, now.isoformat(), BATCH],
             )
         )
         for row in due:
@@ -103,21 +104,21 @@ class Dispatcher:
                 return False  # the target is down: wait for the backoff, do not hammer it with the rest
             with store.write():
                 store.db.execute(
-                    "UPDATE deliveries SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL WHERE id = ?",
-                    [attempts, datetime.now(UTC).isoformat(), delivery_id],
+                    "UPDATE deliveries SET status = ?, attempts = ?, sent_at = ?, last_error = NULL WHERE id = ?",
+                    [DeliveryStatus.SENT, attempts, datetime.now(UTC).isoformat(), delivery_id],
                 )
         return bool(due)
 
     def _failed(self, store: Store, target: str, delivery_id: int, attempts: int, error: str, event_id: int) -> None:
         delay = min(self.config.retry_min_s * 2 ** (attempts - 1), self.config.retry_max_s)
-        status = "failed" if attempts >= self.config.max_attempts else "pending"
+        status = DeliveryStatus.FAILED if attempts >= self.config.max_attempts else DeliveryStatus.PENDING
         next_at = datetime.now(UTC) + timedelta(seconds=delay)
         with store.write():
             store.db.execute(
                 "UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
                 [status, attempts, next_at.isoformat(), error, delivery_id],
             )
-        if status == "failed":
+        if status == DeliveryStatus.FAILED:
             log.error("alert for event #%s to %s failed %d times, giving up: %s", event_id, target, attempts, error)
         else:
             log.warning(

@@ -23,13 +23,11 @@ from pipeline.cli.app import (
     parse_instant,
     site_zone,
 )
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.files import atomic_write
 from pipeline.registrations import parse_duration
 from pipeline.review import (
-    STATUSES,
     EventFilter,
-    Status,
     change_status,
     events_csv,
     events_json,
@@ -39,13 +37,14 @@ from pipeline.review import (
     list_events,
     prune,
 )
+from pipeline.vocabulary import EventStatus, choices, member
 
 events_app = typer.Typer(no_args_is_help=True, help="Review flagged events: list, show, acknowledge, export.")
 app.add_typer(events_app, name="events")
 
 Since = Annotated[str | None, typer.Option(help="from this time (e.g. 2026-11-01, or 7d for the last week)")]
 Until = Annotated[str | None, typer.Option(help="before this time")]
-StatusOption = Annotated[str | None, typer.Option(help=f"only events with this status: {', '.join(STATUSES)}")]
+StatusOption = Annotated[str | None, typer.Option(help=f"only events with this status: {choices(EventStatus)}")]
 CameraOption = Annotated[str | None, typer.Option(help="only this camera")]
 
 
@@ -53,12 +52,13 @@ def _query(
     db: Path, config: Path | None, status: str | None, camera: str | None, since: str | None, until: str | None
 ) -> list[dict[str, Any]]:
     """The events `list` and `export` select, from the same filter options."""
-    if status is not None and status not in STATUSES:
-        raise GatewatchError(f"--status {status!r}: use one of {', '.join(STATUSES)}")
+    wanted = member(EventStatus, status) if status is not None else None
+    if status is not None and wanted is None:
+        raise InvalidInput("status", f"use one of {choices(EventStatus)}", status)
     with open_existing_store(db, readonly=True) as store:
         tz = site_zone(store, maybe_config(config)) if since or until else None
         filters = EventFilter(
-            status=status,
+            status=wanted,
             camera=camera,
             since=parse_instant("--since", since, tz) if since and tz else None,
             until=parse_instant("--until", until, tz) if until and tz else None,
@@ -133,7 +133,7 @@ def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption
         out.print(f"    {review['at']}  {review['by']}  {review['from_status']} -> {review['to_status']}{note}")
 
 
-def _review(event_id: int, to: Status, by: str, note: str, db: Path, registration: int | None = None) -> None:
+def _review(event_id: int, to: EventStatus, by: str, note: str, db: Path, registration: int | None = None) -> None:
     with open_existing_store(db) as store:
         event = change_status(store, event_id, to, by=by, note=note, at=now(), registration_id=registration)
     out.print(f"Event #{event_id} is now {event['status']} (by {by})")
@@ -146,13 +146,13 @@ Note = Annotated[str, typer.Option(help="what was found or done")]
 @events_app.command("ack")
 def ack(event_id: int, by: By, note: Note = "", db: DbOption = DEFAULT_DB) -> None:
     """Acknowledge: a guard has seen the alert and is dealing with it."""
-    _review(event_id, "acknowledged", by, note, db)
+    _review(event_id, EventStatus.ACKNOWLEDGED, by, note, db)
 
 
 @events_app.command("false-alarm")
 def false_alarm(event_id: int, by: By, note: Note = "", db: DbOption = DEFAULT_DB) -> None:
     """Mark as a false alarm (no person, or no entry)."""
-    _review(event_id, "false_alarm", by, note, db)
+    _review(event_id, EventStatus.FALSE_ALARM, by, note, db)
 
 
 @events_app.command("authorize")
@@ -164,7 +164,7 @@ def authorize(
     db: DbOption = DEFAULT_DB,
 ) -> None:
     """Authorize: the entry was allowed (optionally linked to a registration)."""
-    _review(event_id, "authorized", by, note, db, registration)
+    _review(event_id, EventStatus.AUTHORIZED, by, note, db, registration)
 
 
 @events_app.command("export")

@@ -27,9 +27,10 @@ from pipeline.cli.app import (
 )
 from pipeline.config import Config, load_config
 from pipeline.errors import GatewatchError
-from pipeline.registrations import FIELDS, SOURCES, Registration, parse_registration, read_registrations_csv
+from pipeline.registrations import FIELDS, Registration, parse_registration, read_registrations_csv
 from pipeline.review import record_registrations
 from pipeline.store import Added, Store
+from pipeline.vocabulary import RegistrationSource, choices
 
 registrations_app = typer.Typer(no_args_is_help=True, help="Registrations: import exports, list what is stored.")
 app.add_typer(registrations_app, name="registrations")
@@ -58,7 +59,7 @@ def register(
     name: Annotated[str, typer.Option(help="visitor's name")] = "",
     ref: Annotated[str, typer.Option(help="ID card, visitor pass or badge number")] = "",
     reason: Annotated[str, typer.Option(help="why they come")] = "",
-    source: Annotated[str, typer.Option(help=f"one of {', '.join(SOURCES)}")] = "guard",
+    source: Annotated[str, typer.Option(help=f"one of {choices(RegistrationSource)}")] = "guard",
 ) -> None:
     """Record people allowed through a gate (visitor book, guard authorisation)."""
     cfg = load_config(config)
@@ -117,7 +118,9 @@ def import_csv(
     ] = None,
     encoding: Annotated[str, typer.Option(help="auto, utf-8, gbk or latin-1")] = "auto",
     camera: Annotated[str | None, typer.Option(help="camera or group for rows that name none")] = None,
-    source: Annotated[str, typer.Option(help=f"source for rows that name none: {', '.join(SOURCES)}")] = "card_swipe",
+    source: Annotated[
+        str, typer.Option(help=f"source for rows that name none: {choices(RegistrationSource)}")
+    ] = "card_swipe",
     window: Annotated[str | None, typer.Option(help="validity either side of each row's time, e.g. 5m")] = None,
 ) -> None:
     """Import registrations from a CSV; bad rows are listed by number and the good ones imported."""

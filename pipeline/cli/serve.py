@@ -17,9 +17,10 @@ import typer
 
 from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, open_existing_store, out
 from pipeline.config import MqttConfig, load_config
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.store import Store
-from pipeline.users import ROLES, Role, add_user, list_users, remove_user, set_password
+from pipeline.users import add_user, list_users, remove_user, set_password
+from pipeline.vocabulary import Role, choices, member
 
 HostOption = Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for the whole network)")]
 LogLevel = Annotated[str, typer.Option(help="debug, info, warning or error")]
@@ -114,16 +115,13 @@ def users_add(
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
 ) -> None:
     """Add a user (asks for the password; it is stored as an argon2 hash)."""
-    if role not in ROLES:
-        raise GatewatchError(f"--role {role!r}: use guard or admin")
+    wanted = member(Role, role)
+    if wanted is None:
+        raise InvalidInput("role", f"use {choices(Role)}", role)
     password = _password(username, password_stdin)
     with Store(db) as store:
-        add_user(store, username, password, _role(role), datetime.now(UTC))
+        add_user(store, username, password, wanted, datetime.now(UTC))
     out.print(f"Added {role} {username}")
-
-
-def _role(role: str) -> Role:
-    return "admin" if role == "admin" else "guard"
 
 
 @users_app.command("passwd")

@@ -35,6 +35,7 @@ from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
 from pipeline.records import Detections, Frame
 from pipeline.store import Store
+from pipeline.vocabulary import CameraState
 
 log = logging.getLogger("gatewatch.serve")
 
@@ -213,12 +214,14 @@ class Service:
         for key in ("since", "last_frame_at"):
             health[key] = health[key].isoformat() if health[key] else None
         if worker is not None and worker.problem:
-            health["state"], health["detail"] = "misconfigured", worker.problem
+            health["state"], health["detail"] = CameraState.MISCONFIGURED, worker.problem
         return {
             "name": name,
             "source": stream.label,
             **health,
-            "fps_analysed": round(worker.analysed.per_s, 1) if worker and stream.health.state == "live" else 0.0,
+            "fps_analysed": round(worker.analysed.per_s, 1)
+            if worker and stream.health.state == CameraState.LIVE
+            else 0.0,
             "frames_analysed": worker.frames_analysed if worker else 0,
             "frames_detected": worker.frames_detected if worker else 0,
             "detector_ms": round(worker.detector_ms, 1) if worker else 0.0,

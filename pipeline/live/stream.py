@@ -30,6 +30,7 @@ import numpy as np
 from pipeline.config import CameraConfig, LiveConfig
 from pipeline.records import Frame
 from pipeline.redact import redact, scrub
+from pipeline.vocabulary import CameraState
 
 log = logging.getLogger("gatewatch.stream")
 
@@ -41,7 +42,7 @@ PROBE_EVERY_S = 1.0  # how often a camera off the network is knocked on while wa
 class StreamHealth:
     """What the camera page and MQTT show; written by the reader thread, read by anyone."""
 
-    state: str = "starting"  # connecting | live | down | ended | stopped
+    state: CameraState = CameraState.STARTING
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
     detail: str = ""  # why it is down, in words a guard can act on
     last_frame_at: datetime | None = None
@@ -160,15 +161,15 @@ class LiveStream:
             yield frame
 
     def _finished(self) -> bool:
-        return self._stop.is_set() or self.health.state == "ended"
+        return self._stop.is_set() or self.health.state == CameraState.ENDED
 
     # -- reader thread ---------------------------------------------------------------------------
 
     def _run(self) -> None:
         delay = self.live.reconnect_min_s
         while not self._stop.is_set():
-            if self.health.state != "live" or not self._is_file():  # a looped file goes on without a gap
-                self._set_state("connecting")
+            if self.health.state != CameraState.LIVE or not self._is_file():  # a looped file goes on without a gap
+                self._set_state(CameraState.CONNECTING)
             frames_before = self.health.frames_in
             attempt = time.monotonic()
             try:
@@ -178,7 +179,7 @@ class LiveStream:
                 if self.health.frames_in == frames_before:
                     raise StreamError("the stream opened but no frame could be decoded")
                 if self._is_file() and not self.loop:
-                    self._set_state("ended", "the video file has been played to the end")
+                    self._set_state(CameraState.ENDED, "the video file has been played to the end")
                     break
                 if self._is_file():
                     continue  # looped file: start again at once
@@ -193,11 +194,11 @@ class LiveStream:
             if self.health.frames_in > frames_before:
                 delay = self.live.reconnect_min_s  # it worked for a while: start the backoff afresh
             self.health.reconnects += 1
-            self._set_state("down", f"{detail}; retrying in {delay:g} s")
+            self._set_state(CameraState.DOWN, f"{detail}; retrying in {delay:g} s")
             self._wait_for_camera(delay)
             delay = min(delay * 2, self.live.reconnect_max_s)
-        if self.health.state != "ended":
-            self._set_state("stopped")
+        if self.health.state != CameraState.ENDED:
+            self._set_state(CameraState.STOPPED)
         with self._ready:
             self._ready.notify_all()
 
@@ -275,9 +276,9 @@ class LiveStream:
                     raise StreamError(f"no frame for {now - last_frame:.0f} s (stalled)")
                 last_frame = self._last_frame = now
                 health = self.health
-                if health.state != "live":
+                if health.state != CameraState.LIVE:
                     health.width, health.height = decoded.width, decoded.height
-                    self._set_state("live")
+                    self._set_state(CameraState.LIVE)
                 health.frames_in += 1
                 health.last_frame_at = datetime.now(UTC)
                 rate.tick(now)
@@ -301,14 +302,14 @@ class LiveStream:
             self.health.frames_sampled += 1
             self._ready.notify()
 
-    def _set_state(self, state: str, detail: str = "") -> None:
+    def _set_state(self, state: CameraState, detail: str = "") -> None:
         changed = state != self.health.state
         self.health.state, self.health.detail = state, detail
         if changed:
             self.health.since = datetime.now(UTC)
-            if state == "down":
+            if state == CameraState.DOWN:
                 log.warning("camera %s (%s) down: %s", self.camera, self.label, detail)
             else:
                 log.info("camera %s (%s): %s%s", self.camera, self.label, state, f" ({detail})" if detail else "")
-        if self.on_state is not None and (changed or state == "down"):
+        if self.on_state is not None and (changed or state == CameraState.DOWN):
             self.on_state(self.camera, self.health)

@@ -29,6 +29,7 @@ from pipeline.report import collect, day_period, month_period, render_html
 from pipeline.review import EventFilter, change_status, get_event, history, list_events, record_registrations
 from pipeline.snapshots import draw_shapes
 from pipeline.users import add_user, list_users
+from pipeline.vocabulary import EventStatus, RegistrationSource, Role
 from pipeline.web.common import AdminDep, Auth, UserDep, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
 
@@ -46,7 +47,7 @@ class Visitor(BaseModel):
 
 
 class Review(BaseModel):
-    action: Literal["acknowledged", "false_alarm", "authorized"]
+    action: Literal[EventStatus.ACKNOWLEDGED, EventStatus.FALSE_ALARM, EventStatus.AUTHORIZED]
     note: str = Field("", max_length=500)
     registration_id: int | None = Field(
         None, ge=1, le=2**63 - 1, description="registration that explains the entry (authorize)"
@@ -57,7 +58,7 @@ class Review(BaseModel):
 
     @model_validator(mode="after")
     def _one_way_to_authorize(self) -> Review:
-        if self.visitor is not None and (self.action != "authorized" or self.registration_id is not None):
+        if self.visitor is not None and (self.action != EventStatus.AUTHORIZED or self.registration_id is not None):
             raise ValueError("visitor goes with action 'authorized' and without registration_id")
         return self
 
@@ -75,7 +76,7 @@ class NewRegistration(BaseModel):
 class NewUser(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=8, max_length=256)
-    role: Literal["guard", "admin"] = "guard"
+    role: Role = Role.GUARD
 
 
 def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Service) -> FastAPI:
@@ -131,7 +132,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
     @app.get("/api/events", tags=["events"])
     def events(
         _: UserDep,
-        status: Literal["new", "acknowledged", "false_alarm", "authorized"] | None = None,
+        status: EventStatus | None = None,
         camera: str | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
@@ -190,7 +191,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
                     body.visitor.name,
                     body.visitor.ref,
                     body.visitor.reason,
-                    source="guard",
+                    source=RegistrationSource.GUARD,
                     origin="web",
                     created_by=user["username"],
                 )
@@ -236,7 +237,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
             "name": body.name,
             "ref": body.ref,
             "reason": body.reason,
-            "source": "guard",
+            "source": RegistrationSource.GUARD,
             "time": at.isoformat(),
             "window": f"{body.window_minutes:g}m",
         }

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from pipeline.center import CenterSubscriber, center_events, center_sites
+from pipeline.vocabulary import EventStatus
 from pipeline.web.common import Auth, UserDep, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
 
@@ -53,7 +54,7 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
     def events(
         _: UserDep,
         site: str | None = None,
-        status: Literal["new", "acknowledged", "false_alarm", "authorized"] | None = None,
+        status: EventStatus | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     ) -> list[dict[str, Any]]:
         """All schools' events, newest first, with their latest status."""

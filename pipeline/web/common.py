@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from pipeline.errors import Conflict, GatewatchError, InvalidInput, NotFound
 from pipeline.store import ThreadStores
 from pipeline.users import create_session, end_session, find_login, password_matches, session_user
+from pipeline.vocabulary import Role
 from pipeline.web.i18n import LABELS, language
 from pipeline.web.throttle import Busy, LoadShedder, LoginThrottle, busy_response
 
@@ -69,7 +70,7 @@ def current_user(request: Request) -> dict[str, Any]:
 
 def current_admin(request: Request) -> dict[str, Any]:
     user = current_user(request)
-    if user["role"] != "admin":
+    if user["role"] != Role.ADMIN:
         raise HTTPException(403, "admins only")
     return user
 

@@ -1,0 +1,126 @@
+"""The closed sets of words gatewatch stores, sends and shows: one enum each, defined here once.
+
+They are `StrEnum`s so the value *is* the text the database, the JSON API, MQTT payloads and
+the UI's translations already use: `EventStatus.NEW == "new"`, and a stored row reads back as
+the same member. A typo becomes an error where it is written instead of a silently unmatched
+string (an unknown anchor used to fall back to the foot).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeVar
+
+
+class Direction(StrEnum):
+    """Which way a crossing went: `in` is toward a line's inside, or into a zone."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class Anchor(StrEnum):
+    """The point of a person's box that must cross a line."""
+
+    FOOT = "foot"  # bottom centre: where the person stands, right for lines on the ground
+    CENTER = "center"  # box centre: for cameras that see people cut off at the knees
+
+
+class EventKind(StrEnum):
+    """What a flagged crossing was."""
+
+    UNREGISTERED_ENTRY = "unregistered_entry"
+    UNREGISTERED_EXIT = "unregistered_exit"
+    CLOSED_HOURS_ENTRY = "closed_hours_entry"
+    CLOSED_HOURS_EXIT = "closed_hours_exit"
+
+    @classmethod
+    def of(cls, direction: Direction, *, needs_registration: bool) -> EventKind:
+        what = "entry" if direction == Direction.IN else "exit"
+        return cls(f"{'unregistered' if needs_registration else 'closed_hours'}_{what}")
+
+
+class EventStatus(StrEnum):
+    """Where an event stands in review:
+
+    new -> acknowledged | false_alarm | authorized;  acknowledged -> false_alarm | authorized
+    """
+
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    FALSE_ALARM = "false_alarm"
+    AUTHORIZED = "authorized"
+
+    @property
+    def next(self) -> frozenset[EventStatus]:
+        """The statuses this one may move to; none once it is final."""
+        return _NEXT.get(self, frozenset())
+
+    @property
+    def open(self) -> bool:
+        """Still asks for a guard's attention (and may still be authorized by a late registration)."""
+        return self in (EventStatus.NEW, EventStatus.ACKNOWLEDGED)
+
+
+_NEXT = {
+    EventStatus.NEW: frozenset({EventStatus.ACKNOWLEDGED, EventStatus.FALSE_ALARM, EventStatus.AUTHORIZED}),
+    EventStatus.ACKNOWLEDGED: frozenset({EventStatus.FALSE_ALARM, EventStatus.AUTHORIZED}),
+}
+
+
+class CameraState(StrEnum):
+    """A live stream's state, as the camera page and MQTT show it."""
+
+    STARTING = "starting"  # the worker exists, the first connection has not been tried
+    CONNECTING = "connecting"
+    LIVE = "live"
+    DOWN = "down"  # lost or refused; reconnecting with back-off
+    ENDED = "ended"  # a video file (not looped) played to its end
+    STOPPED = "stopped"  # the service is shutting down
+    MISCONFIGURED = "misconfigured"  # its lines or zones do not fit the frames it sends; not analysed
+
+
+class Availability(StrEnum):
+    """Retained MQTT availability of a site or a camera (Home Assistant's convention)."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+class DeliveryStatus(StrEnum):
+    """An alert's delivery to one target (MQTT, a webhook)."""
+
+    PENDING = "pending"  # waiting for its next attempt
+    SENT = "sent"
+    FAILED = "failed"  # gave up after alerts.max_attempts; the row stays
+
+
+class Role(StrEnum):
+    """What a web user may do."""
+
+    GUARD = "guard"  # sees alerts and cameras, reviews events, registers visitors
+    ADMIN = "admin"  # also manages users and imports registration exports
+
+
+class RegistrationSource(StrEnum):
+    """Where a registration came from."""
+
+    VISITOR_BOOK = "visitor_book"
+    CARD_SWIPE = "card_swipe"
+    GUARD = "guard"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def member(values: type[E], text: str) -> E | None:
+    """The member spelt `text`, or None (Python 3.11's `in` on an enum class refuses plain text)."""
+    try:
+        return values(text)
+    except ValueError:
+        return None
+
+
+def choices(values: type[StrEnum]) -> str:
+    """The allowed words, for messages and help texts: 'guard, admin'."""
+    return ", ".join(values)
