@@ -20,7 +20,9 @@ import cv2
 import numpy as np
 
 from benchmarks.data import CACHE
-from pipeline.detectors.base import Detector, non_max_suppression, onnx_session
+from pipeline.detectors.base import Detector
+from pipeline.detectors.boxes import non_max_suppression
+from pipeline.detectors.onnx import onnx_session
 from pipeline.records import Detections
 
 MODEL = CACHE / "nanodet.onnx"

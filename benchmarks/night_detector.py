@@ -33,7 +33,7 @@ from benchmarks.night import CONDITIONS, degraded_frames, looks
 from benchmarks.night_tables import ORIGINAL_MODEL
 from benchmarks.run import ROOT
 from pipeline.config import DetectorConfig
-from pipeline.detectors.base import bundled_model_path
+from pipeline.detectors.onnx import bundled_model_path
 from pipeline.detectors.ssdlite import SSDLiteDetector, network_input
 
 Prepare = Callable[[np.ndarray], np.ndarray]

@@ -113,14 +113,11 @@ def naive(sequence: Sequence) -> RunResult:
 def gatewatch(sequence: Sequence, overrides: dict[str, Any], detector: str = "default") -> RunResult:
     """`analyze` with its defaults, changed only by `overrides` (config sections). `detector="nanodet"`
     swaps in the candidate model (this process only) to compare it inside the same pipeline."""
-    import pipeline.analyze
     from pipeline.analyze import analyze
     from pipeline.config import Config
+    from pipeline.detectors import Detector
 
-    if detector == "nanodet":
-        from benchmarks.nanodet import NanoDetDetector
-
-        pipeline.analyze.load_detector = lambda config, resolve: NanoDetDetector(confidence=config.low_confidence)
+    candidate: Detector | None = None
 
     raw: dict[str, Any] = {
         "timezone": "UTC",
@@ -134,6 +131,10 @@ def gatewatch(sequence: Sequence, overrides: dict[str, Any], detector: str = "de
     for section, values in overrides.items():
         raw[section] = values
     config = Config.model_validate(raw)
+    if detector == "nanodet":
+        from benchmarks.nanodet import NanoDetDetector
+
+        candidate = NanoDetDetector(confidence=config.detector.low_confidence)
     frame_times: list[tuple[int, float]] = []
     last = [time.perf_counter()]
 
@@ -153,6 +154,7 @@ def gatewatch(sequence: Sequence, overrides: dict[str, Any], detector: str = "de
             snapshot_dir=Path(scratch) / "snapshots",
             analysed_at=datetime.now(UTC),
             progress=tick,
+            detector=candidate,
         )
         elapsed = time.perf_counter() - started
     events = [Event(d.crossing.line, d.crossing.direction, d.crossing.frame) for d in summary.decisions]
@@ -170,7 +172,7 @@ def detector_latency(batch: int, threads: int | None, optimisation: str, repeats
     """Milliseconds per frame of the bundled model alone, for the onnxruntime levers."""
     import onnxruntime as ort
 
-    from pipeline.detectors.base import bundled_model_path
+    from pipeline.detectors.onnx import bundled_model_path
 
     options = ort.SessionOptions()
     options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, optimisation)

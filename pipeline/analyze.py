@@ -21,7 +21,7 @@ from pathlib import Path
 from pipeline.camera import CameraPipeline
 from pipeline.clock import recording_start
 from pipeline.config import Config
-from pipeline.detectors import load_detector
+from pipeline.detectors import Detector, load_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.lighting import LightingTally
@@ -89,7 +89,10 @@ def analyze(
     jsonl_path: Path | None = None,
     analysed_at: datetime,
     progress: ProgressCallback | None = None,
+    detector: Detector | None = None,
 ) -> Summary:
+    """Analyse one recording. `detector` replaces the configured one (a benchmark's candidate model,
+    a test's scripted detector); it is loaded from `config.detector` otherwise."""
     camera_id = config.camera_for(camera)
     camera_config = config.cameras[camera_id]
     started, start_source = recording_start(video, start, config.tz)
@@ -99,7 +102,7 @@ def analyze(
     outside = camera_config.outside((source.width, source.height))
     if outside:
         raise GatewatchError(f"cameras.{camera_id}.{outside[0]}.points: {outside[1]} of {video.name}")
-    detector = load_detector(config.detector, config.resolve)
+    detector = detector or load_detector(config.detector, config.resolve)
     if jsonl_path is not None:
         ensure_writable_dir(jsonl_path.parent)
     store = Store(db_path)

@@ -17,7 +17,7 @@ import numpy as np
 
 from pipeline.config import Config
 from pipeline.crossings import CrossingCounter, watched_for
-from pipeline.detectors.base import crop_detector
+from pipeline.detectors.boxes import crop_detector
 from pipeline.lighting import LightingTally
 from pipeline.motion import MotionGate, watched_area
 from pipeline.records import Crossing, Detections, Frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -97,3 +98,45 @@ def anchor_point(box: Box, anchor: Anchor) -> Point:
         case Anchor.CENTER:
             return ((x1 + x2) / 2, (y1 + y2) / 2)
     raise ValueError(f"unknown anchor {anchor!r}")
+
+
+def segment_problem(p1: Point, p2: Point, inside: Point) -> str | None:
+    """Why these points cannot make a counting line, if they cannot: a line with (almost) no
+    length has no direction, and an `inside` on the line itself says neither side."""
+    if math.dist(p1, p2) < 2:
+        return "the two points are (almost) the same: a line needs two distinct end points"
+    if abs(Segment(p1, p2, inside).signed_distance(inside)) < 1:
+        return f"`inside` {list(inside)} lies on the line itself; pick a pixel clearly on the inside side"
+    return None
+
+
+def polygon_problem(points: list[Point]) -> str | None:
+    """Why these corners cannot make a zone, if they cannot: crossing edges make inside and
+    outside ambiguous, and a polygon without area has no inside at all."""
+    edges = list(zip(points, points[1:] + points[:1], strict=True))
+    for i, a in enumerate(edges):
+        for j in range(i + 2, len(edges)):
+            if i == 0 and j == len(edges) - 1:
+                continue  # first and last edge share a corner
+            if _segments_cross(*a, *edges[j]):
+                return f"edges {i + 1} and {j + 1} cross each other: list the corners in order around the zone"
+    area = 0.5 * abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in edges))
+    if area < 4:
+        return "the polygon has (almost) no area: give at least three corners that are not in a row"
+    return None
+
+
+def _segments_cross(a: Point, b: Point, c: Point, d: Point) -> bool:
+    def turn(p: Point, q: Point, r: Point) -> float:
+        return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+
+    return turn(a, b, c) * turn(a, b, d) < 0 and turn(c, d, a) * turn(c, d, b) < 0
+
+
+def outside_frame(points: Iterable[Point], size: tuple[int, int]) -> str | None:
+    """The first point that is not a pixel of a `size` frame, said plainly."""
+    width, height = size
+    for x, y in points:
+        if not (0 <= x <= width - 1 and 0 <= y <= height - 1):
+            return f"end point [{x:g}, {y:g}] is outside the {width}x{height} frame"
+    return None

@@ -9,6 +9,7 @@ import yaml
 
 from pipeline.config import load_config
 from pipeline.errors import GatewatchError
+from pipeline.schedule import Schedule
 
 from .conftest import DEMO_CONFIG
 
@@ -34,7 +35,8 @@ def test_demo_config_loads_and_resolves_paths_from_its_folder() -> None:
     assert list(config.cameras) == ["north-gate"]
     assert config.resolve(config.registrations.csv).is_file()
     assert config.resolve(config.cameras["north-gate"].source).is_file()
-    assert all([str(w) for w in windows] == ["22:30-06:00"] for windows in config.schedules["night"].weekly().values())
+    weekly = Schedule("night", config.schedules["night"], config.tz).weekly
+    assert all([str(w) for w in windows] == ["22:30-06:00"] for windows in weekly.values())
 
 
 def test_unknown_key_is_named_with_its_line(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import typing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
@@ -12,13 +14,15 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from pipeline.config import DetectorConfig
-from pipeline.detectors import load_detector
+from pipeline.analyze import analyze
+from pipeline.config import DetectorConfig, load_config
+from pipeline.detectors import Detector, kinds, load_detector
 from pipeline.detectors.ssdlite import SSDLiteDetector
 from pipeline.detectors.yolo_onnx import YoloOnnxDetector
 from pipeline.errors import GatewatchError
+from pipeline.records import Detections
 
-from .conftest import ROOT, SAMPLE
+from .conftest import DEMO_CONFIG, ROOT, SAMPLE
 
 
 def frame_of_sample(index: int) -> np.ndarray:
@@ -141,7 +145,7 @@ def test_ultralytics_pt_model_runs_offline(tmp_path: Path, monkeypatch: pytest.M
 
 def test_detection_on_the_watched_area_returns_frame_coordinates() -> None:
     """region: watched crops before detecting; boxes must come back where the person is in the frame."""
-    from pipeline.detectors.base import crop_detector
+    from pipeline.detectors.boxes import crop_detector
 
     detector = load_detector(DetectorConfig(), Path)
     image = frame_of_sample(40)
@@ -187,3 +191,36 @@ def test_a_person_in_a_wide_frame_is_found_once_where_they_are(at: int) -> None:
     both = detector.detect_batch([_wide(image, at, 1280), image])
     np.testing.assert_allclose(both[0].xyxy, found.xyxy, atol=1e-3)
     np.testing.assert_allclose(both[1].xyxy, alone.xyxy, atol=1e-3)
+
+
+def test_every_configurable_detector_type_has_a_registered_backend() -> None:
+    configurable = set(typing.get_args(DetectorConfig.model_fields["type"].annotation)) - {"auto"}
+    assert set(kinds()) == configurable
+
+
+class _Blind(Detector):
+    """Sees nobody: a run with it must not find the people the bundled model finds."""
+
+    name = "blind"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def detect(self, image: np.ndarray) -> Detections:
+        self.calls += 1
+        return Detections.empty()
+
+
+def test_analyze_uses_the_detector_it_is_given(tmp_path: Path) -> None:
+    config = load_config(DEMO_CONFIG)
+    blind = _Blind()
+    summary = analyze(
+        config,
+        SAMPLE,
+        db_path=tmp_path / "g.db",
+        snapshot_dir=tmp_path / "snapshots",
+        analysed_at=datetime(2026, 11, 29, tzinfo=UTC),
+        detector=blind,
+    )
+    assert blind.calls > 0 and summary.frames_detected == blind.calls
+    assert summary.decisions == []

@@ -11,9 +11,10 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out
-from pipeline.config import WEEKDAYS, load_config
+from pipeline.config import load_config
 from pipeline.lighting import Lighting, LightingTally
 from pipeline.redact import redact
+from pipeline.schedule import ALL_DAY, WEEKDAYS, WHOLE_DAY, Schedule
 
 if TYPE_CHECKING:
     from pipeline.analyze import Summary
@@ -156,15 +157,17 @@ def check_config(config: Annotated[Path, typer.Argument(help="YAML config to val
             out.print(f"  zone {zone_name}: {corners}")
     for group, members in cfg.groups.items():
         out.print(Text.assemble("Group ", (group, "bold"), f": {', '.join(members)}"))
-    for name, schedule in cfg.schedules.items():
+    for name, section in cfg.schedules.items():
+        schedule = Schedule(name, section, cfg.tz)
         by_hours: dict[str, list[str]] = {}
-        for index, windows in schedule.weekly().items():
+        for index, windows in schedule.weekly.items():
             by_hours.setdefault(", ".join(str(w) for w in windows) or "open", []).append(WEEKDAYS[index])
         parts = [f"{hours} ({'every day' if len(days) == 7 else ' '.join(days)})" for hours, days in by_hours.items()]
         out.print(Text.assemble("Schedule ", (name, "bold"), f": closed {'; '.join(parts)}"))
         for exception in schedule.exceptions:
             span = str(exception.first) if exception.first == exception.last else f"{exception.first}..{exception.last}"
-            hours = ", ".join(str(w) for w in exception.windows) or "open all day"
+            windows = [WHOLE_DAY] if exception.closed == ALL_DAY else exception.closed
+            hours = ", ".join(str(w) for w in windows) or "open all day"
             out.print(f"  exception {exception.name!r} {span}: {hours}")
     for rule in cfg.rules:
         what = "unregistered" if rule.require_registration else "any"

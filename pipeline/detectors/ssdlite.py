@@ -14,7 +14,10 @@ import cv2
 import numpy as np
 
 from pipeline.config import DetectorConfig
-from pipeline.detectors.base import Detector, non_max_suppression, onnx_session
+from pipeline.detectors.base import Detector
+from pipeline.detectors.boxes import non_max_suppression
+from pipeline.detectors.onnx import onnx_session
+from pipeline.detectors.registry import Backend, register
 from pipeline.errors import GatewatchError
 from pipeline.records import Detections
 
@@ -112,3 +115,6 @@ class SSDLiteDetector(Detector):
         xyxy = np.stack([xmin * width, ymin * height, xmax * width, ymax * height], axis=1)
         xyxy = np.clip(xyxy, 0, [width - 1, height - 1, width - 1, height - 1])
         return non_max_suppression(xyxy, scores[keep], self.nms_iou)
+
+
+register(Backend("ssdlite", (".onnx",), SSDLiteDetector))

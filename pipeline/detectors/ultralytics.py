@@ -14,6 +14,7 @@ import numpy as np
 
 from pipeline.config import DetectorConfig
 from pipeline.detectors.base import Detector
+from pipeline.detectors.registry import Backend, register
 from pipeline.errors import GatewatchError
 from pipeline.records import Detections
 
@@ -43,3 +44,6 @@ class UltralyticsDetector(Detector):
         result = self.model.predict(image, conf=self.confidence, iou=self.nms_iou, classes=[PERSON], verbose=False)[0]
         boxes = result.boxes
         return Detections(boxes.xyxy.cpu().numpy().astype(np.float32), boxes.conf.cpu().numpy().astype(np.float32))
+
+
+register(Backend("ultralytics", (".pt",), UltralyticsDetector))

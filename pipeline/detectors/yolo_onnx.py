@@ -13,7 +13,10 @@ import cv2
 import numpy as np
 
 from pipeline.config import DetectorConfig
-from pipeline.detectors.base import Detector, non_max_suppression, onnx_session
+from pipeline.detectors.base import Detector
+from pipeline.detectors.boxes import non_max_suppression
+from pipeline.detectors.onnx import onnx_session
+from pipeline.detectors.registry import Backend, register
 from pipeline.errors import GatewatchError
 from pipeline.records import Detections
 
@@ -87,3 +90,6 @@ class YoloOnnxDetector(Detector):
         cx, cy, w, h = output[0], output[1], output[2], output[3]
         xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
         return xyxy, output[4 + PERSON]
+
+
+register(Backend("yolo", (".onnx",), YoloOnnxDetector, recognizes=is_yolo_onnx))

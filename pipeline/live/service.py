@@ -27,7 +27,7 @@ from pipeline.alerts.payload import event_payload
 from pipeline.alerts.webhooks import WebhookSender
 from pipeline.camera import CameraPipeline
 from pipeline.config import Config
-from pipeline.detectors import load_detector
+from pipeline.detectors import Detector, load_detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.lighting import Lighting
 from pipeline.live.hub import Hub
@@ -125,7 +125,10 @@ class CameraWorker:
 
 
 class Service:
-    def __init__(self, config: Config, db_path: Path, snapshot_dir: Path, public_url: str) -> None:
+    def __init__(
+        self, config: Config, db_path: Path, snapshot_dir: Path, public_url: str, detector: Detector | None = None
+    ) -> None:
+        """`detector` replaces the configured one (tests, benchmarks); loaded from the config otherwise."""
         self.config = config
         self.public_url = public_url
         self.started = datetime.now(UTC)
@@ -133,7 +136,8 @@ class Service:
         self.hub = Hub()
         with Store(db_path) as store:  # schema and site facts before any thread opens the database
             store.set_meta({"timezone": config.timezone, "site": config.site.name})
-        self.detector = SharedDetector(load_detector(config.detector, config.resolve), config.live.max_batch)
+        chosen = detector or load_detector(config.detector, config.resolve)
+        self.detector = SharedDetector(chosen, config.live.max_batch)
         self.mqtt = MqttLink(config.mqtt, config.site.name, list(config.cameras)) if config.mqtt else None
         senders: dict[str, Sender] = {f"webhook:{i}": WebhookSender(w) for i, w in enumerate(config.webhooks)}
         if self.mqtt is not None:

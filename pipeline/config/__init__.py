@@ -1,0 +1,46 @@
+"""The configuration file: one pydantic model per section, loaded from YAML.
+
+Unknown keys are errors (a misspelt key silently ignored is a gate nobody watches), and every
+error names the file, the key path and, where the YAML has it, the line. A module per part:
+
+    base.py        what every section shares
+    detection.py   detector, sampling, motion, tracker, crossing tuning
+    cameras.py     cameras, lines, zones (checked with `geometry`)
+    schedules.py   closed windows (parsed once), periods, exceptions
+    rules.py       rules and the registrations file
+    service.py     live streams, web server, MQTT, webhooks, alert retries
+    model.py       `Config`: the sections together, and the checks across them
+    loader.py      `load_config`: YAML, `${VAR}`, errors with file:line
+"""
+
+from pipeline.config.cameras import CameraConfig, LineConfig, ZoneConfig
+from pipeline.config.detection import CrossingConfig, DetectorConfig, MotionConfig, SamplingConfig, TrackerConfig
+from pipeline.config.loader import load_config
+from pipeline.config.model import Config
+from pipeline.config.rules import RegistrationsConfig, RuleConfig
+from pipeline.config.schedules import ExceptionConfig, PeriodConfig, ScheduleConfig
+from pipeline.config.service import AlertsConfig, LiveConfig, MqttConfig, ServerConfig, SiteConfig, WebhookConfig
+
+__all__ = [
+    "AlertsConfig",
+    "CameraConfig",
+    "Config",
+    "CrossingConfig",
+    "DetectorConfig",
+    "ExceptionConfig",
+    "LineConfig",
+    "LiveConfig",
+    "MotionConfig",
+    "MqttConfig",
+    "PeriodConfig",
+    "RegistrationsConfig",
+    "RuleConfig",
+    "SamplingConfig",
+    "ScheduleConfig",
+    "ServerConfig",
+    "SiteConfig",
+    "TrackerConfig",
+    "WebhookConfig",
+    "ZoneConfig",
+    "load_config",
+]

@@ -1,0 +1,76 @@
+"""Cameras and what is drawn on them: counting lines (with their inside) and zones.
+
+The shapes are checked with `geometry`'s own maths, so what the config accepts is what the
+crossing counter can use.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from pipeline.config.base import Section
+from pipeline.geometry import outside_frame, polygon_problem, segment_problem
+from pipeline.records import Point
+
+
+class LineConfig(Section):
+    points: tuple[Point, Point] = Field(description="segment end points in pixels [[x1, y1], [x2, y2]]")
+    inside: Point = Field(description="any pixel on the campus/dormitory side of the line")
+
+    @model_validator(mode="after")
+    def _geometry(self) -> LineConfig:
+        problem = segment_problem(*self.points, self.inside)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class ZoneConfig(Section):
+    points: list[Point] = Field(min_length=3, description="polygon corners in pixels [[x, y], ...], in order")
+
+    @model_validator(mode="after")
+    def _simple_polygon(self) -> ZoneConfig:
+        problem = polygon_problem(self.points)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+
+class CameraConfig(Section):
+    source: str = Field(
+        description="what `serve` reads: rtsp:// or http(s):// URL, `webcam:N` or /dev/videoN, or a video file "
+        "(relative to the config file); `${VAR}` takes a password from the environment"
+    )
+    loop: bool = Field(False, description="play a video file source over and over at its own speed (testing)")
+    resolution: tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]] | None = Field(
+        None, description="frame size [width, height]; when given, lines and zones are checked against it here"
+    )
+    lines: dict[str, LineConfig] = Field(default_factory=dict)
+    zones: dict[str, ZoneConfig] = Field(
+        default_factory=dict, description="polygons; entering one (e.g. inside a dormitory door) is a crossing `in`"
+    )
+
+    @model_validator(mode="after")
+    def _shapes_valid(self) -> CameraConfig:
+        for name in self.lines.keys() & self.zones.keys():
+            raise ValueError(f"zones.{name}: a line has the same name; names must be unique within a camera")
+        if self.resolution is not None:
+            outside = self.outside(self.resolution)
+            if outside:
+                raise ValueError(f"{outside[0]}: {outside[1]}")
+        return self
+
+    def outside(self, size: tuple[int, int]) -> tuple[str, str] | None:
+        """The first line or zone not inside a frame of `size`, as ("lines.NAME", problem)."""
+        for kind, shapes in (("lines", self.lines), ("zones", self.zones)):
+            for name, shape in shapes.items():
+                problem = outside_frame(shape.points, size)
+                if problem:
+                    return f"{kind}.{name}", problem
+        return None
+
+    def shape(self, name: str) -> LineConfig | ZoneConfig:
+        """A line or zone by name (names are unique within a camera)."""
+        return self.lines.get(name) or self.zones[name]

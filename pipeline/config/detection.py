@@ -1,0 +1,96 @@
+"""How people are found and followed: detector, frame sampling, motion gating, tracker, crossing tuning."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from pipeline.config.base import Section
+from pipeline.vocabulary import Anchor
+
+
+class DetectorConfig(Section):
+    model: str = Field(
+        "default",
+        description="`default` (the bundled SSDLite person model), or a path to a .onnx or .pt file",
+    )
+    type: Literal["auto", "ssdlite", "yolo", "ultralytics"] = Field(
+        "auto", description="model family; `auto` tells it from the file (suffix and ONNX outputs)"
+    )
+    confidence: float = Field(0.4, gt=0, lt=1, description="minimum person score that starts a track")
+    low_confidence: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="weaker detections down to this score only continue existing tracks (ByteTrack's second "
+        "stage), which keeps people tracked through partial occlusion",
+    )
+    nms_iou: float = Field(0.5, gt=0, le=1, description="overlap above which the weaker of two boxes is dropped")
+    threads: int | None = Field(None, ge=1, description="onnxruntime intra-op threads; default: all cores")
+    tiles: Literal["auto", "off"] = Field(
+        "auto",
+        description="`auto`: the bundled model (SSDLite, square input) detects on overlapping 4:3 tiles of a "
+        "frame wider than 4:3 (two for 16:9), where squashing the whole frame makes people too narrow to find "
+        "(BENCHMARKS.md: 720p recall 0.56 -> 0.79); `off`: the whole frame, at half the detector cost",
+    )
+    region: Literal["frame", "watched"] = Field(
+        "frame",
+        description="`watched`: detect on the lines' and zones' surroundings (motion.margin) only, which shows "
+        "small, distant people larger to the network; it cuts people who are large next to that area, so it "
+        "is opt-in (see BENCHMARKS.md); `frame`: the whole frame",
+    )
+
+    @model_validator(mode="after")
+    def _low_below_high(self) -> DetectorConfig:
+        if self.low_confidence > self.confidence:
+            raise ValueError(f"low_confidence: {self.low_confidence:g} is above confidence {self.confidence:g}")
+        return self
+
+
+class SamplingConfig(Section):
+    fps: float = Field(5.0, gt=0, le=60, description="frames analysed per second of video")
+    skim_idle: bool = Field(
+        False,
+        description="decode only keyframes while nothing moves (needs motion gating): many times faster on "
+        "idle footage, but someone who enters and leaves the view between two keyframes is not seen",
+    )
+
+
+class MotionConfig(Section):
+    enabled: bool = Field(True, description="skip the detector while nothing moves near the lines and zones")
+    threshold: int = Field(
+        12, ge=1, le=255, description="grey-level change (on the downscaled image) that counts as motion"
+    )
+    min_area: float = Field(0.002, gt=0, lt=1, description="fraction of the watched area that must change")
+    max_skip_s: float = Field(2.0, ge=0, le=60, description="run the detector at least this often anyway")
+    margin: float = Field(
+        0.2, ge=0, le=1, description="watched area: the lines and zones grown by this fraction of the frame"
+    )
+    width: int = Field(160, ge=16, le=1920, description="width the watched area is shrunk to for the comparison")
+
+
+class TrackerConfig(Section):
+    type: Literal["bytetrack", "ocsort"] = Field("bytetrack", description="tracker from Roboflow `trackers`")
+    lost_track_s: float = Field(3.0, ge=0, le=30, description="how long a track survives without detections")
+
+
+class CrossingConfig(Section):
+    anchor: Anchor = Field(Anchor.FOOT, description="point of the box that must cross: bottom-centre (foot) or centre")
+    hysteresis: float = Field(
+        0.04,
+        ge=0,
+        le=1,
+        description="dead band either side of a line, as a fraction of the person's box height",
+    )
+    min_hysteresis_px: float = Field(3.0, ge=0, description="dead band floor in pixels")
+    confirm_s: float = Field(
+        0.3, ge=0, le=10, description="time a person must stay on the new side before a crossing counts"
+    )
+    stitch_distance: float = Field(
+        1.0,
+        ge=0,
+        le=5,
+        description="a new track that starts this close (in box heights) to where a track was just lost "
+        "continues its line state, so an id switch at the line does not hide the crossing; 0 turns it off",
+    )

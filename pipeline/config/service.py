@@ -1,0 +1,76 @@
+"""The live service and where its alerts go: streams, web server, MQTT, webhooks, retries."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from pipeline.config.base import Section
+
+
+class SiteConfig(Section):
+    name: str = Field("gatewatch", description="school or campus name, printed on reports")
+
+
+class LiveConfig(Section):
+    """How `serve` keeps streams flowing; defaults suit an NVR on the campus network."""
+
+    queue_frames: int = Field(
+        2, ge=1, le=100, description="sampled frames waiting per camera; when full the oldest is dropped"
+    )
+    open_timeout_s: float = Field(10, gt=0, description="give up connecting to a camera after this long")
+    stall_timeout_s: float = Field(10, gt=0, description="no frame for this long: the stream is reopened")
+    reconnect_min_s: float = Field(1, gt=0, description="first wait before reconnecting; doubles each failure")
+    reconnect_max_s: float = Field(30, gt=0, description="longest wait between reconnection attempts")
+    rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="TCP survives lossy links and firewalls")
+    max_batch: int = Field(4, ge=1, le=32, description="frames of different cameras the detector takes at once")
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> LiveConfig:
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s: must not be below reconnect_min_s")
+        return self
+
+
+class ServerConfig(Section):
+    public_url: str | None = Field(
+        None, description="how guards' browsers and the district centre reach this box, for snapshot links in alerts"
+    )
+    session_hours: float = Field(12, gt=0, description="a login lasts this long (one guard shift)")
+
+
+class MqttConfig(Section):
+    host: str = Field(description="broker host name or address")
+    port: int = Field(1883, ge=1, le=65535)
+    username: str | None = None
+    password: str | None = Field(None, description="use `${VAR}` to keep it out of the file")
+    tls: bool = False
+    topic_prefix: str = Field("gatewatch", description="topics are <prefix>/<site>/events and .../cameras/<name>/...")
+    qos: Literal[0, 1, 2] = 1
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _plain_topic(cls, value: str) -> str:
+        if not value or any(c in value for c in "+#") or value.startswith("/") or value.endswith("/"):
+            raise ValueError("a topic level without +, # or leading/trailing /")
+        return value
+
+
+class WebhookConfig(Section):
+    url: str = Field(description="http(s) URL that receives each event as a JSON POST")
+    headers: dict[str, str] = Field(default_factory=dict, description="e.g. Authorization; `${VAR}` for tokens")
+    timeout_s: float = Field(5, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+
+class AlertsConfig(Section):
+    retry_min_s: float = Field(2, gt=0, description="first wait before re-sending a failed alert; doubles each time")
+    retry_max_s: float = Field(300, gt=0)
+    max_attempts: int = Field(50, ge=1, description="then the delivery is marked failed (it stays in the database)")
