@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.errors import Conflict, InvalidInput, NotFound
-from pipeline.registrations import Registration
+from pipeline.registrations import OpenAlert, Registration, RegistrationBook
 from pipeline.spreadsheet import csv_text
 from pipeline.store import Added, Store
 from pipeline.vocabulary import EventKind, EventStatus
@@ -164,13 +164,11 @@ def authorize_late(
     at: datetime,
 ) -> list[tuple[int, Registration]]:
     """Registrations entered after the alert (the guard let a late visitor in, then wrote it down)
-    authorize the open unregistered entries they cover, each nearest first, up to its count, in
-    the order they were added.
+    authorize the open unregistered entries they cover (`RegistrationBook.claim`).
 
     `window_for(camera, line)` is the rule's registration window for that line."""
-    done: list[tuple[int, Registration]] = []
     if not added.count:
-        return done
+        return []
     with store.write():
         open_events = list(
             store.db.query(
@@ -180,39 +178,32 @@ def authorize_late(
             )
         )
         if not open_events:
-            return done
+            return []
+        alerts = [
+            OpenAlert(e["id"], e["camera"], datetime.fromisoformat(e["ts"]), window_for(e["camera"], e["line"]))
+            for e in open_events
+        ]
         # Only new registrations valid near an open alert can authorize one: asked of the index,
         # so importing a million card swipes does not read each of them, nor compare it with
         # every alert.
-        widest = timedelta(seconds=max(window_for(e["camera"], e["line"]) for e in open_events))
-        near: dict[int, Registration] = {}
-        for event in open_events:
-            ts = datetime.fromisoformat(event["ts"])
-            span = (ts - widest, ts + widest)
-            near.update((r.id, r) for r, _ in store.registrations(overlapping=span, first_id=added.first_id) if r.id)
-        taken: set[int] = set()
-        for registration_id, registration in sorted(near.items()):
-            found = store.registration(registration_id)
-            left = found[1] if found else 0
-            candidates = []
-            for event in open_events:
-                if event["id"] in taken or not registration.covers(event["camera"], groups):
-                    continue
-                gap = registration.gap_s(datetime.fromisoformat(event["ts"]))
-                if gap <= window_for(event["camera"], event["line"]):
-                    candidates.append((gap, event["ts"], event))
-            for _, _, event in sorted(candidates, key=lambda c: (c[0], c[1]))[: max(0, left)]:
-                _move(
-                    store,
-                    event,
-                    EventStatus.AUTHORIZED,
-                    by=registration.created_by or "gatewatch",
-                    at=at,
-                    note=f"{registration.describe()} entered after the alert",
-                    registration_id=registration_id,
-                )
-                taken.add(event["id"])
-                done.append((event["id"], registration))
+        widest = timedelta(seconds=max(alert.window_s for alert in alerts))
+        near: dict[int, tuple[Registration, int]] = {}
+        for alert in alerts:
+            span = (alert.ts - widest, alert.ts + widest)
+            near.update((r.id, (r, left)) for r, left in store.registrations(overlapping=span, first_id=added.first_id))
+        by_id = {e["id"]: e for e in open_events}
+        done: list[tuple[int, Registration]] = []
+        for alert, registration in RegistrationBook(near.values(), groups).claim(alerts):
+            _move(
+                store,
+                by_id[alert.event_id],
+                EventStatus.AUTHORIZED,
+                by=registration.created_by or "gatewatch",
+                at=at,
+                note=f"{registration.describe()} entered after the alert",
+                registration_id=registration.id,
+            )
+            done.append((alert.event_id, registration))
     return done
 
 

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import sqlite_utils
 from pipeline.errors import GatewatchError
 from pipeline.files import ensure_writable_dir
 from pipeline.records import Crossing, Decision
-from pipeline.registrations import Registration, RegistrationBook
+from pipeline.registrations import LiveBook, Registration, RegistrationBook
 from pipeline.vocabulary import DeliveryStatus, EventStatus
 
 SCHEMA_VERSION = 4
@@ -491,8 +491,8 @@ class Store:
     ) -> RegistrationBook:
         return RegistrationBook(self.registrations(overlapping=overlapping, rerun=rerun), groups)
 
-    def live_registrations(self, groups: Mapping[str, Iterable[str]]) -> StoredRegistrations:
-        return StoredRegistrations(self, groups)
+    def live_registrations(self, groups: Mapping[str, Iterable[str]]) -> LiveBook:
+        return LiveBook(lambda span: self.registrations(overlapping=span), groups)
 
     def registration(self, registration_id: int) -> tuple[Registration, int] | None:
         """A registration and how many entries it still covers."""
@@ -597,21 +597,6 @@ class ThreadStores:
         if store is None:
             store = self._local.store = Store(self.path)
         return store
-
-
-class StoredRegistrations:
-    """The registration book as the database holds it at each entry: `serve` runs for months while
-    guards register visitors, so a book loaded at start would miss them. What an entry uses is
-    recorded by its crossing row, which the next lookup counts."""
-
-    def __init__(self, store: Store, groups: Mapping[str, Iterable[str]]) -> None:
-        self.store = store
-        self.groups = groups
-
-    def take(self, camera: str, ts: datetime, window_s: float) -> Registration | None:
-        margin = timedelta(seconds=window_s)
-        near = self.store.registrations(overlapping=(ts - margin, ts + margin))
-        return RegistrationBook(near, self.groups).take(camera, ts, window_s)
 
 
 _REGISTRATION_COLUMNS = (

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from pipeline.config import Config
 from pipeline.records import Crossing
-from pipeline.registrations import Registration, RegistrationBook
+from pipeline.registrations import OpenAlert, Registration, RegistrationBook
 from pipeline.rules import RuleEngine
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -175,3 +175,22 @@ def test_registration_window_is_real_time_across_dst() -> None:
     visitors = book(registration(datetime(2026, 11, 1, 1, 30, tzinfo=new_york)))
     assert visitors.take("gate-cam", entry, window_s=1800) is None
     assert visitors.take("gate-cam", entry, window_s=6000) is not None
+
+
+def test_late_registration_claims_the_nearest_open_alerts_up_to_its_count() -> None:
+    alerts = [
+        OpenAlert(1, "gate-cam", NIGHT - timedelta(seconds=90), 120),
+        OpenAlert(2, "gate-cam-2", NIGHT + timedelta(seconds=10), 120),  # another camera of the group
+        OpenAlert(3, "gate-cam", NIGHT + timedelta(seconds=30), 120),
+        OpenAlert(4, "gate-cam", NIGHT + timedelta(seconds=500), 120),  # outside the window
+    ]
+    pair = registration(NIGHT, count=2, camera="north", id=7)
+    claimed = book(pair).claim(alerts)
+    assert [(alert.event_id, r.id) for alert, r in claimed] == [(2, 7), (3, 7)]
+
+
+def test_claims_go_by_registration_order_and_explain_each_alert_once() -> None:
+    alerts = [OpenAlert(1, "gate-cam", NIGHT, 120), OpenAlert(2, "gate-cam", NIGHT + timedelta(seconds=5), 120)]
+    first, second = registration(NIGHT, id=3), registration(NIGHT, id=4, name="second")
+    claimed = book(second, first).claim(alerts)
+    assert [(alert.event_id, r.id) for alert, r in claimed] == [(1, 3), (2, 4)]

@@ -182,19 +182,8 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
         with store.write():  # a refused change leaves no registration behind
             registration_id = body.registration_id
             if body.visitor is not None:
-                at = datetime.fromisoformat(found["ts"])
-                visitor = Registration(
-                    found["camera"],
-                    at,
-                    at,
-                    1,
-                    body.visitor.name,
-                    body.visitor.ref,
-                    body.visitor.reason,
-                    source=RegistrationSource.GUARD,
-                    origin="web",
-                    created_by=user["username"],
-                )
+                fields = {"time": found["ts"], "camera": found["camera"], **body.visitor.model_dump()}
+                visitor = _parse(fields, config, user["username"])
                 added = store.add_registrations([visitor], now)
                 registration_id = added.first_id if added.count else None
             change_status(
@@ -241,12 +230,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
             "time": at.isoformat(),
             "window": f"{body.window_minutes:g}m",
         }
-        try:
-            registration = parse_registration(
-                values, config.tz, config.scopes(), origin="web", created_by=user["username"]
-            )
-        except ValueError as exc:
-            raise HTTPException(422, str(exc)) from None
+        registration = _parse(values, config, user["username"])
         added, authorized = record_registrations(stores.get(), config, [registration], datetime.now(UTC))
         for event_id, _registration in authorized:
             service.event_changed(stores.get(), event_id)
@@ -348,6 +332,14 @@ def _event_or_404(store: Any, event_id: int) -> dict[str, Any]:
         return get_event(store, event_id)
     except NotFound:
         raise HTTPException(404, f"no event {event_id}") from None
+
+
+def _parse(fields: dict[str, str], config: Config, username: str) -> Registration:
+    """A registration from the web, through the same checks as every other way in."""
+    try:
+        return parse_registration(fields, config.tz, config.scopes(), origin="web", created_by=username)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 def _registration_view(registration: Any, left: int) -> dict[str, Any]:
