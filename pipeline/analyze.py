@@ -21,16 +21,16 @@ from pathlib import Path
 from pipeline.camera import CameraPipeline
 from pipeline.clock import recording_start
 from pipeline.config import Config
+from pipeline.db import Store, VideoRun
 from pipeline.detectors import Detector, load_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.lighting import LightingTally
-from pipeline.records import Crossing, Decision, Frame
-from pipeline.registrations import Registration, read_registrations_csv
+from pipeline.records import Crossing, Decision, Frame, Outcome
+from pipeline.registrations import Registration, RegistrationBook, read_registrations_csv
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import SnapshotWriter
 from pipeline.sources import SkimmingVideoFile, VideoFile
-from pipeline.store import Snapshots, Store, VideoRun
 
 ProgressCallback = Callable[[int, int, int], None]  # (frames decoded, frames in file, crossings so far)
 
@@ -113,10 +113,9 @@ def analyze(
             config_csv.sync(store, analysed_at)
         snapshots = SnapshotWriter(snapshot_dir)
         video_key = str(video.resolve())
-        snapshots.sweep(camera_id, video.stem, store.evidence_of(camera_id))
-        book = store.registration_book(
-            config.groups, overlapping=_registration_span(config, source), rerun=(camera_id, video_key)
-        )
+        snapshots.sweep(camera_id, video.stem, store.events.evidence_of(camera_id))
+        stored = store.registrations.valid(overlapping=_registration_span(config, source), rerun=(camera_id, video_key))
+        book = RegistrationBook(stored, config.groups)
     except BaseException:
         if snapshots is not None:
             snapshots.close()
@@ -126,16 +125,17 @@ def analyze(
     pipeline = CameraPipeline(config, camera_id, (source.width, source.height), source.analysed_fps, detector.detect)
     rules = RuleEngine(config, book)
     summary = Summary(camera_id, video, started, start_source, source.fps, source.analysed_fps)
-    evidence: dict[int, Snapshots] = {}  # by position in summary.decisions
+    outcomes: list[Outcome] = []  # one per decision, in order
 
     def handle(crossings_now: list[tuple[Crossing, Frame]]) -> None:
         for crossing, frame in crossings_now:
             decision = rules.decide(crossing)
             summary.decisions.append(decision)
             summary.counts[(crossing.line, crossing.direction)] += 1
+            evidence = None
             if decision.flagged:
-                full, crop = snapshots.write(frame, decision, camera_config.shape(crossing.line), video.stem)
-                evidence[len(summary.decisions) - 1] = Snapshots(str(full), str(crop))
+                evidence = snapshots.write(frame, decision, camera_config.shape(crossing.line), video.stem)
+            outcomes.append(Outcome(decision, evidence))
 
     clock_start = time.perf_counter()
     try:
@@ -158,7 +158,7 @@ def analyze(
         summary.frames_decoded = source.decoded
         summary.frames_missing = source.missing
         run = VideoRun(camera_id, video_key, started, source.fps, source.decoded, analysed_at)
-        event_ids = store.save_run(run, summary.decisions, evidence)
+        event_ids = store.events.save_run(run, outcomes)
     except BaseException:
         snapshots.remove_created()
         raise
@@ -167,27 +167,22 @@ def analyze(
         store.close()
     summary.elapsed_s = time.perf_counter() - clock_start
 
-    for position, event_id in sorted(event_ids.items()):
-        c = summary.decisions[position].crossing
+    for outcome, event_id in zip(outcomes, event_ids, strict=True):
+        if event_id is None or outcome.evidence is None:
+            continue
+        c = outcome.decision.crossing
+        kind = outcome.decision.kind or ""
         summary.flagged.append(
-            FlaggedEvent(
-                event_id,
-                summary.decisions[position].kind or "",
-                c.line,
-                c.ts,
-                c.track_id,
-                Path(evidence[position].full),
-                Path(evidence[position].crop),
-            )
+            FlaggedEvent(event_id, kind, c.line, c.ts, c.track_id, outcome.evidence.full, outcome.evidence.crop)
         )
     if jsonl_path is not None:
         try:
-            _write_jsonl(jsonl_path, summary, event_ids, evidence)
+            _write_jsonl(jsonl_path, outcomes, event_ids)
         except GatewatchError as exc:
             # The results are committed by now; say so, rather than let "cannot write" suggest a loss.
             raise GatewatchError(
                 f"{exc}. The analysis itself IS stored: {len(summary.decisions)} crossing(s) and "
-                f"{len(event_ids)} flagged event(s) in {db_path}, snapshots in {snapshot_dir}; "
+                f"{len(summary.flagged)} flagged event(s) in {db_path}, snapshots in {snapshot_dir}; "
                 "`gatewatch events export` writes them out, or re-run with --jsonl on a disk with space"
             ) from None
     return summary
@@ -240,7 +235,7 @@ class ConfigRegistrations:
             return
         rows = self.rows if self.rows is not None else load_config_registrations(self.config)
         with store.write("save the config's registrations", "; none were saved"):
-            store.sync_registrations(self.origin, rows, at)
+            store.registrations.sync(self.origin, rows, at)
             store.set_meta({_digest_key(self.origin): self.digest})
 
 
@@ -258,12 +253,11 @@ def _registration_span(config: Config, source: VideoFile) -> tuple[datetime, dat
     return source.start - margin, source.start + length + margin
 
 
-def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], evidence: dict[int, Snapshots]) -> None:
+def _write_jsonl(path: Path, outcomes: list[Outcome], event_ids: list[int | None]) -> None:
     """One JSON object per crossing, replaced atomically so readers never see half a file."""
     lines = []
-    for position, decision in enumerate(summary.decisions):
-        c = decision.crossing
-        snapshot = evidence.get(position)
+    for outcome, event_id in zip(outcomes, event_ids, strict=True):
+        c = outcome.decision.crossing
         record = {
             "camera": c.camera,
             "line": c.line,
@@ -271,9 +265,9 @@ def _write_jsonl(path: Path, summary: Summary, event_ids: dict[int, int], eviden
             "track_id": c.track_id,
             "frame": c.frame,
             "ts": c.ts.isoformat(),
-            "flagged": decision.flagged,
-            "event_id": event_ids.get(position),
-            "snapshot": snapshot.full if snapshot else None,
+            "flagged": outcome.decision.flagged,
+            "event_id": event_id,
+            "snapshot": str(outcome.evidence.full) if outcome.evidence else None,
         }
         lines.append(json.dumps(record, ensure_ascii=False))
     atomic_write(path, "".join(line + "\n" for line in lines).encode("utf-8"))

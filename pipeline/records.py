@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -85,3 +86,19 @@ class Decision:
     reason: str
     registration_id: int | None = None
     closed: str | None = None  # the closed window the crossing fell in, for a rule that applies
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a flagged crossing's snapshots were written (absolute paths, so any command finds them)."""
+
+    full: Path  # the annotated frame
+    crop: Path  # the person
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decision and, when it was flagged, its evidence: what the store writes for one crossing."""
+
+    decision: Decision
+    evidence: Evidence | None = None

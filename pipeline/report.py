@@ -12,7 +12,7 @@ import io
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,11 +21,11 @@ from zoneinfo import ZoneInfo
 import cv2
 import jinja2
 
+from pipeline.db import Event, EventFilter, Store
 from pipeline.errors import InvalidInput
 from pipeline.files import atomic_write, ensure_writable_dir
-from pipeline.review import EventFilter, events_csv, list_events
+from pipeline.review import events_csv, list_events
 from pipeline.spreadsheet import csv_text
-from pipeline.store import Store
 from pipeline.vocabulary import Direction, EventStatus
 
 THUMB_HEIGHT = 110
@@ -93,6 +93,7 @@ class ReportData:
     hourly: list[int] = field(default_factory=lambda: [0] * 24)
     events: list[dict[str, Any]] = field(default_factory=list)
     footage: list[dict[str, Any]] = field(default_factory=list)
+    stored: list[Event] = field(default_factory=list)  # the events behind `events`, for the CSV
     statuses: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -121,58 +122,48 @@ class ReportData:
 def collect(store: Store, period: Period, site: str, generated_at: datetime) -> ReportData:
     data = ReportData(site, period, generated_at)
     tz = period.tz
-    bounds = [period.start.isoformat(), period.end.isoformat()]
     rows: dict[tuple[date, str, str], DayRow] = {}
 
-    def row_for(ts: str, camera: str, line: str) -> DayRow:
-        day = datetime.fromisoformat(ts).astimezone(tz).date()
+    def row_for(ts: datetime, camera: str, line: str) -> DayRow:
+        day = ts.astimezone(tz).date()
         return rows.setdefault((day, camera, line), DayRow(day, camera, line))
 
-    for c in store.db.query(
-        """SELECT camera, line, direction, ts, event_id, registration_id, closed FROM crossings
-           WHERE julianday(ts) >= julianday(?) AND julianday(ts) < julianday(?)""",
-        bounds,
-    ):
-        row = row_for(c["ts"], c["camera"], c["line"])
-        if c["direction"] == Direction.IN:
+    for c in store.events.crossings_between(period.start, period.end):
+        row = row_for(c.ts, c.camera, c.line)
+        if c.direction == Direction.IN:
             row.entries += 1
-            if c["closed"]:
+            if c.closed:
                 row.closed_entries += 1
-                data.hourly[datetime.fromisoformat(c["ts"]).astimezone(tz).hour] += 1
+                data.hourly[c.ts.astimezone(tz).hour] += 1
         else:
             row.exits += 1
-        if c["registration_id"] is not None and c["event_id"] is None:
+        if c.registration_id is not None and c.event_id is None:
             row.registered += 1  # covered when analysed; entries authorized after an alert count as events
 
     for event in list_events(store, EventFilter(since=period.start, until=period.end)):
-        row = row_for(event["ts"], event["camera"], event["line"])
+        row = row_for(event.ts, event.camera, event.line)
         row.flagged += 1
-        row.authorized += event["status"] == EventStatus.AUTHORIZED
-        row.false_alarms += event["status"] == EventStatus.FALSE_ALARM
-        data.statuses[event["status"]] += 1
+        row.authorized += event.status == EventStatus.AUTHORIZED
+        row.false_alarms += event.status == EventStatus.FALSE_ALARM
+        data.statuses[event.status] += 1
+        data.stored.append(event)
         data.events.append(_event_view(event, tz))
 
     data.rows = sorted(rows.values(), key=lambda r: (r.day, r.camera, r.line))
-    for f in store.db.query(
-        """SELECT camera, count(*) AS videos, sum(frames / fps) / 3600.0 AS hours FROM videos
-           WHERE julianday(start) >= julianday(?) AND julianday(start) < julianday(?) AND fps > 0
-           GROUP BY camera ORDER BY camera""",
-        bounds,
-    ):
-        data.footage.append({**f, "duration": _duration(f["hours"] * 3600)})
+    for f in store.events.footage_between(period.start, period.end):
+        data.footage.append({**asdict(f), "duration": _duration(f.hours * 3600)})
     return data
 
 
-def _event_view(event: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    view = dict(event)
-    view["local_ts"] = datetime.fromisoformat(event["ts"]).astimezone(tz)
+def _event_view(event: Event, tz: ZoneInfo) -> dict[str, Any]:
+    view = event.row()
+    view["local_ts"] = event.ts.astimezone(tz)
     view["response_s"] = None
-    if event["first_review_at"] and event["created_at"]:
-        raised = datetime.fromisoformat(event["created_at"])
-        view["response_s"] = max(0.0, (datetime.fromisoformat(event["first_review_at"]) - raised).total_seconds())
+    if event.first_review_at and event.created_at:
+        view["response_s"] = max(0.0, (event.first_review_at - event.created_at).total_seconds())
     view["response"] = _duration(view["response_s"]) if view["response_s"] is not None else "not reviewed"
-    view["crop_uri"] = None if event["pruned_at"] else _thumbnail(event["crop_path"], height=THUMB_HEIGHT)
-    view["frame_uri"] = None if event["pruned_at"] else _thumbnail(event["snapshot_path"], width=FRAME_THUMB_WIDTH)
+    view["crop_uri"] = None if event.pruned_at else _thumbnail(event.crop_path, height=THUMB_HEIGHT)
+    view["frame_uri"] = None if event.pruned_at else _thumbnail(event.snapshot_path, width=FRAME_THUMB_WIDTH)
     return view
 
 
@@ -256,7 +247,7 @@ def write_report(data: ReportData, folder: Path) -> list[Path]:
     stem = f"gatewatch-report-{data.period.label}"
     files = {
         folder / f"{stem}-daily.csv": daily_csv(data).encode("utf-8-sig"),  # BOM: Excel opens Chinese text right
-        folder / f"{stem}-events.csv": events_csv(data.events).encode("utf-8-sig"),
+        folder / f"{stem}-events.csv": events_csv(data.stored).encode("utf-8-sig"),
         folder / f"{stem}.html": render_html(data).encode("utf-8"),
     }
     for path, content in files.items():

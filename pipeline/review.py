@@ -14,14 +14,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from pipeline.config import Config
+from pipeline.db import Added, Event, EventFilter, EventReview, Store
 from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.registrations import OpenAlert, Registration, RegistrationBook
 from pipeline.spreadsheet import csv_text
-from pipeline.store import Added, Store
-from pipeline.vocabulary import EventKind, EventStatus
+from pipeline.vocabulary import EventStatus
 
 EXPORT_COLUMNS = (
     "id",
@@ -47,59 +46,20 @@ EXPORT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True)
-class EventFilter:
-    status: EventStatus | None = None
-    camera: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    id: int | None = None
-
-    def where(self) -> tuple[str, list[Any]]:
-        clauses, params = ["1 = 1"], []
-        for column in ("status", "camera", "id"):
-            value = getattr(self, column)
-            if value is not None:
-                clauses.append(f"e.{column} = ?")
-                params.append(value)
-        if self.since is not None:
-            clauses.append("julianday(e.ts) >= julianday(?)")
-            params.append(self.since.isoformat())
-        if self.until is not None:
-            clauses.append("julianday(e.ts) < julianday(?)")
-            params.append(self.until.isoformat())
-        return " AND ".join(clauses), params
-
-
-def list_events(
-    store: Store, filters: EventFilter, *, newest_first: bool = False, limit: int = -1
-) -> list[dict[str, Any]]:
+def list_events(store: Store, filters: EventFilter, *, newest_first: bool = False, limit: int = -1) -> list[Event]:
     """Events with their first review time (for response times) and last reviewer."""
-    where, params = filters.where()
-    order = "DESC" if newest_first else "ASC"
-    return list(
-        store.db.query(
-            f"""SELECT e.*,
-                   (SELECT min(r.at) FROM event_reviews r WHERE r.event_id = e.id) AS first_review_at,
-                   (SELECT r.by FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
-                       AS reviewed_by,
-                   (SELECT r.note FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
-                       AS review_note
-                FROM events e WHERE {where} ORDER BY julianday(e.ts) {order}, e.id {order} LIMIT ?""",
-            [*params, limit],
-        )
-    )
+    return store.events.list(filters, newest_first=newest_first, limit=limit)
 
 
-def get_event(store: Store, event_id: int) -> dict[str, Any]:
-    rows = list(store.db.query("SELECT * FROM events WHERE id = ?", [event_id])) if 0 < event_id < 2**63 else []
-    if not rows:
+def get_event(store: Store, event_id: int) -> Event:
+    event = store.events.get(event_id)
+    if event is None:
         raise NotFound(f"event {event_id}: no such event in {store.path}")
-    return rows[0]
+    return event
 
 
-def history(store: Store, event_id: int) -> list[dict[str, Any]]:
-    return list(store.db.query("SELECT * FROM event_reviews WHERE event_id = ? ORDER BY id", [event_id]))
+def history(store: Store, event_id: int) -> list[EventReview]:
+    return store.events.history(event_id)
 
 
 def change_status(
@@ -111,19 +71,18 @@ def change_status(
     at: datetime,
     note: str = "",
     registration_id: int | None = None,
-) -> dict[str, Any]:
+) -> Event:
     """Move one event on, in one transaction with its audit row; returns the updated event."""
     if not by.strip():
         raise InvalidInput("by", "say who is reviewing (a name or badge number); the audit trail needs it")
     with store.write():
-        event = get_event(store, event_id)
-        _move(store, event, to, by=by, at=at, note=note, registration_id=registration_id)
+        _move(store, get_event(store, event_id), to, by=by, at=at, note=note, registration_id=registration_id)
     return get_event(store, event_id)
 
 
 def _move(
     store: Store,
-    event: dict[str, Any],
+    event: Event,
     to: EventStatus,
     *,
     by: str,
@@ -131,29 +90,21 @@ def _move(
     note: str,
     registration_id: int | None,
 ) -> None:
-    current = EventStatus(event["status"])
-    if to not in current.next:
-        last = history(store, event["id"])
-        when = f" by {last[-1]['by']} at {last[-1]['at']}" if last else ""
-        allowed = ", ".join(sorted(current.next)) or "nothing (it is final)"
-        raise Conflict(f"event {event['id']} is {current}{when}; it can become: {allowed}")
+    if to not in event.status.next:
+        last = history(store, event.id)
+        when = f" by {last[-1].by} at {last[-1].at.isoformat()}" if last else ""
+        allowed = ", ".join(sorted(event.status.next)) or "nothing (it is final)"
+        raise Conflict(f"event {event.id} is {event.status}{when}; it can become: {allowed}")
     if registration_id is not None:
         if to != EventStatus.AUTHORIZED:
             raise InvalidInput("registration_id", "goes with authorize only")
-        found = store.registration(registration_id)
+        found = store.registrations.get(registration_id)
         if found is None:
             raise NotFound(f"registration {registration_id}: no such registration")
         registration, left = found
         if left < 1:
             raise Conflict(f"{registration.describe()} already covers all {registration.count} of its entries")
-        store.db.execute("UPDATE events SET registration_id = ? WHERE id = ?", [registration_id, event["id"]])
-        store.db.execute("UPDATE crossings SET registration_id = ? WHERE event_id = ?", [registration_id, event["id"]])
-    store.db.execute("UPDATE events SET status = ? WHERE id = ?", [to, event["id"]])
-    store.db.execute(
-        """INSERT INTO event_reviews (event_id, at, by, from_status, to_status, note, registration_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        [event["id"], at.isoformat(), by, current, to, note, registration_id],
-    )
+    store.events.review(event, to, by=by, at=at, note=note, registration_id=registration_id)
 
 
 def authorize_late(
@@ -170,19 +121,10 @@ def authorize_late(
     if not added.count:
         return []
     with store.write():
-        open_events = list(
-            store.db.query(
-                """SELECT * FROM events WHERE kind = ? AND status IN (?, ?)
-                   AND registration_id IS NULL ORDER BY julianday(ts), id""",
-                [EventKind.UNREGISTERED_ENTRY, EventStatus.NEW, EventStatus.ACKNOWLEDGED],
-            )
-        )
+        open_events = store.events.open_unregistered()
         if not open_events:
             return []
-        alerts = [
-            OpenAlert(e["id"], e["camera"], datetime.fromisoformat(e["ts"]), window_for(e["camera"], e["line"]))
-            for e in open_events
-        ]
+        alerts = [OpenAlert(e.id, e.camera, e.ts, window_for(e.camera, e.line)) for e in open_events]
         # Only new registrations valid near an open alert can authorize one: asked of the index,
         # so importing a million card swipes does not read each of them, nor compare it with
         # every alert.
@@ -190,8 +132,10 @@ def authorize_late(
         near: dict[int, tuple[Registration, int]] = {}
         for alert in alerts:
             span = (alert.ts - widest, alert.ts + widest)
-            near.update((r.id, (r, left)) for r, left in store.registrations(overlapping=span, first_id=added.first_id))
-        by_id = {e["id"]: e for e in open_events}
+            near.update(
+                (r.id, (r, left)) for r, left in store.registrations.valid(overlapping=span, first_id=added.first_id)
+            )
+        by_id = {e.id: e for e in open_events}
         done: list[tuple[int, Registration]] = []
         for alert, registration in RegistrationBook(near.values(), groups).claim(alerts):
             _move(
@@ -213,7 +157,7 @@ def record_registrations(
     """Store registrations (skipping ones already stored) and let them authorize the open alerts
     they cover. Returns what was added and [(event id, registration) authorized]."""
     store.set_meta({"timezone": config.timezone, "site": config.site.name})
-    added = store.add_registrations(registrations, at)
+    added = store.registrations.add(registrations, at)
     return added, authorize_late(store, added, config.groups, config.registration_window, at)
 
 
@@ -230,21 +174,13 @@ def prune(store: Store, older_than: timedelta, now: datetime, dry_run: bool = Fa
     """Remove snapshot files of events older than the cut-off. Rows are marked (`pruned_at`) and
     committed before any file goes, so a crash midway leaves stray files, never silent gaps."""
     cutoff = now - older_than
-    rows = list(
-        store.db.query(
-            """SELECT id, snapshot_path, crop_path FROM events
-               WHERE pruned_at IS NULL AND julianday(ts) < julianday(?)""",
-            [cutoff.isoformat()],
-        )
-    )
-    paths = [Path(p) for row in rows for p in (row["snapshot_path"], row["crop_path"]) if p]
+    events = store.events.unpruned_before(cutoff)
+    paths = [Path(p) for event in events for p in event.evidence]
     if dry_run:
         present = [p for p in paths if p.is_file()]
-        return PruneResult(len(rows), len(present), sum(p.stat().st_size for p in present), [])
-    with store.write():
-        for row in rows:
-            store.db.execute("UPDATE events SET pruned_at = ? WHERE id = ?", [now.isoformat(), row["id"]])
-    expired = store.prune_registrations(cutoff)
+        return PruneResult(len(events), len(present), sum(p.stat().st_size for p in present), [])
+    store.events.mark_pruned((event.id for event in events), now)
+    expired = store.registrations.prune(cutoff)
     removed, freed, failures = 0, 0, []
     for path in paths:
         try:
@@ -257,23 +193,24 @@ def prune(store: Store, older_than: timedelta, now: datetime, dry_run: bool = Fa
             continue
         removed += 1
         freed += size
-    return PruneResult(len(rows), removed, freed, failures, expired)
+    return PruneResult(len(events), removed, freed, failures, expired)
 
 
-def evidence_state(event: dict[str, Any]) -> str:
+def evidence_state(event: Event) -> str:
     """How the event's snapshot stands, said plainly: present, pruned (when), or missing."""
-    if event.get("pruned_at"):
-        return f"pruned {event['pruned_at']} (retention)"
-    paths = [p for p in (event.get("snapshot_path"), event.get("crop_path")) if p]
-    missing = [p for p in paths if not Path(p).is_file()]
-    if not paths:
+    if event.pruned_at:
+        return f"pruned {event.pruned_at.isoformat()} (retention)"
+    missing = [p for p in event.evidence if not Path(p).is_file()]
+    if not event.evidence:
         return "none recorded"
     return f"MISSING: {', '.join(missing)}" if missing else "present"
 
 
-def events_csv(rows: list[dict[str, Any]]) -> str:
+def events_csv(events: list[Event]) -> str:
+    rows = (event.row() for event in events)
     return csv_text(EXPORT_COLUMNS, ([row.get(column) for column in EXPORT_COLUMNS] for row in rows))
 
 
-def events_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps([{k: row.get(k) for k in EXPORT_COLUMNS} for row in rows], ensure_ascii=False, indent=2) + "\n"
+def events_json(events: list[Event]) -> str:
+    rows = [{k: event.row().get(k) for k in EXPORT_COLUMNS} for event in events]
+    return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"

@@ -18,7 +18,7 @@ import numpy as np
 from pipeline.config import CameraConfig, LineConfig, ZoneConfig
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
-from pipeline.records import Decision, Frame
+from pipeline.records import Decision, Evidence, Frame
 
 JPEG_QUALITY = 90
 CROP_MARGIN = 0.15  # of the box size on each side, so the crop shows some surroundings
@@ -41,9 +41,7 @@ class SnapshotWriter:
         self._lock: TextIO | None = None
         ensure_writable_dir(self.root)
 
-    def write(
-        self, frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str
-    ) -> tuple[Path, Path]:
+    def write(self, frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str) -> Evidence:
         c = decision.crossing
         folder = self.root / _safe(c.camera) / c.ts.strftime("%Y-%m-%d")
         stem = f"{c.ts:%H%M%S}_{_safe(video_stem)}_f{c.frame}_t{c.track_id}_{_safe(c.line)}"
@@ -51,7 +49,7 @@ class SnapshotWriter:
         crop = folder / f"{stem}_crop.jpg"
         self._write_jpeg(full, annotate(frame.image, decision, shape))
         self._write_jpeg(crop, crop_person(frame.image, c.box))
-        return full, crop
+        return Evidence(full, crop)
 
     def sweep(self, camera: str, video_stem: str, keep: set[str]) -> list[Path]:
         """Remove what a killed run (kill -9, power cut) of this camera's video left: snapshots no

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.store import SCHEMA_VERSION
+from pipeline.db.schema import SCHEMA_VERSION
 
 from .conftest import ROOT, analyze, assert_user_error, gatewatch, rows
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import flag_for
+from pipeline.db import Store
 from pipeline.errors import Conflict, GatewatchError, InvalidInput, NotFound
 from pipeline.review import change_status
-from pipeline.store import Store
 from pipeline.users import add_user, remove_user
 
 

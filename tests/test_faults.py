@@ -15,10 +15,10 @@ from pathlib import Path
 import cv2
 import pytest
 
-from pipeline import store as store_module
+from pipeline.db import Store
+from pipeline.db import store as store_module
 from pipeline.errors import GatewatchError
 from pipeline.registrations import Registration
-from pipeline.store import Store
 
 from . import disks
 from .conftest import ROOT, SAMPLE, analyze, assert_user_error, gatewatch, rows
@@ -82,13 +82,13 @@ def test_relative_evidence_paths_of_an_old_database_are_made_absolute(demo_copy:
 
 KILL_AT = """
 import os, signal, sys
-import pipeline.files, pipeline.store
+import pipeline.files, pipeline.db.events
 point, count = sys.argv[1], int(sys.argv[2])
 calls = []
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 if point == "commit":
-    pipeline.store.Store.save_run = die
+    pipeline.db.events.Events.save_run = die
 else:  # the n-th snapshot file, between writing its temporary file and renaming it
     real_replace = os.replace
     def replace(src, dst):
@@ -211,10 +211,10 @@ def test_config_csv_sync_is_set_based(tmp_path: Path) -> None:
         for i, r in enumerate(swipes(300_000, start, origin))
     ]
     with Store(tmp_path / "g.db") as store:
-        store.sync_registrations(origin, many, start)
-        store.sync_registrations(origin, many[:-5], start)  # five rows removed from the file
+        store.registrations.sync(origin, many, start)
+        store.registrations.sync(origin, many[:-5], start)  # five rows removed from the file
         assert store.db.execute("SELECT count(*) FROM registrations").fetchone()[0] == 299_995
-        assert len(store.registrations(overlapping=(start, start + timedelta(seconds=9)))) == 10
+        assert len(store.registrations.valid(overlapping=(start, start + timedelta(seconds=9)))) == 10
         plan = " ".join(
             str(row[-1])
             for row in store.db.execute(

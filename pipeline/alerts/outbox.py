@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.config import AlertsConfig
-from pipeline.store import Store
+from pipeline.db import Event, Store
 from pipeline.vocabulary import DeliveryStatus
 
 log = logging.getLogger("gatewatch.alerts")
@@ -40,7 +40,7 @@ class Dispatcher:
         db_path: Path,
         senders: dict[str, Sender],
         config: AlertsConfig,
-        payload: Callable[[dict[str, Any]], dict[str, Any]],
+        payload: Callable[[Event], dict[str, Any]],
     ) -> None:
         self.db_path = db_path
         self.senders = senders
@@ -84,40 +84,23 @@ class Dispatcher:
             store.close()
 
     def _send_due(self, store: Store, target: str) -> bool:
-        now = datetime.now(UTC)
-        due = list(
-            store.db.query(
-                """SELECT d.id AS delivery_id, d.attempts, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
-                   WHERE d.target = ? AND d.status = ? AND julianday(d.next_at) <= julianday(?)
-                   ORDER BY d.id LIMIT ?""",
-                [target, DeliveryStatus.PENDING, now.isoformat(), BATCH],
-            )
-        )
-        for row in due:
+        due = store.deliveries.due(target, datetime.now(UTC), BATCH)
+        for delivery in due:
             if self._stop.is_set():
                 break
-            delivery_id, attempts = row.pop("delivery_id"), row.pop("attempts") + 1
+            attempts = delivery.attempts + 1
             try:
-                self.senders[target].send(self.payload(row))
+                self.senders[target].send(self.payload(delivery.event))
             except DeliveryError as exc:
-                self._failed(store, target, delivery_id, attempts, str(exc), row["id"])
+                self._failed(store, target, delivery.delivery_id, attempts, str(exc), delivery.event.id)
                 return False  # the target is down: wait for the backoff, do not hammer it with the rest
-            with store.write():
-                store.db.execute(
-                    "UPDATE deliveries SET status = ?, attempts = ?, sent_at = ?, last_error = NULL WHERE id = ?",
-                    [DeliveryStatus.SENT, attempts, datetime.now(UTC).isoformat(), delivery_id],
-                )
+            store.deliveries.sent(delivery.delivery_id, attempts, datetime.now(UTC))
         return bool(due)
 
     def _failed(self, store: Store, target: str, delivery_id: int, attempts: int, error: str, event_id: int) -> None:
         delay = min(self.config.retry_min_s * 2 ** (attempts - 1), self.config.retry_max_s)
         status = DeliveryStatus.FAILED if attempts >= self.config.max_attempts else DeliveryStatus.PENDING
-        next_at = datetime.now(UTC) + timedelta(seconds=delay)
-        with store.write():
-            store.db.execute(
-                "UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?",
-                [status, attempts, next_at.isoformat(), error, delivery_id],
-            )
+        store.deliveries.failed(delivery_id, attempts, status, datetime.now(UTC) + timedelta(seconds=delay), error)
         if status == DeliveryStatus.FAILED:
             log.error("alert for event #%s to %s failed %d times, giving up: %s", event_id, target, attempts, error)
         else:

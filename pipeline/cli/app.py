@@ -14,9 +14,9 @@ import typer
 from rich.console import Console
 
 from pipeline.config import Config, load_config
+from pipeline.db import Store
 from pipeline.errors import GatewatchError
 from pipeline.registrations import parse_duration, parse_time
-from pipeline.store import Store
 
 app = typer.Typer(
     add_completion=False,

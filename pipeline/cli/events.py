@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -23,11 +22,11 @@ from pipeline.cli.app import (
     parse_instant,
     site_zone,
 )
+from pipeline.db import Event, EventFilter
 from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.files import atomic_write
 from pipeline.registrations import parse_duration
 from pipeline.review import (
-    EventFilter,
     change_status,
     events_csv,
     events_json,
@@ -50,7 +49,7 @@ CameraOption = Annotated[str | None, typer.Option(help="only this camera")]
 
 def _query(
     db: Path, config: Path | None, status: str | None, camera: str | None, since: str | None, until: str | None
-) -> list[dict[str, Any]]:
+) -> list[Event]:
     """The events `list` and `export` select, from the same filter options."""
     wanted = member(EventStatus, status) if status is not None else None
     if status is not None and wanted is None:
@@ -83,15 +82,15 @@ def list_command(
     table = Table()
     for column in ("id", "time", "camera", "line", "kind", "status", "reviewed by"):
         table.add_column(column)
-    for row in rows:
+    for event in rows:
         table.add_row(
-            str(row["id"]),
-            f"{datetime.fromisoformat(row['ts']):%Y-%m-%d %H:%M:%S}",
-            row["camera"],
-            row["line"],
-            row["kind"],
-            row["status"],
-            row["reviewed_by"] or "",
+            str(event.id),
+            f"{event.ts:%Y-%m-%d %H:%M:%S}",
+            event.camera,
+            event.line,
+            event.kind,
+            event.status,
+            event.reviewed_by or "",
         )
     out.print(table)
     out.print(f"{len(rows)} event(s)")
@@ -103,8 +102,8 @@ def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption
     with open_existing_store(db, readonly=True) as store:
         event = get_event(store, event_id)
         reviews = history(store, event_id)
-        registration = store.registration(event["registration_id"]) if event["registration_id"] else None
-    title = Text.assemble((f"Event #{event['id']}", "bold"), f"  {event['kind']}  status ", (event["status"], "bold"))
+        registration = store.registrations.get(event.registration_id) if event.registration_id else None
+    title = Text.assemble((f"Event #{event.id}", "bold"), f"  {event.kind}  status ", (event.status, "bold"))
     out.print(title)
     fields = {
         "time": "ts",
@@ -118,25 +117,26 @@ def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption
         "track": "track_id",
         "raised": "created_at",
     }
+    row = event.row()
     for label, key in fields.items():
-        out.print(f"  {label:<11} {event[key]}")
-    out.print(f"  {'confidence':<11} {event['confidence']:.2f}")
+        out.print(f"  {label:<11} {row[key]}")
+    out.print(f"  {'confidence':<11} {event.confidence:.2f}")
     if registration is not None:
         out.print(f"  covered by  {registration[0].describe()}")
-    out.print(f"  snapshot    {event['snapshot_path']}")
-    out.print(f"  crop        {event['crop_path']}")
+    out.print(f"  snapshot    {event.snapshot_path}")
+    out.print(f"  crop        {event.crop_path}")
     out.print(f"  evidence    {evidence_state(event)}")
     if reviews:
         out.print("  history:")
     for review in reviews:
-        note = f": {review['note']}" if review["note"] else ""
-        out.print(f"    {review['at']}  {review['by']}  {review['from_status']} -> {review['to_status']}{note}")
+        note = f": {review.note}" if review.note else ""
+        out.print(f"    {review.at.isoformat()}  {review.by}  {review.from_status} -> {review.to_status}{note}")
 
 
 def _review(event_id: int, to: EventStatus, by: str, note: str, db: Path, registration: int | None = None) -> None:
     with open_existing_store(db) as store:
         event = change_status(store, event_id, to, by=by, note=note, at=now(), registration_id=registration)
-    out.print(f"Event #{event_id} is now {event['status']} (by {by})")
+    out.print(f"Event #{event_id} is now {event.status} (by {by})")
 
 
 By = Annotated[str, typer.Option(help="who reviews (name or badge); recorded in the audit trail")]

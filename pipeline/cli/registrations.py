@@ -26,10 +26,10 @@ from pipeline.cli.app import (
     site_zone,
 )
 from pipeline.config import Config, load_config
+from pipeline.db import Added, Store
 from pipeline.errors import GatewatchError
 from pipeline.registrations import FIELDS, Registration, parse_registration, read_registrations_csv
 from pipeline.review import record_registrations
-from pipeline.store import Added, Store
 from pipeline.vocabulary import RegistrationSource, choices
 
 registrations_app = typer.Typer(no_args_is_help=True, help="Registrations: import exports, list what is stored.")
@@ -83,7 +83,7 @@ def register(
         raise GatewatchError(str(exc)) from None
     with Store(db) as store:
         added = _save(store, cfg, [registration])
-        found = store.registration(added.first_id) if added.count else None
+        found = store.registrations.get(added.first_id) if added.count else None
     if found is None:
         out.print("Already registered (the same registration is stored); nothing added.")
         return
@@ -158,7 +158,7 @@ def list_registrations(
     cfg = maybe_config(config)
     with open_existing_store(db, readonly=True) as store:
         cutoff = parse_instant("--since", since, site_zone(store, cfg)) if since else None
-        found = store.registrations(ending_after=cutoff)
+        found = store.registrations.valid(ending_after=cutoff)
     if not found:
         out.print("No registrations.")
         return

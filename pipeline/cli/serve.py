@@ -17,8 +17,8 @@ import typer
 
 from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, open_existing_store, out
 from pipeline.config import MqttConfig, load_config
+from pipeline.db import Store
 from pipeline.errors import GatewatchError, InvalidInput
-from pipeline.store import Store
 from pipeline.users import add_user, list_users, remove_user, set_password
 from pipeline.vocabulary import Role, choices, member
 
@@ -148,7 +148,7 @@ def users_remove(username: Annotated[str, typer.Argument(help="login name")], db
 def users_list(db: DbOption = DEFAULT_DB) -> None:
     with open_existing_store(db, readonly=True) as store:
         for user in list_users(store):
-            out.print(f"{user['username']:<24} {user['role']:<6} {user['created_at']}")
+            out.print(f"{user.username:<24} {user.role:<6} {user.created_at}")
 
 
 def _mqtt_url(url: str, username: str | None, password: str | None, prefix: str) -> MqttConfig:

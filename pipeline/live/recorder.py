@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.records import Crossing, Frame
+from pipeline.db import Store, VideoRun
+from pipeline.records import Crossing, Frame, Outcome
+from pipeline.registrations import LiveBook
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import SnapshotWriter
-from pipeline.store import Snapshots, Store, VideoRun
 
 log = logging.getLogger("gatewatch.recorder")
 
@@ -70,7 +71,9 @@ class Recorder:
 
     def _run(self) -> None:
         store = Store(self.db_path, durable=True)
-        rules = RuleEngine(self.config, store.live_registrations(self.config.groups))
+        rules = RuleEngine(
+            self.config, LiveBook(lambda span: store.registrations.valid(overlapping=span), self.config.groups)
+        )
         last_footage = time.monotonic()
         try:
             while True:
@@ -98,7 +101,7 @@ class Recorder:
     def _save_footage(self, store: Store) -> None:
         for camera in self.config.cameras:
             try:
-                store.update_video(self._run_of(camera))
+                store.events.update_video(self._run_of(camera))
             except Exception as exc:  # bookkeeping only; the next round tries again
                 log.warning("could not record footage analysed for %s: %s", camera, exc)
 
@@ -109,9 +112,9 @@ class Recorder:
                 decision = rules.decide(crossing)
                 evidence = None
                 if decision.flagged:
-                    full, crop = self.snapshots.write(frame, decision, camera.shape(crossing.line), "live")
-                    evidence = Snapshots(str(full), str(crop))
-                event_id = store.save_live(self._run_of(crossing.camera), decision, evidence, self.targets)
+                    evidence = self.snapshots.write(frame, decision, camera.shape(crossing.line), "live")
+                outcome = Outcome(decision, evidence)
+                event_id = store.events.save_live(self._run_of(crossing.camera), outcome, self.targets)
                 break
             except Exception as exc:  # a locked database, a full disk: retried, and never silent
                 log.error(

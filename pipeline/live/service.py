@@ -27,6 +27,7 @@ from pipeline.alerts.payload import event_payload
 from pipeline.alerts.webhooks import WebhookSender
 from pipeline.camera import CameraPipeline
 from pipeline.config import Config
+from pipeline.db import Event, Store
 from pipeline.detectors import Detector, load_detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.lighting import Lighting
@@ -34,7 +35,6 @@ from pipeline.live.hub import Hub
 from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
 from pipeline.records import Detections, Frame
-from pipeline.store import Store
 from pipeline.vocabulary import CameraState
 
 log = logging.getLogger("gatewatch.serve")
@@ -165,7 +165,7 @@ class Service:
             for name, stream in self.streams.items()
         }
 
-    def payload(self, event: dict[str, Any]) -> dict[str, Any]:
+    def payload(self, event: Event) -> dict[str, Any]:
         return event_payload(event, self.config.site.name, self.public_url)
 
     def start(self) -> None:
@@ -195,7 +195,7 @@ class Service:
     def event_changed(self, store: Store, event_id: int) -> None:
         """A review changed an event: tell the browsers and send it out again with its new status.
         `store` is the caller's connection (web requests have one per thread)."""
-        store.queue_deliveries(event_id, self.targets, datetime.now(UTC))
+        store.deliveries.queue(event_id, self.targets, datetime.now(UTC))
         self.dispatcher.wake()
         self.hub.publish({"type": "event", "id": event_id})
 

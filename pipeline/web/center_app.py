@@ -12,6 +12,7 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import Response
 
 from pipeline.center import CenterSubscriber, center_events, center_sites
+from pipeline.db import User
 from pipeline.vocabulary import EventStatus
 from pipeline.web.common import Auth, UserDep, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
@@ -39,7 +40,7 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
     def home(request: Request) -> Response:
         lang = language(request)
 
-        def render(user: dict[str, Any]) -> Response:
+        def render(user: User) -> Response:
             context = {
                 "t": LABELS[lang],
                 "lang": lang,

@@ -19,8 +19,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pipeline.db import ThreadStores, User
 from pipeline.errors import Conflict, GatewatchError, InvalidInput, NotFound
-from pipeline.store import ThreadStores
 from pipeline.users import create_session, end_session, find_login, password_matches, session_user
 from pipeline.vocabulary import Role
 from pipeline.web.i18n import LABELS, language
@@ -47,7 +47,7 @@ class Auth:
     https: bool = False  # server.public_url is https: the session cookie only ever travels encrypted
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
-    def user(self, request: Request) -> dict[str, Any] | None:
+    def user(self, request: Request) -> User | None:
         token = request.cookies.get(COOKIE)
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
@@ -56,27 +56,27 @@ class Auth:
             return None
         return session_user(self.stores.get(), token, datetime.now(UTC))
 
-    def required(self, request: Request) -> dict[str, Any]:
+    def required(self, request: Request) -> User:
         user = self.user(request)
         if user is None:
             raise HTTPException(401, "log in first (POST /api/login)", headers={"WWW-Authenticate": "Bearer"})
         return user
 
 
-def current_user(request: Request) -> dict[str, Any]:
+def current_user(request: Request) -> User:
     auth: Auth = request.app.state.auth
     return auth.required(request)
 
 
-def current_admin(request: Request) -> dict[str, Any]:
+def current_admin(request: Request) -> User:
     user = current_user(request)
-    if user["role"] != Role.ADMIN:
+    if user.role != Role.ADMIN:
         raise HTTPException(403, "admins only")
     return user
 
 
-UserDep = Annotated[dict, Depends(current_user)]
-AdminDep = Annotated[dict, Depends(current_admin)]
+UserDep = Annotated[User, Depends(current_user)]
+AdminDep = Annotated[User, Depends(current_admin)]
 
 
 class Login(BaseModel):
@@ -117,7 +117,7 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
             raise HTTPException(401, "wrong user name or password")
         user = found[0]
         auth.throttle.succeeded(body.username)
-        token = create_session(store, user["username"], auth.session_lifetime, datetime.now(UTC))
+        token = create_session(store, user.username, auth.session_lifetime, datetime.now(UTC))
         response.set_cookie(
             COOKIE,
             token,
@@ -128,7 +128,7 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
             # or with an https public_url: never sent over plain HTTP.
             secure=auth.https or request.url.scheme == "https",
         )
-        return {"username": user["username"], "role": user["role"], "token": token}
+        return {"username": user.username, "role": user.role, "token": token}
 
     @router.post("/api/logout", tags=["auth"])
     def logout(request: Request, response: Response, _: UserDep) -> dict[str, str]:
@@ -138,13 +138,13 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
         return {"status": "logged out"}
 
     @router.get("/api/me", tags=["auth"])
-    def me(user: UserDep) -> dict[str, Any]:
-        return user
+    def me(user: UserDep) -> dict[str, str]:
+        return {"username": user.username, "role": user.role}
 
     return router
 
 
-def page_or_login(auth: Auth, request: Request, render: Callable[[dict[str, Any]], Response]) -> Response:
+def page_or_login(auth: Auth, request: Request, render: Callable[[User], Response]) -> Response:
     """Pages send a browser without a session to the login page; the API answers 401 instead."""
     user = auth.user(request)
     if user is None:

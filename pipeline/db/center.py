@@ -1,0 +1,115 @@
+"""The district centre's copy of every school's events and availability (from MQTT)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipeline.db.base import Repository
+from pipeline.db.schema import create_center_tables
+from pipeline.vocabulary import EventStatus
+
+EVENT_FIELDS = ("id", "kind", "camera", "line", "direction", "time", "status", "reason", "snapshot_url")
+
+
+@dataclass(frozen=True)
+class CenterEvent:
+    site: str
+    id: int
+    kind: str
+    camera: str
+    line: str
+    direction: str
+    time: str
+    status: str
+    reason: str
+    snapshot_url: str
+    received_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class CenterCamera:
+    camera: str
+    availability: str | None
+    state: str | None
+    detail: str | None
+    updated_at: str
+
+
+@dataclass
+class CenterSite:
+    site: str
+    availability: str | None
+    updated_at: str | None = None
+    cameras: list[CenterCamera] = field(default_factory=list)
+
+
+class Center(Repository):
+    def create_tables(self) -> None:
+        create_center_tables(self.db, self.store.write)
+
+    def save_event(self, site: str, event: dict[str, Any], payload: str, at: datetime) -> None:
+        """A school's event, new or changed (its status moves on as guards review it)."""
+        with self.store.write():
+            self.db.execute(
+                """INSERT INTO center_events (site, event_id, kind, camera, line, direction, time, status, reason,
+                                              snapshot_url, payload, received_at, updated_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (site, event_id) DO UPDATE SET status = excluded.status,
+                       payload = excluded.payload, updated_at = excluded.updated_at""",
+                [
+                    site,
+                    int(event["id"]),
+                    *(str(event[k] or "") for k in EVENT_FIELDS[1:]),
+                    payload,
+                    at.isoformat(),
+                    at.isoformat(),
+                ],
+            )
+
+    def save_site(self, site: str, availability: str, at: datetime) -> None:
+        with self.store.write():
+            self.db["center_sites"].upsert(
+                {"site": site, "availability": availability, "updated_at": at.isoformat()}, pk="site"
+            )
+
+    def save_camera(self, site: str, camera: str, column: str, text: str, at: datetime) -> None:
+        """`column`: availability or state (the camera's retained JSON health)."""
+        if column not in ("availability", "state"):
+            raise ValueError(f"not a camera topic: {column}")
+        with self.store.write():
+            self.db["center_cameras"].upsert(
+                {"site": site, "camera": camera, column: text, "updated_at": at.isoformat()}, pk=("site", "camera")
+            )
+
+    def events(self, site: str | None, status: EventStatus | None, limit: int) -> list[CenterEvent]:
+        clauses, params = ["1 = 1"], []
+        for column, value in (("site", site), ("status", status)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        rows = self.db.query(
+            f"""SELECT site, event_id AS id, kind, camera, line, direction, time, status, reason, snapshot_url,
+                       received_at, updated_at
+                FROM center_events WHERE {" AND ".join(clauses)} ORDER BY julianday(time) DESC LIMIT ?""",
+            [*params, limit],
+        )
+        return [CenterEvent(**row) for row in rows]
+
+    def sites(self) -> list[CenterSite]:
+        sites = {
+            row["site"]: CenterSite(row["site"], row["availability"], row["updated_at"])
+            for row in self.db.query("SELECT * FROM center_sites ORDER BY site")
+        }
+        for row in self.db.query("SELECT * FROM center_cameras ORDER BY site, camera"):
+            site = sites.setdefault(row["site"], CenterSite(row["site"], None))
+            state = json.loads(row["state"]) if row.get("state") else {}
+            site.cameras.append(
+                CenterCamera(
+                    row["camera"], row["availability"], state.get("state"), state.get("detail"), row["updated_at"]
+                )
+            )
+        return list(sites.values())

@@ -1,0 +1,199 @@
+"""The database's tables, their indexes, and the upgrades from every older schema.
+
+A database from an older gatewatch is upgraded in place when first opened for writing: missing
+columns are added, and each schema step that changed the meaning of stored values migrates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from pipeline.vocabulary import EventStatus
+
+SCHEMA_VERSION = 4
+
+# Every table's columns. A database from an older gatewatch gets the missing ones added.
+TABLES: dict[str, dict[str, type]] = {
+    "meta": {"key": str, "value": str},
+    "videos": {"camera": str, "video": str, "start": str, "fps": float, "frames": int, "analysed_at": str},
+    "events": {
+        "id": int,
+        "kind": str,
+        "camera": str,
+        "line": str,
+        "direction": str,
+        "ts": str,
+        "video": str,
+        "frame": int,
+        "track_id": int,
+        "confidence": float,
+        "bbox": str,
+        "snapshot_path": str,
+        "crop_path": str,
+        "status": str,
+        "registration_id": int,
+        "reason": str,
+        "closed": str,
+        "created_at": str,
+        "pruned_at": str,
+    },
+    "crossings": {
+        "id": int,
+        "camera": str,
+        "video": str,
+        "line": str,
+        "direction": str,
+        "track_id": int,
+        "frame": int,
+        "ts": str,
+        "flagged": int,
+        "event_id": int,
+        "registration_id": int,
+        "reason": str,
+        "closed": str,
+        "bbox": str,
+    },
+    "registrations": {
+        "id": int,
+        "scope": str,
+        "valid_from": str,
+        "valid_until": str,
+        "count": int,
+        "name": str,
+        "ref": str,
+        "reason": str,
+        "source": str,
+        "origin": str,
+        "key": str,
+        "created_at": str,
+        "created_by": str,
+    },
+    "event_reviews": {
+        "id": int,
+        "event_id": int,
+        "at": str,
+        "by": str,
+        "from_status": str,
+        "to_status": str,
+        "note": str,
+        "registration_id": int,
+    },
+    # Alerts waiting to go out (MQTT, webhooks): written with the event, in its transaction, so an
+    # alert is never sent for an event that is not stored, and none is lost when a broker is down.
+    "deliveries": {
+        "id": int,
+        "event_id": int,
+        "target": str,
+        "status": str,  # DeliveryStatus
+        "attempts": int,
+        "next_at": str,
+        "last_error": str,
+        "created_at": str,
+        "sent_at": str,
+    },
+    "users": {"id": int, "username": str, "password_hash": str, "role": str, "created_at": str},
+    "sessions": {"token_hash": str, "username": str, "created_at": str, "expires_at": str},
+}
+
+
+def migrate(db: sqlite_utils.Database, path: Path, write: Callable[[], AbstractContextManager[None]]) -> None:
+    """Create what is missing and upgrade an older database in place, in one transaction."""
+    pks: dict[str, Any] = {"meta": "key", "videos": ("camera", "video"), "sessions": "token_hash"}
+    with write():
+        for name, columns in TABLES.items():
+            table = db[name]
+            if table.exists():
+                for column, kind in columns.items():
+                    if column not in table.columns_dict:
+                        table.add_column(column, kind)
+            else:
+                table.create(columns, pk=pks.get(name, "id"))
+        db.execute("UPDATE events SET status = ? WHERE status IS NULL", [EventStatus.NEW])
+        unique = {
+            "events": ["camera", "video", "line", "frame", "track_id"],
+            "crossings": ["camera", "video", "line", "frame", "track_id", "direction"],
+            "registrations": ["key"],
+            "users": ["username"],
+        }
+        for name, columns in unique.items():
+            db[name].create_index(columns, unique=True, if_not_exists=True)
+        for name, columns in {
+            "events": ["ts"],
+            "crossings": ["ts"],
+            "event_reviews": ["event_id"],
+            "deliveries": ["status", "next_at"],
+        }.items():
+            db[name].create_index(columns, if_not_exists=True)
+        db.execute("CREATE INDEX IF NOT EXISTS crossings_registration ON crossings (registration_id)")
+        db.execute("CREATE INDEX IF NOT EXISTS events_registration ON events (registration_id)")
+        # Matching asks "valid around this time?"; these answer it without reading every row.
+        for column in ("valid_from", "valid_until"):
+            db.execute(f"CREATE INDEX IF NOT EXISTS registrations_{column} ON registrations (julianday({column}))")
+        if db.execute("PRAGMA user_version").fetchone()[0] == 1:
+            # Schema 1 linked crossings to CSV rows by text ("registrations.csv:2"); those rows
+            # are now registrations with ids, which the next analysis of each video links again.
+            db.execute("UPDATE crossings SET registration_id = NULL")
+            db.execute("UPDATE events SET registration_id = NULL")
+            for name in ("crossings", "events"):
+                db[name].transform(types={"registration_id": int})
+        if db.execute("PRAGMA user_version").fetchone()[0] < 4:
+            _absolute_evidence(db, path)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def _absolute_evidence(db: sqlite_utils.Database, path: Path) -> None:
+    """Schema 3 and older stored snapshot paths as given (`out/snapshots/...`), relative to
+    wherever `analyze` ran, so `events show`, `prune` and `serve` run elsewhere missed them.
+    They are made absolute against whichever of the database's folder and its parents holds
+    most of them (the default layout, `out/gatewatch.db` beside `out/snapshots` run from the
+    project folder, finds the project folder); with none found, against the first of those
+    folders that has the paths' first component, else the database's own folder."""
+    rows = db.execute("SELECT id, snapshot_path, crop_path FROM events WHERE snapshot_path NOT LIKE '/%'").fetchall()
+    if not rows:
+        return
+    bases = list(path.absolute().parents)
+    relative = [Path(p) for _, *paths in rows for p in paths if p]
+    found = {base: sum((base / p).is_file() for p in relative[:200]) for base in bases}
+    base = max(bases, key=lambda b: (found[b], -bases.index(b)))
+    if not found[base]:
+        first = relative[0].parts[0] if relative else ""
+        base = next((b for b in bases if (b / first).is_dir()), bases[0])
+    for event_id, *paths in rows:
+        full, crop = (str(base / p) if p else p for p in paths)
+        db.execute("UPDATE events SET snapshot_path = ?, crop_path = ? WHERE id = ?", [full, crop, event_id])
+
+
+def create_center_tables(db: sqlite_utils.Database, write: Callable[[], AbstractContextManager[None]]) -> None:
+    """The district centre's database: every school's events and availability, from MQTT."""
+    with write():
+        db["center_events"].create(
+            {
+                "site": str,
+                "event_id": int,
+                "kind": str,
+                "camera": str,
+                "line": str,
+                "direction": str,
+                "time": str,
+                "status": str,
+                "reason": str,
+                "snapshot_url": str,
+                "payload": str,
+                "received_at": str,
+                "updated_at": str,
+            },
+            pk=("site", "event_id"),
+            if_not_exists=True,
+        )
+        db["center_events"].create_index(["time"], if_not_exists=True)
+        db["center_sites"].create({"site": str, "availability": str, "updated_at": str}, pk="site", if_not_exists=True)
+        db["center_cameras"].create(
+            {"site": str, "camera": str, "availability": str, "state": str, "updated_at": str},
+            pk=("site", "camera"),
+            if_not_exists=True,
+        )

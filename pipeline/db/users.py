@@ -1,0 +1,73 @@
+"""Web users (argon2 hashes, never passwords) and login sessions (SHA-256 of the token only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipeline.db.base import Repository
+from pipeline.vocabulary import Role
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    role: Role
+    created_at: str = ""
+
+
+class Users(Repository):
+    def exists(self, username: str) -> bool:
+        return self.db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone() is not None
+
+    def add(self, username: str, password_hash: str, role: Role, at: datetime) -> None:
+        with self.store.write():
+            self.db.execute(
+                "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
+                [username, password_hash, role, at.isoformat()],
+            )
+
+    def set_password_hash(self, username: str, password_hash: str) -> bool:
+        """False when there is no such user. Every session of the user ends."""
+        with self.store.write():
+            cursor = self.db.execute("UPDATE users SET password_hash = ? WHERE username = ?", [password_hash, username])
+            self.db.execute("DELETE FROM sessions WHERE username = ?", [username])
+        return bool(cursor.rowcount)
+
+    def remove(self, username: str) -> bool:
+        """False when there is no such user. Every session of the user ends."""
+        with self.store.write():
+            cursor = self.db.execute("DELETE FROM users WHERE username = ?", [username])
+            self.db.execute("DELETE FROM sessions WHERE username = ?", [username])
+        return bool(cursor.rowcount)
+
+    def all(self) -> list[User]:
+        rows = self.db.execute("SELECT username, role, created_at FROM users ORDER BY username").fetchall()
+        return [User(name, Role(role), created_at) for name, role, created_at in rows]
+
+    def login(self, username: str) -> tuple[User, str] | None:
+        """A user and their password hash, for a login check."""
+        row = self.db.execute(
+            "SELECT username, password_hash, role FROM users WHERE username = ?", [username]
+        ).fetchone()
+        return (User(row[0], Role(row[2])), row[1]) if row else None
+
+    def start_session(self, token_hash: str, username: str, at: datetime, expires: datetime) -> None:
+        with self.store.write():
+            self.db.execute("DELETE FROM sessions WHERE julianday(expires_at) < julianday(?)", [at.isoformat()])
+            self.db.execute(
+                "INSERT INTO sessions (token_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                [token_hash, username, at.isoformat(), expires.isoformat()],
+            )
+
+    def session_user(self, token_hash: str, at: datetime) -> User | None:
+        row = self.db.execute(
+            """SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username
+               WHERE s.token_hash = ? AND julianday(s.expires_at) > julianday(?)""",
+            [token_hash, at.isoformat()],
+        ).fetchone()
+        return User(row[0], Role(row[1])) if row else None
+
+    def end_session(self, token_hash: str) -> None:
+        with self.store.write():
+            self.db.execute("DELETE FROM sessions WHERE token_hash = ?", [token_hash])

@@ -1,0 +1,152 @@
+"""/api/registrations: the visitor book at the gate, and imports of access-control exports."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from pipeline.errors import GatewatchError
+from pipeline.registrations import Registration, read_registrations_csv
+from pipeline.review import record_registrations
+from pipeline.vocabulary import RegistrationSource
+from pipeline.web.box import BoxDep
+from pipeline.web.common import AdminDep, UserDep
+from pipeline.web.events import parse_web_registration
+
+router = APIRouter(prefix="/api", tags=["registrations"])
+
+
+class NewRegistration(BaseModel):
+    scope: str = Field(min_length=1, description="camera or group the visitor comes through")
+    count: int = Field(1, ge=1, le=500)
+    name: str = Field("", max_length=100)
+    ref: str = Field("", max_length=100, description="ID card, visitor pass or badge number")
+    reason: str = Field("", max_length=200)
+    at: datetime | None = Field(None, description="time of the visit (default: now)")
+    window_minutes: float = Field(15, ge=0, le=24 * 60, description="valid this long either side of `at`")
+
+
+class RegistrationView(BaseModel):
+    id: int | None
+    scope: str
+    valid_from: str
+    valid_until: str
+    count: int
+    left: int = Field(description="entries it still covers")
+    name: str
+    ref: str
+    reason: str
+    source: RegistrationSource
+    created_by: str
+
+    @classmethod
+    def of(cls, registration: Registration, left: int) -> RegistrationView:
+        return cls(
+            id=registration.id,
+            scope=registration.scope,
+            valid_from=registration.valid_from.isoformat(),
+            valid_until=registration.valid_until.isoformat(),
+            count=registration.count,
+            left=left,
+            name=registration.name,
+            ref=registration.ref,
+            reason=registration.reason,
+            source=registration.source,
+            created_by=registration.created_by,
+        )
+
+
+class Registered(BaseModel):
+    registration: RegistrationView
+    already_stored: bool
+    authorized_events: list[int] = Field(description="open alerts this registration explained")
+
+
+class BadRow(BaseModel):
+    row: int = Field(description="as a spreadsheet numbers it: the header is row 1")
+    message: str
+
+
+class Imported(BaseModel):
+    added: int
+    skipped: int = Field(description="rows already stored (same content)")
+    bad_rows: list[BadRow]
+    authorized_events: list[int]
+
+
+@router.get("/registrations")
+def registrations(box: BoxDep, _: UserDep, since: datetime | None = None) -> list[RegistrationView]:
+    """Registrations still valid after `since` (default: the last day)."""
+    start = box.aware(since) or datetime.now(UTC) - timedelta(days=1)
+    return [RegistrationView.of(r, left) for r, left in box.store.registrations.valid(ending_after=start)]
+
+
+@router.post("/registrations", status_code=201)
+def register(body: NewRegistration, box: BoxDep, user: UserDep) -> Registered:
+    """Quick registration of a visitor at the gate; also authorizes open alerts it explains."""
+    at = box.aware(body.at) or datetime.now(box.config.tz)
+    values = {
+        "camera": body.scope,
+        "count": str(body.count),
+        "name": body.name,
+        "ref": body.ref,
+        "reason": body.reason,
+        "source": RegistrationSource.GUARD,
+        "time": at.isoformat(),
+        "window": f"{body.window_minutes:g}m",
+    }
+    registration = parse_web_registration(box, values, user.username)
+    store = box.store
+    added, authorized = record_registrations(store, box.config, [registration], datetime.now(UTC))
+    for event_id, _registration in authorized:
+        box.service.event_changed(store, event_id)
+    found = store.registrations.get(added.first_id) if added.count else None
+    saved = found[0] if found else registration
+    return Registered(
+        registration=RegistrationView.of(saved, saved.count),
+        already_stored=not added.count,
+        authorized_events=[event_id for event_id, _ in authorized],
+    )
+
+
+@router.post("/registrations/import")
+async def import_registrations(
+    request: Request,
+    box: BoxDep,
+    admin: AdminDep,
+    encoding: Literal["auto", "utf-8", "gbk", "latin-1"] = "auto",
+) -> Imported:
+    """A CSV export (body: the file, text/csv, at most 1 MB); all good rows or, with bad rows,
+    the good ones and a list of the bad ones with their row numbers."""
+    data = await request.body()
+    if not data:
+        raise HTTPException(422, "body: empty; send the CSV file as the request body")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "upload.csv"
+        path.write_bytes(data)
+        try:
+            loaded = read_registrations_csv(
+                path,
+                box.config.tz,
+                box.config.scopes(),
+                encoding=encoding,
+                origin="web upload",
+                created_by=admin.username,
+            )
+        except GatewatchError as exc:
+            raise HTTPException(422, str(exc).replace(str(path), "upload")) from None
+    store = box.store
+    added, authorized = record_registrations(store, box.config, loaded.good, datetime.now(UTC))
+    for event_id, _registration in authorized:
+        box.service.event_changed(store, event_id)
+    return Imported(
+        added=added.count,
+        skipped=added.skipped,
+        bad_rows=[BadRow(row=e.row, message=e.message) for e in loaded.bad],
+        authorized_events=[event_id for event_id, _ in authorized],
+    )
