@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from pipeline.config import CameraConfig, Config, CrossingConfig
@@ -63,17 +63,24 @@ class _Pending:
     travel_px: float
 
 
-@dataclass(frozen=True)
-class _FirstSeen:
-    ts: datetime
-    box: Box
-
-
 @dataclass
 class _LineState:
     side: int = 0  # +1 inside, -1 outside, 0 not yet clearly on either
     last_clear: Point | None = None  # last point clearly on `side`
     pending: _Pending | None = None
+
+
+@dataclass
+class _TrackState:
+    """All the counter knows of one track, in one record: an id switch hands it on whole."""
+
+    first_ts: datetime
+    first_box: Box
+    last_ts: datetime
+    last_point: Point  # anchor where last seen
+    height: float  # box height where last seen
+    moved_at: datetime | None = None  # when the anchor last moved more than the dead band
+    lines: dict[str, _LineState] = field(default_factory=dict)  # by line or zone name
 
 
 class CrossingCounter:
@@ -90,10 +97,7 @@ class CrossingCounter:
         self.watched = watched
         self.config = config
         self.track_timeout_s = track_timeout_s
-        self._states: dict[tuple[int, str], _LineState] = {}
-        self._last_seen: dict[int, tuple[datetime, Point, float]] = {}  # time, anchor, box height
-        self._first_seen: dict[int, _FirstSeen] = {}
-        self._moved_at: dict[int, datetime] = {}  # when each track's anchor last moved more than the dead band
+        self._tracks: dict[int, _TrackState] = {}
 
     def update(self, frame: int, ts: datetime, tracks: Iterable[Track]) -> list[Crossing]:
         crossings: list[Crossing] = []
@@ -102,60 +106,47 @@ class CrossingCounter:
         for track in tracks:
             point = anchor_point(track.box, self.config.anchor)
             height = track.box[3] - track.box[1]
-            if track.track_id not in self._last_seen:
-                self._stitch(track.track_id, point, height, present)
             band = max(self.config.min_hysteresis_px, self.config.hysteresis * height)
-            previous = self._last_seen.get(track.track_id)
-            if previous is not None and math.dist(previous[1], point) > band:
-                self._moved_at[track.track_id] = ts
-            self._last_seen[track.track_id] = (ts, point, height)
-            self._first_seen.setdefault(track.track_id, _FirstSeen(ts, track.box))
+            state = self._tracks.get(track.track_id)
+            if state is None:
+                state = self._stitch(point, height, present) or _TrackState(ts, track.box, ts, point, height)
+                self._tracks[track.track_id] = state
+            elif math.dist(state.last_point, point) > band:
+                state.moved_at = ts
+            state.last_ts, state.last_point, state.height = ts, point, height
             for name, watched in self.watched.items():
-                state = self._states.setdefault((track.track_id, name), _LineState())
-                crossing = self._step(state, name, watched, band, track, frame, ts)
+                line = state.lines.setdefault(name, _LineState())
+                crossing = self._step(line, name, watched, band, track, state, frame, ts)
                 if crossing:
                     crossings.append(crossing)
         crossings.extend(self._expire(ts))
         return crossings
 
-    def _stitch(self, track_id: int, point: Point, height: float, present: set[int]) -> None:
+    def _stitch(self, point: Point, height: float, present: set[int]) -> _TrackState | None:
         """Let a new track continue the nearest track that vanished recently (an id switch, typically
-        during an occlusion), so the side it was on is not forgotten."""
+        during an occlusion), so the side it was on is not forgotten: its whole state moves over."""
         limit = self.config.stitch_distance * height
         best: tuple[float, int] | None = None
-        for other, (_, last_point, _) in self._last_seen.items():
+        for other, state in self._tracks.items():
             if other in present:
                 continue
-            distance = math.dist(point, last_point)
+            distance = math.dist(point, state.last_point)
             if distance <= limit and (best is None or distance < best[0]):
                 best = (distance, other)
-        if best is None:
-            return
-        old = best[1]
-        del self._last_seen[old]
-        first = self._first_seen.pop(old, None)
-        if first is not None:
-            self._first_seen[track_id] = first
-        moved = self._moved_at.pop(old, None)
-        if moved is not None:
-            self._moved_at[track_id] = moved
-        for name in self.watched:
-            state = self._states.pop((old, name), None)
-            if state is not None:
-                self._states[(track_id, name)] = state
+        return self._tracks.pop(best[1]) if best is not None else None
 
     def moving_points(self, now: datetime) -> list[Point]:
         """Where tracks that moved in the last `MOVING_S` were last seen: people who may be about to
         cross. Someone (or something) standing still is left out; if they set off, that is motion."""
         return [
-            point
-            for track_id, (_, point, _) in self._last_seen.items()
-            if track_id in self._moved_at and seconds_between(now, self._moved_at[track_id]) <= MOVING_S
+            state.last_point
+            for state in self._tracks.values()
+            if state.moved_at is not None and seconds_between(now, state.moved_at) <= MOVING_S
         ]
 
     def pending_frames(self) -> set[int]:
         """Frames a crossing still waiting for confirmation will be dated at (their images are evidence)."""
-        return {state.pending.frame for state in self._states.values() if state.pending is not None}
+        return {line.pending.frame for state in self._tracks.values() for line in state.lines.values() if line.pending}
 
     def finish(self) -> list[Crossing]:
         """End of the video: every track ends where it is."""
@@ -168,6 +159,7 @@ class CrossingCounter:
         watched: Watched,
         band: float,
         track: Track,
+        seen: _TrackState,
         frame: int,
         ts: datetime,
     ) -> Crossing | None:
@@ -193,15 +185,14 @@ class CrossingCounter:
             state.side = side
             state.last_clear = point
             return None
-        first = self._first_seen[track.track_id]
         state.pending = _Pending(
             side,
             frame,
             ts,
             track.box,
             track.confidence,
-            track_age_s=seconds_between(ts, first.ts),
-            travel_px=math.dist(anchor_point(first.box, watched.anchor), point),
+            track_age_s=seconds_between(ts, seen.first_ts),
+            travel_px=math.dist(anchor_point(seen.first_box, watched.anchor), point),
         )
         if self.config.confirm_s == 0:
             return self._confirm(state, line, track.track_id, point)
@@ -233,16 +224,12 @@ class CrossingCounter:
         ends counts, because the person was last seen on the new side."""
         ended = [
             track_id
-            for track_id, (seen, _, _) in self._last_seen.items()
-            if now is None or seconds_between(now, seen) > self.track_timeout_s
+            for track_id, state in self._tracks.items()
+            if now is None or seconds_between(now, state.last_ts) > self.track_timeout_s
         ]
         crossings: list[Crossing] = []
         for track_id in ended:
-            del self._last_seen[track_id]
-            self._first_seen.pop(track_id, None)
-            self._moved_at.pop(track_id, None)
-            for name in self.watched:
-                state = self._states.pop((track_id, name), None)
-                if state is not None and state.pending is not None:
-                    crossings.append(self._confirm(state, name, track_id, None))
+            for name, line in self._tracks.pop(track_id).lines.items():
+                if line.pending is not None:
+                    crossings.append(self._confirm(line, name, track_id, None))
         return crossings

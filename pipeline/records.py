@@ -1,8 +1,10 @@
 """The data that flows between stages.
 
-Stages only share these dataclasses, so each stage can be tested (and replaced) on its own and
-only the wiring in `analyze.py` knows them all. Time arrives as data (`Frame.ts`), never from the
-clock inside a stage, so offline analysis and tests behave exactly like a live run.
+Stages pass each other these dataclasses (and the words of `vocabulary.py`), never each other's
+objects, so each stage can be tested (and replaced) on its own and only the wiring (`camera.py`,
+`analyze.py`, `live/`) knows them all; each stage reads only its own section of the config. Time
+arrives as data (`Frame.ts`), never from the clock inside a stage, so offline analysis and tests
+behave exactly like a live run.
 """
 
 from __future__ import annotations
