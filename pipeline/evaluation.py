@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from scipy.optimize import linear_sum_assignment
 
+from pipeline.vocabulary import Direction
+
 
 @dataclass(frozen=True)
 class Event:
@@ -79,7 +81,7 @@ def score(predicted: Iterable[Event], truth: Iterable[Event], tolerance_frames: 
         )
 
     for event in unmatched_predicted:
-        opposite = "out" if event.direction == "in" else "in"
+        opposite = Direction.OUT if event.direction == Direction.IN else Direction.IN
         if near(event, unmatched_truth, opposite):
             result.direction_errors += 1
         elif near(event, matched_truth, event.direction):

@@ -15,6 +15,7 @@ from pipeline.config import load_config
 from pipeline.lighting import Lighting, LightingTally
 from pipeline.redact import redact
 from pipeline.schedule import ALL_DAY, WEEKDAYS, WHOLE_DAY, Schedule
+from pipeline.vocabulary import Direction
 
 if TYPE_CHECKING:
     from pipeline.analyze import Summary
@@ -89,7 +90,8 @@ def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:
     table.add_column("in", justify="right")
     table.add_column("out", justify="right")
     for line in sorted({line for line, _ in summary.counts}):
-        table.add_row(line, str(summary.counts[(line, "in")]), str(summary.counts[(line, "out")]))
+        counts = summary.counts
+        table.add_row(line, str(counts[(line, Direction.IN)]), str(counts[(line, Direction.OUT)]))
     if summary.counts:
         out.print(table)
     else:

@@ -59,7 +59,7 @@ def register(
     name: Annotated[str, typer.Option(help="visitor's name")] = "",
     ref: Annotated[str, typer.Option(help="ID card, visitor pass or badge number")] = "",
     reason: Annotated[str, typer.Option(help="why they come")] = "",
-    source: Annotated[str, typer.Option(help=f"one of {choices(RegistrationSource)}")] = "guard",
+    source: Annotated[str, typer.Option(help=f"one of {choices(RegistrationSource)}")] = RegistrationSource.GUARD,
 ) -> None:
     """Record people allowed through a gate (visitor book, guard authorisation)."""
     cfg = load_config(config)
@@ -120,7 +120,7 @@ def import_csv(
     camera: Annotated[str | None, typer.Option(help="camera or group for rows that name none")] = None,
     source: Annotated[
         str, typer.Option(help=f"source for rows that name none: {choices(RegistrationSource)}")
-    ] = "card_swipe",
+    ] = RegistrationSource.CARD_SWIPE,
     window: Annotated[str | None, typer.Option(help="validity either side of each row's time, e.g. 5m")] = None,
 ) -> None:
     """Import registrations from a CSV; bad rows are listed by number and the good ones imported."""

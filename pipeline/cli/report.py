@@ -20,6 +20,7 @@ from pipeline.cli.app import (
 )
 from pipeline.errors import GatewatchError
 from pipeline.report import collect, day_period, month_period, write_report
+from pipeline.vocabulary import EventStatus
 
 
 @app.command()
@@ -44,7 +45,7 @@ def report(
     out.print(
         f"{data.site}, {period.title}: {totals.entries} entries, {totals.exits} exits, "
         f"{totals.closed_entries} in closed hours, {totals.flagged} flagged "
-        f"({data.statuses['new']} not yet reviewed), {totals.registered} covered by registrations"
+        f"({data.statuses[EventStatus.NEW]} not yet reviewed), {totals.registered} covered by registrations"
     )
     for path in files:
         out.print(f"  {path}")

@@ -110,7 +110,7 @@ def _password(username: str, from_stdin: bool) -> str:
 @users_app.command("add")
 def users_add(
     username: Annotated[str, typer.Argument(help="login name")],
-    role: Annotated[str, typer.Option(help="guard or admin")] = "guard",
+    role: Annotated[str, typer.Option(help=choices(Role))] = Role.GUARD,
     db: DbOption = DEFAULT_DB,
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
 ) -> None:
