@@ -120,7 +120,8 @@ def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption
     row = event.row()
     for label, key in fields.items():
         out.print(f"  {label:<11} {row[key]}")
-    out.print(f"  {'confidence':<11} {event.confidence:.2f}")
+    if event.confidence is not None:
+        out.print(f"  {'confidence':<11} {event.confidence:.2f}")
     if registration is not None:
         out.print(f"  covered by  {registration[0].describe()}")
     out.print(f"  snapshot    {event.snapshot_path}")

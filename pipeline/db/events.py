@@ -34,24 +34,25 @@ class VideoRun:
 
 @dataclass(frozen=True)
 class Event:
-    """A stored event, with the latest word of its review where the query asked for it."""
+    """A stored event, with the latest word of its review where the query asked for it. Columns a
+    first-version database left empty (direction, video, frame, ...) read back as None."""
 
     id: int
     kind: EventKind
     camera: str
     line: str
-    direction: Direction
+    direction: Direction | None
     ts: datetime
-    video: str
-    frame: int
-    track_id: int
-    confidence: float
-    bbox: str
+    video: str | None
+    frame: int | None
+    track_id: int | None
+    confidence: float | None
+    bbox: str | None
     snapshot_path: str | None
     crop_path: str | None
     status: EventStatus
     registration_id: int | None
-    reason: str
+    reason: str | None
     closed: str | None
     created_at: datetime | None
     pruned_at: datetime | None
@@ -65,7 +66,7 @@ class Event:
         for name in ("ts", "created_at", "pruned_at", "first_review_at"):
             values[name] = datetime.fromisoformat(values[name]) if values[name] else None
         values["kind"] = EventKind(values["kind"])
-        values["direction"] = Direction(values["direction"])
+        values["direction"] = Direction(values["direction"]) if values["direction"] else None
         values["status"] = EventStatus(values["status"] or EventStatus.NEW)
         return cls(**values)
 

@@ -41,10 +41,10 @@ class EventView(BaseModel):
     kind: EventKind
     camera: str
     line: str
-    direction: Direction
+    direction: Direction | None
     time: str
     status: EventStatus
-    reason: str
+    reason: str | None
     closed: str | None
     snapshot_url: str
     crop_url: str
