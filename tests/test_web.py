@@ -54,6 +54,18 @@ def test_every_api_route_needs_a_login(serve: Serve) -> None:
             assert response.status_code == 401, (method, path, response.status_code, response.text)
             checked += 1
     assert checked >= 15
+
+
+def test_openapi_documents_the_models_of_requests_and_answers(serve: Serve) -> None:
+    spec = serve.client("guard").get("/openapi.json").json()
+    schemas = spec["components"]["schemas"]
+    listed = spec["paths"]["/api/events"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert listed["items"]["$ref"] == "#/components/schemas/EventView"
+    assert schemas["EventStatus"]["enum"] == ["new", "acknowledged", "false_alarm", "authorized"]
+    for model in ("EventDetail", "Review", "RegistrationView", "Registered", "Imported", "CameraStatus", "UserView"):
+        assert schemas[model]["properties"], model
+    cameras = spec["paths"]["/api/cameras"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert cameras["items"]["$ref"] == "#/components/schemas/CameraStatus"
     assert httpx.get(f"{serve.url}/api/health").status_code == 200
     assert httpx.get(f"{serve.url}/", follow_redirects=False).headers["location"] == "/login"
     # A made-up token is no better than none
