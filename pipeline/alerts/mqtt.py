@@ -33,6 +33,9 @@ log = logging.getLogger("gatewatch.mqtt")
 PUBLISH_TIMEOUT_S = 5.0
 KEEPALIVE_S = 30
 
+_paho_log = logging.getLogger("gatewatch.mqtt.client")
+_paho_log.setLevel(logging.WARNING)  # paho's own chatter is debug; its errors (a callback's) are not
+
 
 def topic_level(name: str) -> str:
     """A site or camera name as one topic level: no wildcards or separators."""
@@ -50,6 +53,10 @@ def connect(config: MqttConfig, name: str, will: str | None = None, **callbacks:
     connection beats them, and what `on_connect` does (publish "online", subscribe) never happens.
     """
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:8]}")
+    # A callback that raises would end the client's network thread for good (no reconnecting, no
+    # more publishing); paho logs it instead, and the thread lives on.
+    client.suppress_exceptions = True
+    client.enable_logger(_paho_log)
     for event, callback in callbacks.items():
         setattr(client, event, callback)
     if config.username is not None:
@@ -78,15 +85,16 @@ class MqttLink:
             on_connect=self._on_connect,
             on_disconnect=self._on_disconnect,
         )
-        self.cameras = {
-            camera: connect(
+        # A camera's client may connect (and call back) before it is in this dict, or before the
+        # dict exists: its callback is handed the client itself, and the dict is there first.
+        self.cameras: dict[str, mqtt.Client] = {}
+        for camera in cameras:
+            self.cameras[camera] = connect(
                 config,
                 f"gatewatch-{topic_level(site)}-{topic_level(camera)}",
                 will=self._camera_topic(camera),
-                on_connect=lambda c, *_, camera=camera: self._publish_camera(camera),
+                on_connect=lambda c, *_, camera=camera: self._publish_camera(camera, c),
             )
-            for camera in cameras
-        }
 
     def _camera_topic(self, camera: str, leaf: str = "availability") -> str:
         return f"{self.base}/cameras/{topic_level(camera)}/{leaf}"
@@ -119,9 +127,9 @@ class MqttLink:
         self._camera_state[camera] = state
         self._publish_camera(camera)
 
-    def _publish_camera(self, camera: str) -> None:
+    def _publish_camera(self, camera: str, client: mqtt.Client | None = None) -> None:
         state = self._camera_state.get(camera)
-        client = self.cameras.get(camera)
+        client = client or self.cameras.get(camera)
         if state is None or client is None or not client.is_connected():
             return  # on_connect publishes it
         online = Availability.ONLINE if state.get("state") == CameraState.LIVE else Availability.OFFLINE
