@@ -46,9 +46,11 @@ EXPORT_COLUMNS = (
 )
 
 
-def list_events(store: Store, filters: EventFilter, *, newest_first: bool = False, limit: int = -1) -> list[Event]:
+def list_events(
+    store: Store, filters: EventFilter, *, newest_first: bool = False, limit: int = -1, offset: int = 0
+) -> list[Event]:
     """Events with their first review time (for response times) and last reviewer."""
-    return store.events.list(filters, newest_first=newest_first, limit=limit)
+    return store.events.list(filters, newest_first=newest_first, limit=limit, offset=offset)
 
 
 def get_event(store: Store, event_id: int) -> Event:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 from typing import Any
 
@@ -98,6 +98,32 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
     id: int | None = None
+    open: bool = False  # only events still asking for a guard (new or acknowledged)
+    # Time of day in the site's wall clock, [from, to); from > to runs past midnight (22:00-06:00).
+    hours: tuple[time, time] | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses, params = ["1 = 1"], []
+        for column, value in (("status", self.status), ("camera", self.camera), ("id", self.id)):
+            if value is not None:
+                clauses.append(f"e.{column} = ?")
+                params.append(value)
+        if self.open:
+            clauses.append("e.status IN (?, ?)")
+            params += [EventStatus.NEW, EventStatus.ACKNOWLEDGED]
+        if self.since is not None:
+            clauses.append("julianday(e.ts) >= julianday(?)")
+            params.append(self.since.isoformat())
+        if self.until is not None:
+            clauses.append("julianday(e.ts) < julianday(?)")
+            params.append(self.until.isoformat())
+        if self.hours is not None:
+            # Stored times carry the site's offset, so characters 12-16 are the site's HH:MM.
+            start, end = (f"{moment:%H:%M}" for moment in self.hours)
+            joined = "AND" if start < end else "OR"
+            clauses.append(f"(substr(e.ts, 12, 5) >= ? {joined} substr(e.ts, 12, 5) < ?)")
+            params += [start, end]
+        return " AND ".join(clauses), params
 
 
 @dataclass(frozen=True)
@@ -233,19 +259,11 @@ class Events(Repository):
         rows = list(self.db.query("SELECT * FROM events WHERE id = ?", [event_id])) if 0 < event_id < MAX_ID else []
         return Event.from_row(rows[0]) if rows else None
 
-    def list(self, filters: EventFilter, *, newest_first: bool = False, limit: int = -1) -> list[Event]:
+    def list(
+        self, filters: EventFilter, *, newest_first: bool = False, limit: int = -1, offset: int = 0
+    ) -> list[Event]:
         """Events with their first review time (for response times) and last reviewer."""
-        clauses, params = ["1 = 1"], []
-        for column, value in (("status", filters.status), ("camera", filters.camera), ("id", filters.id)):
-            if value is not None:
-                clauses.append(f"e.{column} = ?")
-                params.append(value)
-        if filters.since is not None:
-            clauses.append("julianday(e.ts) >= julianday(?)")
-            params.append(filters.since.isoformat())
-        if filters.until is not None:
-            clauses.append("julianday(e.ts) < julianday(?)")
-            params.append(filters.until.isoformat())
+        where, params = filters.where()
         order = "DESC" if newest_first else "ASC"
         rows = self.db.query(
             f"""SELECT e.*,
@@ -254,10 +272,18 @@ class Events(Repository):
                        AS reviewed_by,
                    (SELECT r.note FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
                        AS review_note
-                FROM events e WHERE {" AND ".join(clauses)} ORDER BY julianday(e.ts) {order}, e.id {order} LIMIT ?""",
-            [*params, limit],
+                FROM events e WHERE {where} ORDER BY julianday(e.ts) {order}, e.id {order} LIMIT ? OFFSET ?""",
+            [*params, limit, offset],
         )
         return [Event.from_row(row) for row in rows]
+
+    def count(self, filters: EventFilter) -> int:
+        where, params = filters.where()
+        return int(self.db.execute(f"SELECT count(*) FROM events e WHERE {where}", params).fetchone()[0])
+
+    def counts_by_status(self) -> dict[EventStatus, int]:
+        found = dict(self.db.execute("SELECT status, count(*) FROM events GROUP BY status").fetchall())
+        return {status: int(found.get(status, 0)) for status in EventStatus}
 
     def open_unregistered(self) -> list[Event]:
         """Unregistered entries still open in review and not linked to a registration, oldest first."""

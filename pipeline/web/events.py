@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
 from pipeline.db import Event, EventFilter, EventReview
-from pipeline.errors import NotFound
+from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.registrations import Registration, parse_registration
 from pipeline.review import change_status, get_event, history, list_events
 from pipeline.vocabulary import Direction, EventKind, EventStatus
@@ -98,19 +98,81 @@ def event_view(box: Box, event: Event) -> EventView:
     return EventView(**{**box.service.payload(event), **extra, **links})
 
 
-@router.get("/events")
+class EventCounts(BaseModel):
+    """How many events stand where: `open` (new or acknowledged) is what the guard still owes."""
+
+    open: int
+    new: int
+    acknowledged: int
+    false_alarm: int
+    authorized: int
+
+
+class BatchReview(BaseModel):
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
+    action: Literal[EventStatus.ACKNOWLEDGED, EventStatus.FALSE_ALARM]
+    note: str = Field("", max_length=500)
+
+
+class Refused(BaseModel):
+    id: int
+    detail: str
+
+
+class BatchResult(BaseModel):
+    changed: list[int]
+    refused: list[Refused] = Field(description="events that could not take the action (gone, or already final)")
+
+
+@router.get("/events", responses={200: {"headers": {"X-Total-Count": {"description": "events matching, all pages"}}}})
 def events(
     box: BoxDep,
     _: UserDep,
+    response: Response,
     status: EventStatus | None = None,
+    only_open: Annotated[bool, Query(alias="open", description="only new and acknowledged events")] = False,
     camera: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    from_time: Annotated[time | None, Query(description="time of day (site clock); may run past midnight")] = None,
+    to_time: time | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> list[EventView]:
-    """Newest first."""
-    filters = EventFilter(status, camera, box.aware(since), box.aware(until))
-    return [event_view(box, e) for e in list_events(box.store, filters, newest_first=True, limit=limit)]
+    """Newest first, a page at a time; `X-Total-Count` says how many match in all."""
+    if (from_time is None) != (to_time is None) or (from_time is not None and from_time == to_time):
+        raise InvalidInput("from_time", "give from_time and to_time together, and not the same time")
+    hours = (from_time, to_time) if from_time is not None and to_time is not None else None
+    filters = EventFilter(status, camera, box.aware(since), box.aware(until), open=only_open, hours=hours)
+    store = box.store
+    response.headers["X-Total-Count"] = str(store.events.count(filters))
+    found = list_events(store, filters, newest_first=True, limit=limit, offset=offset)
+    return [event_view(box, e) for e in found]
+
+
+@router.get("/events/counts")
+def counts(box: BoxDep, _: UserDep) -> EventCounts:
+    """The numbers the guard's page and tab title show, straight from the database."""
+    by_status = box.store.events.counts_by_status()
+    return EventCounts(open=sum(n for s, n in by_status.items() if s.open), **by_status)
+
+
+@router.post("/events/review")
+def review_many(body: BatchReview, box: BoxDep, user: UserDep) -> BatchResult:
+    """Acknowledge (or mark as false alarms) many events at once, each with its own audit row.
+    Events that cannot take the action are listed, not fatal: the others still change."""
+    store, now = box.store, datetime.now(UTC)
+    changed: list[int] = []
+    refused: list[Refused] = []
+    for event_id in dict.fromkeys(body.ids):
+        try:
+            change_status(store, event_id, body.action, by=user.username, at=now, note=body.note)
+        except (NotFound, Conflict) as exc:
+            refused.append(Refused(id=event_id, detail=str(exc)))
+            continue
+        changed.append(event_id)
+        box.service.event_changed(store, event_id)
+    return BatchResult(changed=changed, refused=refused)
 
 
 @router.get("/events/{event_id}")

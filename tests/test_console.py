@@ -1,0 +1,132 @@
+"""The guard's console with a long night behind it: 128 open alerts in the database must all be
+counted and reachable (API paging, the live page, the events list), and acknowledged in one go.
+
+The alerts are stored through the real `Store` (real SQLite, real JPEG evidence files) before
+`gatewatch serve` starts; the served config has no rules, so the looped camera adds none."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import cv2
+import numpy as np
+import pytest
+
+from pipeline.db import Store, VideoRun
+from pipeline.records import Crossing, Decision, Evidence, Outcome
+from pipeline.vocabulary import Direction, EventKind
+
+from .live import Serve, cut_clip, query, wait_for, write_config
+
+OPEN = 128
+SITE = ZoneInfo("Asia/Shanghai")
+NIGHT = datetime(2026, 11, 28, 21, 0, tzinfo=SITE)  # one alert every 5 minutes from 21:00
+
+
+def stored_alerts(db: Path, snapshots: Path, count: int) -> None:
+    image = np.full((48, 64, 3), 90, np.uint8)
+    outcomes = []
+    for n in range(count):
+        ts = NIGHT + timedelta(minutes=5 * n)
+        crossing = Crossing("side-gate", "gate", Direction.IN, n + 1, n * 25, ts, (10, 10, 40, 46), 0.8)
+        full, crop = snapshots / f"{n}.jpg", snapshots / f"{n}_crop.jpg"
+        for path in (full, crop):
+            cv2.imwrite(str(path), image)
+        decision = Decision(crossing, True, EventKind.UNREGISTERED_ENTRY, "closed (test), no registration")
+        outcomes.append(Outcome(decision, Evidence(full, crop)))
+    run = VideoRun("side-gate", "night-export.mp4", NIGHT, 5.0, count * 25, datetime.now(UTC))
+    with Store(db) as store:
+        store.events.save_run(run, outcomes)
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
+    folder = tmp_path_factory.mktemp("console")
+    clip = cut_clip(folder / "clip.mp4", 6)
+    config = write_config(folder, {"side-gate": {"source": str(clip), "loop": True}}, rules=[])
+    server = Serve(folder, config)
+    server.snapshots.mkdir(parents=True)
+    stored_alerts(server.db, server.snapshots, OPEN)
+    server.start()
+    yield server
+    assert server.stop() == 0, server.output()
+    assert "Traceback" not in server.output()
+
+
+def open_in_db(serve: Serve) -> int:
+    return query(serve.db, "SELECT count(*) AS n FROM events WHERE status IN ('new', 'acknowledged')")[0]["n"]
+
+
+def test_every_open_alert_is_counted_and_reachable_page_by_page(serve: Serve) -> None:
+    api = serve.client("guard")
+    assert api.get("/api/events/counts").json()["open"] == open_in_db(serve)
+    seen: list[int] = []
+    for offset in range(0, 1000, 50):
+        page = api.get("/api/events", params={"open": "true", "limit": 50, "offset": offset})
+        assert page.status_code == 200 and int(page.headers["X-Total-Count"]) == open_in_db(serve)
+        seen += [e["id"] for e in page.json()]
+        if len(page.json()) < 50:
+            break
+    assert len(seen) == len(set(seen)) == open_in_db(serve)
+    times = [e["time"] for e in api.get("/api/events", params={"limit": 1000}).json()]
+    assert times == sorted(times, reverse=True)
+
+
+def test_time_of_day_filter_runs_past_midnight(serve: Serve) -> None:
+    api = serve.client("guard")
+    night = api.get("/api/events", params={"from_time": "23:00", "to_time": "01:00", "limit": 1000}).json()
+    # 21:00 + 5 min steps: 23:00 ... 00:55 is 24 alerts, every one inside the range in site time
+    assert len(night) == 24
+    assert all(e["time"][11:16] >= "23:00" or e["time"][11:16] < "01:00" for e in night)
+    lone = api.get("/api/events", params={"from_time": "23:00"})
+    assert lone.status_code == 422 and "from_time" in lone.json()["detail"]
+
+
+def test_batch_acknowledge_changes_each_event_and_lists_what_it_could_not(serve: Serve) -> None:
+    api = serve.client("guard")
+    newest = api.get("/api/events", params={"status": "new", "limit": 3}).json()
+    ids = [e["id"] for e in newest]
+    final = api.post(f"/api/events/{ids[0]}/review", json={"action": "false_alarm", "note": "cat"})
+    assert final.status_code == 200
+    done = api.post("/api/events/review", json={"ids": [*ids, 999999], "action": "acknowledged", "note": "seen"})
+    assert done.status_code == 200, done.text
+    result = done.json()
+    assert result["changed"] == ids[1:]
+    assert {r["id"] for r in result["refused"]} == {ids[0], 999999}
+    for event_id in ids[1:]:
+        review = query(serve.db, "SELECT * FROM event_reviews WHERE event_id = ?", event_id)[-1]
+        assert (review["to_status"], review["by"], review["note"]) == ("acknowledged", "guard", "seen")
+    assert api.post("/api/events/review", json={"ids": [], "action": "acknowledged"}).status_code == 422
+
+
+def test_live_page_shows_every_open_alert_and_the_database_count(serve: Serve, browser: Any) -> None:
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{serve.url}/login")
+    page.fill("input[name=username]", "guard")
+    page.fill("input[name=password]", "guard-pass-1")
+    page.click("button[type=submit]")
+    expected = open_in_db(serve)
+    page.wait_for_function(f"document.querySelectorAll('#alerts .alert').length === {expected}", timeout=30_000)
+    page.wait_for_function(f"document.querySelector('#open-count').textContent === '({expected})'")
+    assert page.title().startswith(f"({expected}) ")
+    # Acknowledge every new one at once: the cards and the database follow
+    page.click("#ack-all")
+    wait_for(lambda: not query(serve.db, "SELECT 1 FROM events WHERE status = 'new'"), 30, "all new acknowledged")
+    page.wait_for_function("!document.querySelector('#alerts .alert[data-status=new]')")
+    assert page.is_hidden("#ack-all")
+    # The events list pages through everything, 100 at a time
+    page.click("[data-tab=events]")
+    total = query(serve.db, "SELECT count(*) AS n FROM events")[0]["n"]
+    page.wait_for_function(f"document.querySelector('#page-info').textContent === '1-100 / {total}'")
+    first = page.eval_on_selector_all("#event-rows tr td:first-child", "tds => tds.map(td => td.textContent)")
+    page.click("#next")
+    page.wait_for_function(f"document.querySelector('#page-info').textContent === '101-{total} / {total}'")
+    second = page.eval_on_selector_all("#event-rows tr td:first-child", "tds => tds.map(td => td.textContent)")
+    assert len(first) == 100 and len(second) == total - 100 and not set(first) & set(second)
+    assert page.is_disabled("#next")
+    context.close()
