@@ -130,3 +130,34 @@ def test_live_page_shows_every_open_alert_and_the_database_count(serve: Serve, b
     assert len(first) == 100 and len(second) == total - 100 and not set(first) & set(second)
     assert page.is_disabled("#next")
     context.close()
+
+
+def test_phone_layout_and_site_time_whatever_the_browser_zone(serve: Serve, browser: Any) -> None:
+    # A guard's phone, set to another zone than the school's: times stay the school's, with the zone.
+    context = browser.new_context(
+        locale="zh-CN", timezone_id="America/New_York", viewport={"width": 390, "height": 844}, is_mobile=True
+    )
+    page = context.new_page()
+    page.goto(f"{serve.url}/login")
+    page.fill("input[name=username]", "guard")
+    page.fill("input[name=password]", "guard-pass-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#alerts .alert")
+    shown = serve.client("guard").get("/api/events", params={"open": "true", "limit": 1}).json()[0]
+    newest = datetime.fromisoformat(shown["time"])  # early morning, school time
+    card = page.query_selector(f"#alert-{shown['id']}")
+    assert f"{newest:%H:%M:%S}" in card.inner_text() and "GMT+8" in card.inner_text()
+    assert f"{newest.astimezone(ZoneInfo('America/New_York')):%H:%M}" not in card.inner_text()
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(fits), page.evaluate("document.documentElement.scrollWidth")
+    for button in card.query_selector_all("button"):
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    title = page.query_selector("header h1").bounding_box()
+    assert title is not None and title["height"] < 60  # not one character per line
+    page.click("[data-tab=events]")
+    page.wait_for_selector("#event-rows tr")
+    assert page.evaluate(fits), page.evaluate("document.documentElement.scrollWidth")
+    row = page.query_selector("#event-rows tr").bounding_box()
+    assert row is not None and row["x"] + row["width"] <= 390
+    context.close()

@@ -63,6 +63,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
                 "labels_json": json.dumps(LABELS[lang], ensure_ascii=False),
                 "user": user,
                 "site": config.site.name,
+                "timezone": config.timezone,
                 "scopes": sorted(config.scopes()),
                 "cameras": list(config.cameras),
                 "today": today.isoformat(),
