@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -151,6 +151,51 @@ def authorize_late(
             )
             done.append((alert.event_id, registration))
     return done
+
+
+def explainable(store: Store, config: Config, registration: Registration) -> list[tuple[Event, float]]:
+    """The open unregistered alerts a registration fits (its camera or group, within the rule's
+    window), nearest first, each with its distance in seconds: what a guard chooses from before a
+    visitor written down at the gate authorizes anything."""
+    book = RegistrationBook([(registration, registration.count)], config.groups)
+    fits = []
+    for event in store.events.open_unregistered():
+        gap = book.gap(registration, event.camera, event.ts, config.registration_window(event.camera, event.line))
+        if gap is not None:
+            fits.append((gap, event.ts, event.id, event))
+    return [(event, gap) for gap, _, _, event in sorted(fits, key=lambda fit: fit[:3])]
+
+
+def register_and_authorize(
+    store: Store, config: Config, registration: Registration, chosen: list[int], at: datetime
+) -> tuple[Added, list[tuple[int, Registration]]]:
+    """Store one registration and authorize exactly the open alerts the guard chose, after checking
+    that it explains each (camera, time) and covers that many people; all or nothing."""
+    if len(set(chosen)) > registration.count:
+        raise InvalidInput("authorize", f"{len(set(chosen))} alerts, but the registration is for {registration.count}")
+    with store.write():
+        fitting = {event.id: event for event, _ in explainable(store, config, registration)}
+        wrong = [event_id for event_id in chosen if event_id not in fitting]
+        if wrong:
+            raise Conflict(
+                f"event(s) {', '.join(f'#{i}' for i in wrong)}: not an open alert this registration explains "
+                "(another camera, outside the time window, or already handled)"
+            )
+        store.set_meta({"timezone": config.timezone, "site": config.site.name})
+        added = store.registrations.add([registration], at)
+        registration_id = store.registrations.id_of(registration)
+        stored = replace(registration, id=registration_id)
+        for event_id in dict.fromkeys(chosen):
+            _move(
+                store,
+                fitting[event_id],
+                EventStatus.AUTHORIZED,
+                by=registration.created_by or "gatewatch",
+                at=at,
+                note=f"{stored.describe()} registered at the gate",
+                registration_id=registration_id,
+            )
+    return added, [(event_id, stored) for event_id in dict.fromkeys(chosen)]
 
 
 def record_registrations(

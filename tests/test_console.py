@@ -2,7 +2,9 @@
 counted and reachable (API paging, the live page, the events list), and acknowledged in one go.
 
 The alerts are stored through the real `Store` (real SQLite, real JPEG evidence files) before
-`gatewatch serve` starts; the served config has no rules, so the looped camera adds none."""
+`gatewatch serve` starts; the served rule's schedule is never closed, so the looped camera adds
+none, while its registration window (120 s) still decides which alerts a visitor explains. A
+second camera ("dorm") is down, as an offline dormitory camera is on a real night."""
 
 from __future__ import annotations
 
@@ -47,7 +49,9 @@ def stored_alerts(db: Path, snapshots: Path, count: int) -> None:
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     folder = tmp_path_factory.mktemp("console")
     clip = cut_clip(folder / "clip.mp4", 6)
-    config = write_config(folder, {"side-gate": {"source": str(clip), "loop": True}}, rules=[])
+    cameras = {"side-gate": {"source": str(clip), "loop": True}, "dorm": {"source": "rtsp://127.0.0.1:9/down"}}
+    rule = {"camera": "side-gate", "line": "gate", "schedule": "never", "window": 120}
+    config = write_config(folder, cameras, schedules={"never": {"closed": []}}, rules=[rule])
     server = Serve(folder, config)
     server.snapshots.mkdir(parents=True)
     stored_alerts(server.db, server.snapshots, OPEN)
@@ -160,4 +164,51 @@ def test_phone_layout_and_site_time_whatever_the_browser_zone(serve: Serve, brow
     assert page.evaluate(fits), page.evaluate("document.documentElement.scrollWidth")
     row = page.query_selector("#event-rows tr").bounding_box()
     assert row is not None and row["x"] + row["width"] <= 390
+    context.close()
+
+
+def test_a_visitor_authorizes_only_the_alert_the_guard_chose(serve: Serve, browser: Any) -> None:
+    api = serve.client("guard")
+    newest_two = api.get("/api/events", params={"open": "true", "status": "new", "limit": 2}).json()
+    if len(newest_two) < 2:  # the batch test acknowledged the new ones: any two open alerts will do
+        newest_two = api.get("/api/events", params={"open": "true", "limit": 2}).json()
+    later, earlier = newest_two
+    at = datetime.fromisoformat(earlier["time"]) + timedelta(seconds=100)  # nearer the earlier alert
+    body = {"scope": "side-gate", "name": "王五", "window_minutes": 2, "at": at.isoformat()}
+    candidates = api.post("/api/registrations/candidates", json=body).json()
+    assert [c["event"]["id"] for c in candidates] == [earlier["id"], later["id"]]
+    assert candidates[0]["gap_s"] < candidates[1]["gap_s"]
+    unrelated = api.get("/api/events", params={"open": "true", "limit": 1, "offset": 40}).json()[0]
+    before = query(serve.db, "SELECT count(*) AS n FROM registrations")[0]["n"]
+    refused = api.post("/api/registrations", json={**body, "authorize": [unrelated["id"]]})
+    assert refused.status_code == 409 and f"#{unrelated['id']}" in refused.json()["detail"]
+    assert query(serve.db, "SELECT count(*) AS n FROM registrations")[0]["n"] == before  # all or nothing
+    # In the browser: the form defaults to the camera of the newest alert, not the offline
+    # dormitory camera first in the list; the guard sees both candidates and picks the later one.
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{serve.url}/login")
+    page.fill("input[name=username]", "guard")
+    page.fill("input[name=password]", "guard-pass-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#alerts .alert")
+    page.click("[data-tab=register]")
+    page.wait_for_function("document.querySelector('#register-form [name=scope]').value === 'side-gate'")
+    page.fill("#register-form [name=name]", "王五")
+    page.fill("#register-form [name=window_minutes]", "2")
+    page.fill("#register-form [name=at]", f"{at:%Y-%m-%dT%H:%M:%S}")
+    page.click("#register-form button.auth")
+    page.wait_for_selector("#candidates:not([hidden])")
+    boxes = page.query_selector_all("#candidate-list input")
+    assert [int(b.get_attribute("value")) for b in boxes] == [earlier["id"], later["id"]]
+    assert boxes[0].is_checked() and not boxes[1].is_checked()  # the nearest is proposed, not taken
+    boxes[0].uncheck()
+    boxes[1].check()
+    page.click("#confirm-register")
+    page.wait_for_function("document.querySelector('#register-result').textContent.includes('#')")
+    assert f"#{later['id']}" in page.inner_text("#register-result")
+    statuses = {r["id"]: r["status"] for r in query(serve.db, "SELECT id, status FROM events")}
+    assert statuses[later["id"]] == "authorized" and statuses[earlier["id"]] in ("new", "acknowledged")
+    review = query(serve.db, "SELECT * FROM event_reviews WHERE event_id = ?", later["id"])[-1]
+    assert review["by"] == "guard" and "registered at the gate" in review["note"]
     context.close()

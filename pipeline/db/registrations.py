@@ -59,6 +59,11 @@ class Registrations(Repository):
         )
         return [(registration_from_row(row), int(row["left"])) for row in rows]
 
+    def id_of(self, registration: Registration) -> int | None:
+        """The id a registration of the same content was stored under, if it was."""
+        row = self.db.execute("SELECT id FROM registrations WHERE key = ?", [registration.key]).fetchone()
+        return int(row[0]) if row else None
+
     def get(self, registration_id: int) -> tuple[Registration, int] | None:
         """A registration and how many entries it still covers."""
         if not 0 < registration_id < 2**63:  # SQLite's integers; a larger id names nothing

@@ -5,18 +5,18 @@ from __future__ import annotations
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from pipeline.errors import GatewatchError
 from pipeline.registrations import Registration, read_registrations_csv
-from pipeline.review import record_registrations
+from pipeline.review import explainable, record_registrations, register_and_authorize
 from pipeline.vocabulary import RegistrationSource
-from pipeline.web.box import BoxDep
+from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import AdminDep, UserDep
-from pipeline.web.events import parse_web_registration
+from pipeline.web.events import EventView, event_view, parse_web_registration
 
 router = APIRouter(prefix="/api", tags=["registrations"])
 
@@ -29,6 +29,17 @@ class NewRegistration(BaseModel):
     reason: str = Field("", max_length=200)
     at: datetime | None = Field(None, description="time of the visit (default: now)")
     window_minutes: float = Field(15, ge=0, le=24 * 60, description="valid this long either side of `at`")
+    authorize: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
+        None,
+        max_length=500,
+        description="the open alerts this visitor explains, as the guard chose them from "
+        "`/api/registrations/candidates` ([] for none); left out, the nearest open alerts it fits are authorized",
+    )
+
+
+class Candidate(BaseModel):
+    event: EventView
+    gap_s: float = Field(description="seconds between the alert and the registration's validity (0: inside it)")
 
 
 class RegistrationView(BaseModel):
@@ -86,9 +97,7 @@ def registrations(box: BoxDep, _: UserDep, since: datetime | None = None) -> lis
     return [RegistrationView.of(r, left) for r, left in box.store.registrations.valid(ending_after=start)]
 
 
-@router.post("/registrations", status_code=201)
-def register(body: NewRegistration, box: BoxDep, user: UserDep) -> Registered:
-    """Quick registration of a visitor at the gate; also authorizes open alerts it explains."""
+def _visitor(body: NewRegistration, box: Box, username: str) -> Registration:
     at = box.aware(body.at) or datetime.now(box.config.tz)
     values = {
         "camera": body.scope,
@@ -100,9 +109,28 @@ def register(body: NewRegistration, box: BoxDep, user: UserDep) -> Registered:
         "time": at.isoformat(),
         "window": f"{body.window_minutes:g}m",
     }
-    registration = parse_web_registration(box, values, user.username)
-    store = box.store
-    added, authorized = record_registrations(store, box.config, [registration], datetime.now(UTC))
+    return parse_web_registration(box, values, username)
+
+
+@router.post("/registrations/candidates")
+def candidates(body: NewRegistration, box: BoxDep, user: UserDep) -> list[Candidate]:
+    """The open alerts this registration would explain, nearest first: shown to the guard, who
+    confirms which ones the visitor really was before anything is authorized. Stores nothing."""
+    registration = _visitor(body, box, user.username)
+    fits = explainable(box.store, box.config, registration)
+    return [Candidate(event=event_view(box, event), gap_s=round(gap, 1)) for event, gap in fits]
+
+
+@router.post("/registrations", status_code=201)
+def register(body: NewRegistration, box: BoxDep, user: UserDep) -> Registered:
+    """Quick registration of a visitor at the gate; authorizes the open alerts the guard chose
+    (`authorize`), or without that list the nearest open alerts it explains."""
+    registration = _visitor(body, box, user.username)
+    store, now = box.store, datetime.now(UTC)
+    if body.authorize is None:
+        added, authorized = record_registrations(store, box.config, [registration], now)
+    else:
+        added, authorized = register_and_authorize(store, box.config, registration, body.authorize, now)
     for event_id, _registration in authorized:
         box.service.event_changed(store, event_id)
     found = store.registrations.get(added.first_id) if added.count else None
