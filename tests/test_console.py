@@ -29,18 +29,18 @@ SITE = ZoneInfo("Asia/Shanghai")
 NIGHT = datetime(2026, 11, 28, 21, 0, tzinfo=SITE)  # one alert every 5 minutes from 21:00
 
 
-def stored_alerts(db: Path, snapshots: Path, count: int) -> None:
+def stored_alerts(db: Path, snapshots: Path, count: int, video: str = "night-export.mp4") -> None:
     image = np.full((48, 64, 3), 90, np.uint8)
     outcomes = []
     for n in range(count):
         ts = NIGHT + timedelta(minutes=5 * n)
         crossing = Crossing("side-gate", "gate", Direction.IN, n + 1, n * 25, ts, (10, 10, 40, 46), 0.8)
-        full, crop = snapshots / f"{n}.jpg", snapshots / f"{n}_crop.jpg"
+        full, crop = snapshots / f"{video}-{n}.jpg", snapshots / f"{video}-{n}_crop.jpg"
         for path in (full, crop):
             cv2.imwrite(str(path), image)
         decision = Decision(crossing, True, EventKind.UNREGISTERED_ENTRY, "closed (test), no registration")
         outcomes.append(Outcome(decision, Evidence(full, crop)))
-    run = VideoRun("side-gate", "night-export.mp4", NIGHT, 5.0, count * 25, datetime.now(UTC))
+    run = VideoRun("side-gate", video, NIGHT, 5.0, count * 25, datetime.now(UTC))
     with Store(db) as store:
         store.events.save_run(run, outcomes)
 
@@ -211,4 +211,35 @@ def test_a_visitor_authorizes_only_the_alert_the_guard_chose(serve: Serve, brows
     assert statuses[later["id"]] == "authorized" and statuses[earlier["id"]] in ("new", "acknowledged")
     review = query(serve.db, "SELECT * FROM event_reviews WHERE event_id = ?", later["id"])[-1]
     assert review["by"] == "guard" and "registered at the gate" in review["note"]
+    context.close()
+
+
+def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts(serve: Serve, browser: Any) -> None:
+    stored_alerts(serve.db, serve.snapshots, 1, video="later-export.mp4")  # one new alert, not yet seen
+    fresh = query(serve.db, "SELECT id FROM events WHERE video = 'later-export.mp4'")[0]["id"]
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    page.clock.install()  # the repeat interval runs on the page's clock, moved on by the test
+    page.goto(f"{serve.url}/login")
+    page.fill("input[name=username]", "guard")
+    page.fill("input[name=password]", "guard-pass-1")
+    page.click("button[type=submit]")
+    page.wait_for_selector(f"#alert-{fresh}[data-status=new]")
+    page.wait_for_selector("#alarm:not([hidden])")
+    assert "条新告警尚未处理" in page.inner_text("#alarm")
+    beeps = lambda: int(page.get_attribute("body", "data-beeps") or 0)  # noqa: E731
+    before = beeps()
+    page.clock.run_for(16_000)
+    assert beeps() > before  # repeated without any new event
+    page.click("#silence")
+    silenced = beeps()
+    page.clock.run_for(60_000)
+    assert beeps() == silenced  # a person silenced it
+    # The offline dormitory camera is on the live page as an alert of its own
+    page.clock.run_for(11_000)
+    page.wait_for_selector("[data-camera-alert=dorm]")
+    assert "摄像机故障" in page.inner_text("[data-camera-alert=dorm]")
+    # Handling the alert ends the alarm
+    page.click(f"#alert-{fresh} button[data-action=acknowledged]")
+    page.wait_for_selector("#alarm[hidden]", state="attached")
     context.close()
