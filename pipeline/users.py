@@ -52,6 +52,19 @@ def remove_user(store: Store, username: str) -> None:
         raise NotFound(f"user {username!r}: no such user")
 
 
+def set_disabled(store: Store, username: str, disabled: bool, at: datetime, *, by: str | None = None) -> None:
+    """Disable or enable a login. Nobody disables themselves, and the last enabled admin stays, so
+    the box is never left without someone who can manage it."""
+    with store.write():
+        if disabled:
+            if username == by:
+                raise Conflict(f"user {username!r}: you cannot disable yourself; ask another admin")
+            if store.users.enabled_admins() == [username]:
+                raise Conflict(f"user {username!r} is the last enabled admin; add or enable another admin first")
+        if not store.users.set_disabled(username, at if disabled else None):
+            raise NotFound(f"user {username!r}: no such user")
+
+
 def list_users(store: Store) -> list[User]:
     return store.users.all()
 

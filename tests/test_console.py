@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import cv2
+import httpx
 import numpy as np
 import pytest
 
@@ -242,4 +243,42 @@ def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts
     # Handling the alert ends the alarm
     page.click(f"#alert-{fresh} button[data-action=acknowledged]")
     page.wait_for_selector("#alarm[hidden]", state="attached")
+    context.close()
+
+
+def test_admin_manages_users_in_the_browser(serve: Serve, browser: Any) -> None:
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{serve.url}/login")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", "guard-pass-1")
+    page.click("button[type=submit]")
+    page.click("[data-tab=users]")
+    page.fill("#user-form [name=username]", "night.guard")
+    page.fill("#user-form [name=password]", "first-pass-1")
+    page.click("#user-form button")
+    page.wait_for_selector("[data-user='night.guard']")
+    assert httpx.post(f"{serve.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"}).is_success
+    # Reset the password: the old one stops working
+    page.evaluate("document.querySelector('#user-result').textContent = ''")
+    page.once("dialog", lambda dialog: dialog.accept("second-pass-2"))
+    page.click("[data-user='night.guard'] .reset")
+    page.wait_for_function("document.querySelector('#user-result').textContent.includes('night.guard')")
+    old = httpx.post(f"{serve.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"})
+    assert old.status_code == 401
+    session = serve.client("admin")  # a session of the user, to see it end when disabled
+    guard = httpx.Client(base_url=serve.url, timeout=10)
+    assert guard.post("/api/login", json={"username": "night.guard", "password": "second-pass-2"}).is_success
+    assert guard.get("/api/me").is_success
+    page.click("[data-user='night.guard'] .access")
+    page.wait_for_function("document.querySelector(\"[data-user='night.guard']\").textContent.includes('Disabled')")
+    assert guard.get("/api/me").status_code == 401  # its session ended
+    refused = httpx.post(f"{serve.url}/api/login", json={"username": "night.guard", "password": "second-pass-2"})
+    assert refused.status_code == 403 and "disabled" in refused.json()["detail"]
+    row = query(serve.db, "SELECT disabled_at FROM users WHERE username = 'night.guard'")[0]
+    assert row["disabled_at"]
+    # Nobody locks the box: an admin cannot disable themselves, nor the last enabled admin
+    itself = session.post("/api/users/admin/access", json={"disabled": True})
+    assert itself.status_code == 409 and "yourself" in itself.json()["detail"]
+    assert serve.client("guard").get("/api/users").status_code == 403
     context.close()

@@ -37,6 +37,12 @@ def test_users_add_list_passwd_remove(tmp_path: Path) -> None:
     )
     assert_user_error(users("add", "a b", "--db", db, "--password-stdin", password=PASSWORD), "user name 'a b'")
     assert users("passwd", "li.na", "--db", db, "--password-stdin", password="another-pass").returncode == 0
+    assert users("disable", "li.na", "--db", db).returncode == 0
+    assert "li.na                    guard  " in users("list", "--db", db).stdout
+    assert "disabled" in next(line for line in users("list", "--db", db).stdout.splitlines() if "li.na" in line)
+    assert_user_error(users("disable", "zhang.wei", "--db", db), "last enabled admin")
+    assert users("enable", "li.na", "--db", db).returncode == 0
+    assert "disabled" not in users("list", "--db", db).stdout
     assert users("remove", "li.na", "--db", db).returncode == 0
     assert "li.na" not in users("list", "--db", db).stdout
     assert_user_error(users("remove", "li.na", "--db", db), "no such user")

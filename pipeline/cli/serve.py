@@ -19,7 +19,7 @@ from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, open_exist
 from pipeline.config import MqttConfig, load_config
 from pipeline.db import Store
 from pipeline.errors import GatewatchError, InvalidInput
-from pipeline.users import add_user, list_users, remove_user, set_password
+from pipeline.users import add_user, list_users, remove_user, set_disabled, set_password
 from pipeline.vocabulary import Role, choices, member
 
 HostOption = Annotated[str, typer.Option(help="address to listen on (0.0.0.0 for the whole network)")]
@@ -144,11 +144,28 @@ def users_remove(username: Annotated[str, typer.Argument(help="login name")], db
     out.print(f"Removed {username}")
 
 
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="login name")], db: DbOption = DEFAULT_DB) -> None:
+    """Stop a user logging in (their sessions end; their name stays in the audit trail)."""
+    with open_existing_store(db) as store:
+        set_disabled(store, username, True, datetime.now(UTC))
+    out.print(f"Disabled {username}")
+
+
+@users_app.command("enable")
+def users_enable(username: Annotated[str, typer.Argument(help="login name")], db: DbOption = DEFAULT_DB) -> None:
+    """Let a disabled user log in again."""
+    with open_existing_store(db) as store:
+        set_disabled(store, username, False, datetime.now(UTC))
+    out.print(f"Enabled {username}")
+
+
 @users_app.command("list")
 def users_list(db: DbOption = DEFAULT_DB) -> None:
     with open_existing_store(db, readonly=True) as store:
         for user in list_users(store):
-            out.print(f"{user.username:<24} {user.role:<6} {user.created_at}")
+            state = f"  disabled {user.disabled_at}" if user.disabled_at else ""
+            out.print(f"{user.username:<24} {user.role:<6} {user.created_at}{state}")
 
 
 def _mqtt_url(url: str, username: str | None, password: str | None, prefix: str) -> MqttConfig:

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from pipeline.vocabulary import EventStatus
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5  # 5: users.disabled_at
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
 TABLES: dict[str, dict[str, type]] = {
@@ -96,7 +96,7 @@ TABLES: dict[str, dict[str, type]] = {
         "created_at": str,
         "sent_at": str,
     },
-    "users": {"id": int, "username": str, "password_hash": str, "role": str, "created_at": str},
+    "users": {"id": int, "username": str, "password_hash": str, "role": str, "created_at": str, "disabled_at": str},
     "sessions": {"token_hash": str, "username": str, "created_at": str, "expires_at": str},
 }
 

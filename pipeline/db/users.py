@@ -14,6 +14,7 @@ class User:
     username: str
     role: Role
     created_at: str = ""
+    disabled_at: str | None = None  # set: the user can no longer log in (the audit trail keeps the name)
 
 
 class Users(Repository):
@@ -42,15 +43,31 @@ class Users(Repository):
         return bool(cursor.rowcount)
 
     def all(self) -> list[User]:
-        rows = self.db.execute("SELECT username, role, created_at FROM users ORDER BY username").fetchall()
-        return [User(name, Role(role), created_at) for name, role, created_at in rows]
+        rows = self.db.execute("SELECT username, role, created_at, disabled_at FROM users ORDER BY username").fetchall()
+        return [User(name, Role(role), created_at, disabled) for name, role, created_at, disabled in rows]
+
+    def set_disabled(self, username: str, at: datetime | None) -> bool:
+        """Disable (`at`) or enable (None) a user; disabling ends every session. False: no such user."""
+        with self.store.write():
+            cursor = self.db.execute(
+                "UPDATE users SET disabled_at = ? WHERE username = ?", [at.isoformat() if at else None, username]
+            )
+            if at is not None:
+                self.db.execute("DELETE FROM sessions WHERE username = ?", [username])
+        return bool(cursor.rowcount)
+
+    def enabled_admins(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT username FROM users WHERE role = ? AND disabled_at IS NULL ORDER BY username", [Role.ADMIN]
+        ).fetchall()
+        return [row[0] for row in rows]
 
     def login(self, username: str) -> tuple[User, str] | None:
         """A user and their password hash, for a login check."""
         row = self.db.execute(
-            "SELECT username, password_hash, role FROM users WHERE username = ?", [username]
+            "SELECT username, password_hash, role, disabled_at FROM users WHERE username = ?", [username]
         ).fetchone()
-        return (User(row[0], Role(row[2])), row[1]) if row else None
+        return (User(row[0], Role(row[2]), disabled_at=row[3]), row[1]) if row else None
 
     def start_session(self, token_hash: str, username: str, at: datetime, expires: datetime) -> None:
         with self.store.write():
@@ -63,7 +80,7 @@ class Users(Repository):
     def session_user(self, token_hash: str, at: datetime) -> User | None:
         row = self.db.execute(
             """SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username
-               WHERE s.token_hash = ? AND julianday(s.expires_at) > julianday(?)""",
+               WHERE s.token_hash = ? AND julianday(s.expires_at) > julianday(?) AND u.disabled_at IS NULL""",
             [token_hash, at.isoformat()],
         ).fetchone()
         return User(row[0], Role(row[1])) if row else None

@@ -116,6 +116,8 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
             auth.throttle.failed(body.username, address)
             raise HTTPException(401, "wrong user name or password")
         user = found[0]
+        if user.disabled_at:  # the right password, so saying why is no help to a guesser
+            raise HTTPException(403, "this user is disabled; ask an admin")
         auth.throttle.succeeded(body.username)
         token = create_session(store, user.username, auth.session_lifetime, datetime.now(UTC))
         response.set_cookie(

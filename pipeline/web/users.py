@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from pipeline.users import add_user, list_users
+from pipeline.users import add_user, list_users, set_disabled, set_password
 from pipeline.vocabulary import Role
-from pipeline.web.box import BoxDep
+from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import AdminDep
 
 router = APIRouter(prefix="/api", tags=["users"])
@@ -25,14 +26,41 @@ class UserView(BaseModel):
     username: str
     role: Role
     created_at: str = ""
+    disabled_at: str | None = None
+
+
+class NewPassword(BaseModel):
+    password: str = Field(min_length=8, max_length=256)
+
+
+class Access(BaseModel):
+    disabled: bool
 
 
 @router.get("/users")
 def users(box: BoxDep, _: AdminDep) -> list[UserView]:
-    return [UserView(username=u.username, role=u.role, created_at=u.created_at) for u in list_users(box.store)]
+    return [UserView(**asdict(u)) for u in list_users(box.store)]
 
 
 @router.post("/users", status_code=201)
 def new_user(body: NewUser, box: BoxDep, _: AdminDep) -> UserView:
     add_user(box.store, body.username, body.password, body.role, datetime.now(UTC))
     return UserView(username=body.username, role=body.role)
+
+
+@router.post("/users/{username}/password")
+def reset_password(username: str, body: NewPassword, box: BoxDep, _: AdminDep) -> UserView:
+    """A new password (the user is logged out everywhere)."""
+    set_password(box.store, username, body.password)
+    return _one(box, username)
+
+
+@router.post("/users/{username}/access")
+def access(username: str, body: Access, box: BoxDep, admin: AdminDep) -> UserView:
+    """Disable a login (its sessions end at once; its name stays in the audit trail) or enable it again."""
+    set_disabled(box.store, username, body.disabled, datetime.now(UTC), by=admin.username)
+    return _one(box, username)
+
+
+def _one(box: Box, username: str) -> UserView:
+    return next(UserView(**asdict(u)) for u in list_users(box.store) if u.username == username)
