@@ -282,3 +282,34 @@ def test_admin_manages_users_in_the_browser(serve: Serve, browser: Any) -> None:
     assert itself.status_code == 409 and "yourself" in itself.json()["detail"]
     assert serve.client("guard").get("/api/users").status_code == 403
     context.close()
+
+
+def test_live_view_is_a_motion_jpeg_stream(serve: Serve, browser: Any) -> None:
+    api = serve.client("guard")
+    received = b""
+    with api.stream("GET", "/api/cameras/side-gate/live.mjpg", timeout=30) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "multipart/x-mixed-replace; boundary=frame"
+        for chunk in response.iter_bytes():
+            received += chunk
+            if received.count(b"--frame\r\n") > 3:
+                break
+    parts = received.split(b"--frame\r\n")[1:-1]  # the last one may be cut short
+    assert len(parts) >= 3
+    for part in parts:
+        head, body = part.split(b"\r\n\r\n", 1)
+        length = int(next(line for line in head.split(b"\r\n") if line.startswith(b"Content-Length:")).split()[1])
+        image = cv2.imdecode(np.frombuffer(body[:length], np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None and image.shape[1] == 640
+    assert api.get("/api/cameras/nope/live.mjpg").status_code == 404
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{serve.url}/login")
+    page.fill("input[name=username]", "guard")
+    page.fill("input[name=password]", "guard-pass-1")
+    page.click("button[type=submit]")
+    page.click("[data-tab=cameras]")
+    image = page.wait_for_selector("[data-camera=side-gate] img")
+    assert image.get_attribute("src").endswith("/live.mjpg")
+    page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image)
+    context.close()

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 import cv2
-from fastapi import APIRouter, HTTPException
-from fastapi.responses import Response
+import numpy as np
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from pipeline.config import CameraConfig
+from pipeline.live.service import CameraWorker
 from pipeline.snapshots import draw_shapes
 from pipeline.vocabulary import CameraState
-from pipeline.web.box import BoxDep
+from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import UserDep
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 JPEG_QUALITY = 80
+LIVE_FPS = 5  # enough to see who is at the gate; each frame is one JPEG encode on the box
+BOUNDARY = "frame"
 
 
 class CameraStatus(BaseModel):
@@ -49,11 +57,42 @@ def cameras(box: BoxDep, _: UserDep) -> list[CameraStatus]:
 @router.get("/cameras/{name}/frame.jpg", response_class=Response)
 def camera_frame(name: str, box: BoxDep, _: UserDep) -> Response:
     """The most recent analysed frame with the camera's lines and zones drawn."""
+    worker = _worker(box, name)
+    if worker.latest is None:
+        raise HTTPException(404, f"no frame from {name} yet")
+    data = _jpeg(worker.latest.image, box.config.cameras[name])
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/cameras/{name}/live.mjpg", response_class=StreamingResponse)
+async def camera_live(name: str, request: Request, box: BoxDep, _: UserDep) -> StreamingResponse:
+    """The camera as it is analysed, lines and zones drawn, as motion JPEG (up to 5 frames a
+    second): a browser shows it in a plain <img>, no plug-in, no polling."""
+    worker = _worker(box, name)
+    camera = box.config.cameras[name]
+
+    async def parts() -> AsyncIterator[bytes]:
+        shown = None
+        while not await request.is_disconnected():
+            frame = worker.latest
+            if frame is not None and frame is not shown:
+                shown = frame
+                data = await asyncio.to_thread(_jpeg, frame.image, camera)
+                yield b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(data), data)
+            await asyncio.sleep(1 / LIVE_FPS)
+
+    return StreamingResponse(
+        parts(), media_type=f"multipart/x-mixed-replace; boundary={BOUNDARY}", headers={"Cache-Control": "no-store"}
+    )
+
+
+def _worker(box: Box, name: str) -> CameraWorker:
     worker = box.service.workers.get(name)
     if worker is None:
         raise HTTPException(404, f"no camera {name!r}")
-    if worker.latest is None:
-        raise HTTPException(404, f"no frame from {name} yet")
-    image = draw_shapes(worker.latest.image, box.config.cameras[name])
-    _, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-    return Response(data.tobytes(), media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+    return worker
+
+
+def _jpeg(image: np.ndarray, camera: CameraConfig) -> bytes:
+    _, data = cv2.imencode(".jpg", draw_shapes(image, camera), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    return data.tobytes()

@@ -119,11 +119,11 @@ def busy_response(exc: Busy, status: int) -> JSONResponse:
 
 class LoadShedder:
     """At most `limit` API requests in progress; more are answered 503 at once. Long-lived ones
-    (the event stream), the health check and snapshot files (a page of thumbnails loads many at
+    (the event stream, live camera views), the health check and snapshot files (a page of thumbnails loads many at
     once, and sending a file is the operating system's work) are not counted."""
 
     EXEMPT = ("/api/stream", "/api/health")
-    EXEMPT_ENDINGS = ("/snapshot", "/crop")
+    EXEMPT_ENDINGS = ("/snapshot", "/crop", "/live.mjpg")
 
     def __init__(self, app: ASGIApp, limit: int = MAX_IN_FLIGHT) -> None:
         self.app = app
