@@ -23,7 +23,7 @@ from pipeline.db import Store, VideoRun
 from pipeline.records import Crossing, Decision, Evidence, Outcome
 from pipeline.vocabulary import Direction, EventKind
 
-from .live import Serve, cut_clip, query, wait_for, write_config
+from .live import PASSWORD, Serve, cut_clip, query, wait_for, write_config
 
 OPEN = 128
 SITE = ZoneInfo("Asia/Shanghai")
@@ -60,6 +60,19 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     yield server
     assert server.stop() == 0, server.output()
     assert "Traceback" not in server.output()
+
+
+def logged_in(serve: Serve, browser: Any, user: str, *, clock: bool = False, **context: Any) -> tuple[Any, Any]:
+    """A browser context logged in as `user`; `clock`: the page's timers run on a clock the test moves."""
+    session = browser.new_context(**context)
+    page = session.new_page()
+    if clock:
+        page.clock.install()
+    page.goto(f"{serve.url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    return session, page
 
 
 def open_in_db(serve: Serve) -> int:
@@ -109,12 +122,7 @@ def test_batch_acknowledge_changes_each_event_and_lists_what_it_could_not(serve:
 
 
 def test_live_page_shows_every_open_alert_and_the_database_count(serve: Serve, browser: Any) -> None:
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{serve.url}/login")
-    page.fill("input[name=username]", "guard")
-    page.fill("input[name=password]", "guard-pass-1")
-    page.click("button[type=submit]")
+    context, page = logged_in(serve, browser, "guard", locale="en-GB")
     expected = open_in_db(serve)
     page.wait_for_function(f"document.querySelectorAll('#alerts .alert').length === {expected}", timeout=30_000)
     page.wait_for_function(f"document.querySelector('#open-count').textContent === '({expected})'")
@@ -139,14 +147,15 @@ def test_live_page_shows_every_open_alert_and_the_database_count(serve: Serve, b
 
 def test_phone_layout_and_site_time_whatever_the_browser_zone(serve: Serve, browser: Any) -> None:
     # A guard's phone, set to another zone than the school's: times stay the school's, with the zone.
-    context = browser.new_context(
-        locale="zh-CN", timezone_id="America/New_York", viewport={"width": 390, "height": 844}, is_mobile=True
+    context, page = logged_in(
+        serve,
+        browser,
+        "guard",
+        locale="zh-CN",
+        timezone_id="America/New_York",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
     )
-    page = context.new_page()
-    page.goto(f"{serve.url}/login")
-    page.fill("input[name=username]", "guard")
-    page.fill("input[name=password]", "guard-pass-1")
-    page.click("button[type=submit]")
     page.wait_for_selector("#alerts .alert")
     shown = serve.client("guard").get("/api/events", params={"open": "true", "limit": 1}).json()[0]
     newest = datetime.fromisoformat(shown["time"])  # early morning, school time
@@ -186,12 +195,7 @@ def test_a_visitor_authorizes_only_the_alert_the_guard_chose(serve: Serve, brows
     assert query(serve.db, "SELECT count(*) AS n FROM registrations")[0]["n"] == before  # all or nothing
     # In the browser: the form defaults to the camera of the newest alert, not the offline
     # dormitory camera first in the list; the guard sees both candidates and picks the later one.
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{serve.url}/login")
-    page.fill("input[name=username]", "guard")
-    page.fill("input[name=password]", "guard-pass-1")
-    page.click("button[type=submit]")
+    context, page = logged_in(serve, browser, "guard", locale="en-GB")
     page.wait_for_selector("#alerts .alert")
     page.click("[data-tab=register]")
     page.wait_for_function("document.querySelector('#register-form [name=scope]').value === 'side-gate'")
@@ -218,13 +222,7 @@ def test_a_visitor_authorizes_only_the_alert_the_guard_chose(serve: Serve, brows
 def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts(serve: Serve, browser: Any) -> None:
     stored_alerts(serve.db, serve.snapshots, 1, video="later-export.mp4")  # one new alert, not yet seen
     fresh = query(serve.db, "SELECT id FROM events WHERE video = 'later-export.mp4'")[0]["id"]
-    context = browser.new_context(locale="zh-CN")
-    page = context.new_page()
-    page.clock.install()  # the repeat interval runs on the page's clock, moved on by the test
-    page.goto(f"{serve.url}/login")
-    page.fill("input[name=username]", "guard")
-    page.fill("input[name=password]", "guard-pass-1")
-    page.click("button[type=submit]")
+    context, page = logged_in(serve, browser, "guard", clock=True, locale="zh-CN")
     page.wait_for_selector(f"#alert-{fresh}[data-status=new]")
     page.wait_for_selector("#alarm:not([hidden])")
     assert "条新告警尚未处理" in page.inner_text("#alarm")
@@ -247,12 +245,7 @@ def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts
 
 
 def test_admin_manages_users_in_the_browser(serve: Serve, browser: Any) -> None:
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{serve.url}/login")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", "guard-pass-1")
-    page.click("button[type=submit]")
+    context, page = logged_in(serve, browser, "admin", locale="en-GB")
     page.click("[data-tab=users]")
     page.fill("#user-form [name=username]", "night.guard")
     page.fill("#user-form [name=password]", "first-pass-1")
@@ -302,12 +295,7 @@ def test_live_view_is_a_motion_jpeg_stream(serve: Serve, browser: Any) -> None:
         image = cv2.imdecode(np.frombuffer(body[:length], np.uint8), cv2.IMREAD_COLOR)
         assert image is not None and image.shape[1] == 640
     assert api.get("/api/cameras/nope/live.mjpg").status_code == 404
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    page.goto(f"{serve.url}/login")
-    page.fill("input[name=username]", "guard")
-    page.fill("input[name=password]", "guard-pass-1")
-    page.click("button[type=submit]")
+    context, page = logged_in(serve, browser, "guard", locale="en-GB")
     page.click("[data-tab=cameras]")
     image = page.wait_for_selector("[data-camera=side-gate] img")
     assert image.get_attribute("src").endswith("/live.mjpg")
