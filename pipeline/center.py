@@ -51,7 +51,7 @@ class CenterSubscriber:
             log.warning("broker %s:%s refused the connection: %s", self.config.host, self.config.port, reason)
             return
         prefix = self.config.topic_prefix
-        for pattern in ("+/events", "+/availability", "+/cameras/+/availability", "+/cameras/+/state"):
+        for pattern in ("+/events", "+/alarms", "+/availability", "+/cameras/+/availability", "+/cameras/+/state"):
             client.subscribe(f"{prefix}/{pattern}", qos=1)
         log.info("subscribed to %s/# on %s:%s", prefix, self.config.host, self.config.port)
 
@@ -72,12 +72,30 @@ class CenterSubscriber:
                 raise ValueError(f"not a gatewatch event (needs {', '.join(EVENT_FIELDS)})")
             store.center.save_event(str(event.get("site") or levels[0]), event, text, now)
             self.received += 1
+        elif len(levels) == 2 and levels[1] == "alarms":
+            alarm = json.loads(text)
+            if not isinstance(alarm, dict) or not all(k in alarm for k in ("id", "kind", "time")):
+                raise ValueError("not a gatewatch alarm (needs id, kind, time)")
+            store.center.save_alarm(levels[0], alarm, now)
+            log.warning("alarm #%s from %s: %s", alarm["id"], alarm.get("site") or levels[0], alarm.get("reason"))
         elif len(levels) == 2 and levels[1] == "availability":
             store.center.save_site(levels[0], text, now)
         elif len(levels) == 4 and levels[1] == "cameras" and levels[3] in ("availability", "state"):
             store.center.save_camera(levels[0], levels[2], levels[3], text, now)
         else:
             raise ValueError("not a gatewatch topic")
+
+    def acknowledge(self, site_topic: str, alarm_id: int, by: str) -> bool:
+        """Confirm a school's alarm: stored here, then told to the school on its retained
+        `<site>/alarms/<id>/ack` topic, which it reads even if it was offline at this moment."""
+        now = datetime.now(UTC)
+        if not self.stores.get().center.acknowledge_alarm(site_topic, alarm_id, by, now):
+            return False
+        if self.client is not None:
+            topic = f"{self.config.topic_prefix}/{site_topic}/alarms/{alarm_id}/ack"
+            payload = json.dumps({"by": by, "at": now.isoformat()}, ensure_ascii=False)
+            self.client.publish(topic, payload, qos=1, retain=True)
+        return True
 
 
 def center_events(store: Store, site: str | None, status: EventStatus | None, limit: int) -> list[dict[str, Any]]:
@@ -86,3 +104,7 @@ def center_events(store: Store, site: str | None, status: EventStatus | None, li
 
 def center_sites(store: Store) -> list[dict[str, Any]]:
     return [asdict(site) for site in store.center.sites()]
+
+
+def center_alarms(store: Store, limit: int) -> list[dict[str, Any]]:
+    return [asdict(alarm) for alarm in store.center.alarms(limit)]

@@ -95,6 +95,19 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # gave up after alerts.max_attempts; the row stays
 
 
+class AlarmKind(StrEnum):
+    """How an alarm to the police and the district centre was raised (一键报警)."""
+
+    ONE_CLICK = "one_click"  # a person pressed the alarm button
+    ESCALATION = "escalation"  # a person escalated an alert
+    AUTOMATIC = "automatic"  # an alert was left unhandled past its rule's escalation.after_s
+
+
+class AlarmStatus(StrEnum):
+    OPEN = "open"  # raised; the district centre has not yet confirmed it
+    ACKNOWLEDGED = "acknowledged"  # the district centre confirmed it
+
+
 class Role(StrEnum):
     """What a web user may do."""
 

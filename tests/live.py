@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -260,3 +261,58 @@ class Serve(Process):
         response = client.post("/api/login", json={"username": user, "password": PASSWORD})
         assert response.status_code == 200, response.text
         return client
+
+
+class Webhook:
+    """Receives POSTs; the first one is answered 500, so the retry is exercised."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.failures_left = 1
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if hook.failures_left:
+                    hook.failures_left -= 1
+                    self.send_response(500)
+                else:
+                    hook.received.append({"body": json.loads(body), "auth": self.headers.get("Authorization")})
+                    self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def start_center(folder: Path, broker_port: int, port: int) -> Process:
+    """`gatewatch center` on the broker, with one user ("district"), its log in `folder`."""
+    db = folder / "center.db"
+    subprocess.run(
+        [sys.executable, "-m", "pipeline", "users", "add", "district", "--db", str(db), "--password-stdin"],
+        input=PASSWORD + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
+    args = ["center", "--mqtt", f"mqtt://127.0.0.1:{broker_port}", "--db", str(db), "--port", str(port)]
+    return Process([sys.executable, "-m", "pipeline", *args], folder / "center.log").start()
+
+
+def log_in(page: Any, url: str, user: str) -> None:
+    """Through the login page of the box (or the centre) at `url`, in a Playwright page."""
+    page.goto(f"{url}/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")

@@ -23,7 +23,7 @@ from pipeline.db import Store, VideoRun
 from pipeline.records import Crossing, Decision, Evidence, Outcome
 from pipeline.vocabulary import Direction, EventKind
 
-from .live import PASSWORD, Serve, cut_clip, query, wait_for, write_config
+from .live import Serve, cut_clip, log_in, query, wait_for, write_config
 
 OPEN = 128
 SITE = ZoneInfo("Asia/Shanghai")
@@ -68,10 +68,7 @@ def logged_in(serve: Serve, browser: Any, user: str, *, clock: bool = False, **c
     page = session.new_page()
     if clock:
         page.clock.install()
-    page.goto(f"{serve.url}/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    log_in(page, serve.url, user)
     return session, page
 
 

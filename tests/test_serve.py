@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +15,14 @@ import pytest
 from .live import (
     PASSWORD,
     Broker,
-    Process,
     RtspServer,
     Serve,
     Subscriber,
+    Webhook,
     cut_clip,
     free_port,
     query,
+    start_center,
     wait_for,
     write_config,
 )
@@ -36,39 +33,6 @@ CAMERA_PASSWORD = "Cam-Secret-42"
 @pytest.fixture
 def clip(tmp_path: Path) -> Path:
     return cut_clip(tmp_path / "clip.mp4", 10)
-
-
-class Webhook:
-    """Receives POSTs; the first one is answered 500, so the retry is exercised."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        self.failures_left = 1
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if hook.failures_left:
-                    hook.failures_left -= 1
-                    self.send_response(500)
-                else:
-                    hook.received.append({"body": json.loads(body), "auth": self.headers.get("Authorization")})
-                    self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
 
 
 def test_live_rtsp_camera_with_mqtt_and_webhook(tmp_path: Path, clip: Path) -> None:
@@ -93,6 +57,7 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(tmp_path: Path, clip: Path) -> N
         # Stored before sent: the MQTT message names an event that is in the database, with its snapshot
         message = wait_for(lambda: [e for e in subscriber.events() if e["id"] == first["id"]], 20, "MQTT event")[0]
         assert message == {
+            "type": "event",
             "id": first["id"],
             "site": "No1 Middle School",
             "kind": "unregistered_entry",
@@ -218,28 +183,7 @@ def test_district_centre_collects_two_schools(tmp_path: Path, clip: Path) -> Non
         )
         schools.append(Serve(folder, config))
     center_port = free_port()
-    center_db = tmp_path / "center.db"
-    subprocess.run(
-        [sys.executable, "-m", "pipeline", "users", "add", "district", "--db", str(center_db), "--password-stdin"],
-        input=PASSWORD + "\n",
-        text=True,
-        check=True,
-    )
-    center = Process(
-        [
-            sys.executable,
-            "-m",
-            "pipeline",
-            "center",
-            "--mqtt",
-            f"mqtt://127.0.0.1:{broker.port}",
-            "--db",
-            str(center_db),
-            "--port",
-            str(center_port),
-        ],
-        tmp_path / "center.log",
-    ).start()
+    center = start_center(tmp_path, broker.port, center_port)
     try:
         for school in schools:
             school.start()

@@ -5,6 +5,8 @@ Topics (retained ones marked R):
     <prefix>/<site>/availability               R    online / offline for the whole service
     <prefix>/<site>/cameras/<camera>/availability R online / offline
     <prefix>/<site>/cameras/<camera>/state     R    JSON health (state, detail, fps, reconnects, ...)
+    <prefix>/<site>/alarms                          each alarm for the police and the district centre (QoS >= 1)
+    <prefix>/<site>/alarms/<id>/ack            R    the centre's confirmation {"by", "at"}, read by the school
 
 A last will only exists per connection, so each camera has its own small connection whose will
 is its availability topic: if the box loses power, the broker itself marks every camera
@@ -20,6 +22,7 @@ import re
 import ssl
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -72,11 +75,20 @@ def connect(config: MqttConfig, name: str, will: str | None = None, **callbacks:
 
 
 class MqttLink:
-    def __init__(self, config: MqttConfig, site: str, cameras: list[str]) -> None:
+    def __init__(
+        self,
+        config: MqttConfig,
+        site: str,
+        cameras: list[str],
+        on_alarm_ack: Callable[[int, str, datetime], None] | None = None,
+    ) -> None:
+        """`on_alarm_ack(alarm id, by, at)`: the district centre confirmed one of this site's alarms."""
         self.config = config
         self.base = site_topic(config, site)
         self.events_topic = f"{self.base}/events"
+        self.alarms_topic = f"{self.base}/alarms"
         self.availability = f"{self.base}/availability"
+        self.on_alarm_ack = on_alarm_ack
         self._camera_state: dict[str, dict[str, Any]] = {}
         self.client = connect(
             config,
@@ -84,6 +96,7 @@ class MqttLink:
             will=self.availability,
             on_connect=self._on_connect,
             on_disconnect=self._on_disconnect,
+            on_message=self._on_message,
         )
         # A camera's client may connect (and call back) before it is in this dict, or before the
         # dict exists: its callback is handed the client itself, and the dict is there first.
@@ -105,16 +118,34 @@ class MqttLink:
             return
         log.info("MQTT connected to %s:%s", self.config.host, self.config.port)
         client.publish(self.availability, Availability.ONLINE, qos=1, retain=True)
+        client.subscribe(f"{self.alarms_topic}/+/ack", qos=1)  # retained: confirmations made while away too
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        """The centre's confirmation of an alarm, on `<site>/alarms/<id>/ack` (retained)."""
+        try:
+            alarm_id = int(message.topic.split("/")[-2])
+            ack = json.loads(message.payload.decode("utf-8"))
+            by, at = str(ack["by"]), datetime.fromisoformat(str(ack["at"]))
+            if at.tzinfo is None:
+                raise ValueError("time without a zone")
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            log.warning("skipped a malformed alarm confirmation on %s: %s", message.topic, exc)
+            return
+        if self.on_alarm_ack is not None:
+            self.on_alarm_ack(alarm_id, by, at)
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
             log.warning("MQTT connection to %s:%s lost (%s); reconnecting", self.config.host, self.config.port, reason)
 
     def send(self, payload: dict[str, Any]) -> None:
-        """Publish one event and wait for the broker's acknowledgement (the outbox retries on failure)."""
+        """Publish one event or alarm and wait for the broker's acknowledgement (the outbox retries
+        on failure). Alarms go at least once whatever `qos` says."""
         if not self.client.is_connected():
             raise DeliveryError(f"MQTT broker {self.config.host}:{self.config.port} not connected")
-        info = self.client.publish(self.events_topic, json.dumps(payload, ensure_ascii=False), qos=self.config.qos)
+        alarm = payload.get("type") == "alarm"
+        topic, qos = (self.alarms_topic, max(1, self.config.qos)) if alarm else (self.events_topic, self.config.qos)
+        info = self.client.publish(topic, json.dumps(payload, ensure_ascii=False), qos=qos)
         try:
             info.wait_for_publish(PUBLISH_TIMEOUT_S)
         except (RuntimeError, ValueError) as exc:

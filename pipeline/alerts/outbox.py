@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pipeline.config import AlertsConfig
-from pipeline.db import Event, Store
+from pipeline.db import Alarm, Event, Store
 from pipeline.vocabulary import DeliveryStatus
 
 log = logging.getLogger("gatewatch.alerts")
@@ -40,7 +40,7 @@ class Dispatcher:
         db_path: Path,
         senders: dict[str, Sender],
         config: AlertsConfig,
-        payload: Callable[[Event], dict[str, Any]],
+        payload: Callable[[Event | Alarm], dict[str, Any]],
     ) -> None:
         self.db_path = db_path
         self.senders = senders
@@ -89,24 +89,27 @@ class Dispatcher:
             if self._stop.is_set():
                 break
             attempts = delivery.attempts + 1
+            record = delivery.event or delivery.alarm
+            assert record is not None
+            what = f"event #{record.id}" if delivery.event else f"alarm #{record.id}"
             try:
-                self.senders[target].send(self.payload(delivery.event))
+                self.senders[target].send(self.payload(record))
             except DeliveryError as exc:
-                self._failed(store, target, delivery.delivery_id, attempts, str(exc), delivery.event.id)
+                self._failed(store, target, delivery.delivery_id, attempts, str(exc), what)
                 return False  # the target is down: wait for the backoff, do not hammer it with the rest
             store.deliveries.sent(delivery.delivery_id, attempts, datetime.now(UTC))
         return bool(due)
 
-    def _failed(self, store: Store, target: str, delivery_id: int, attempts: int, error: str, event_id: int) -> None:
+    def _failed(self, store: Store, target: str, delivery_id: int, attempts: int, error: str, what: str) -> None:
         delay = min(self.config.retry_min_s * 2 ** (attempts - 1), self.config.retry_max_s)
         status = DeliveryStatus.FAILED if attempts >= self.config.max_attempts else DeliveryStatus.PENDING
         store.deliveries.failed(delivery_id, attempts, status, datetime.now(UTC) + timedelta(seconds=delay), error)
         if status == DeliveryStatus.FAILED:
-            log.error("alert for event #%s to %s failed %d times, giving up: %s", event_id, target, attempts, error)
+            log.error("%s to %s failed %d times, giving up: %s", what, target, attempts, error)
         else:
             log.warning(
-                "alert for event #%s to %s failed (attempt %d): %s; retrying in %g s",
-                event_id,
+                "%s to %s failed (attempt %d): %s; retrying in %g s",
+                what,
                 target,
                 attempts,
                 error,

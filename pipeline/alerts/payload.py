@@ -1,10 +1,10 @@
-"""What an alert says about an event: the same JSON on MQTT, webhooks and the live web feed."""
+"""What an alert says about an event or an alarm: the same JSON on MQTT, webhooks and the live web feed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pipeline.db import Event
+from pipeline.db import Alarm, Event
 
 
 def event_payload(event: Event, site: str, public_url: str) -> dict[str, Any]:
@@ -12,6 +12,7 @@ def event_payload(event: Event, site: str, public_url: str) -> dict[str, Any]:
     nothing off the box."""
     base = public_url.rstrip("/")
     return {
+        "type": "event",
         "id": event.id,
         "site": site,
         "kind": event.kind,
@@ -24,4 +25,22 @@ def event_payload(event: Event, site: str, public_url: str) -> dict[str, Any]:
         "closed": event.closed,
         "snapshot_url": f"{base}/api/events/{event.id}/snapshot",
         "crop_url": f"{base}/api/events/{event.id}/crop",
+    }
+
+
+def alarm_payload(alarm: Alarm, site: str, public_url: str) -> dict[str, Any]:
+    """An alarm for the police and the district centre: who, when, why, and the alert behind it."""
+    base = public_url.rstrip("/")
+    return {
+        "type": "alarm",
+        "id": alarm.id,
+        "site": site,
+        "kind": alarm.kind,
+        "camera": alarm.camera,
+        "event_id": alarm.event_id,
+        "reason": alarm.reason,
+        "raised_by": alarm.raised_by,
+        "time": alarm.raised_at.isoformat(),
+        "status": alarm.status,
+        "snapshot_url": f"{base}/api/events/{alarm.event_id}/snapshot" if alarm.event_id else None,
     }

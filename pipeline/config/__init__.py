@@ -17,7 +17,7 @@ from pipeline.config.cameras import CameraConfig, LineConfig, ZoneConfig
 from pipeline.config.detection import CrossingConfig, DetectorConfig, MotionConfig, SamplingConfig, TrackerConfig
 from pipeline.config.loader import load_config
 from pipeline.config.model import Config
-from pipeline.config.rules import RegistrationsConfig, RuleConfig
+from pipeline.config.rules import EscalationConfig, RegistrationsConfig, RuleConfig
 from pipeline.config.schedules import ExceptionConfig, PeriodConfig, ScheduleConfig
 from pipeline.config.service import AlertsConfig, LiveConfig, MqttConfig, ServerConfig, SiteConfig, WebhookConfig
 
@@ -27,6 +27,7 @@ __all__ = [
     "Config",
     "CrossingConfig",
     "DetectorConfig",
+    "EscalationConfig",
     "ExceptionConfig",
     "LineConfig",
     "LiveConfig",

@@ -102,6 +102,15 @@ class Config(Section):
                 return rule.anchor
         return self.crossing.anchor
 
+    def escalations(self) -> dict[tuple[str, str], float]:
+        """(camera, line or zone) -> seconds an alert may stay unhandled before it is escalated."""
+        found: dict[tuple[str, str], float] = {}
+        for rule in self.rules:
+            if rule.escalation is not None:
+                key = (rule.camera, rule.target)
+                found[key] = min(found.get(key, rule.escalation.after_s), rule.escalation.after_s)
+        return found
+
     def registration_window(self, camera: str, target: str) -> float:
         """How far (s) from a registration an entry on this line or zone may be and still be covered."""
         windows = [r.window for r in self.rules if (r.camera, r.target) == (camera, target) and r.require_registration]

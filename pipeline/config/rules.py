@@ -10,6 +10,15 @@ from pipeline.config.base import Section
 from pipeline.vocabulary import Anchor, Direction
 
 
+class EscalationConfig(Section):
+    after_s: float = Field(
+        ge=10,
+        le=7 * 86400,
+        description="an alert of this rule still `new` (nobody acknowledged it) this long raises an alarm to "
+        "the police and the district centre, as the one-click alarm does",
+    )
+
+
 class RuleConfig(Section):
     camera: str
     line: str | None = Field(None, description="line whose crossings the rule judges (give `line` or `zone`)")
@@ -27,6 +36,7 @@ class RuleConfig(Section):
         0, ge=0, description="ignore crossings by people who moved less than this since first seen"
     )
     anchor: Anchor | None = Field(None, description="point of the box that must cross; default: crossing.anchor")
+    escalation: EscalationConfig | None = Field(None, description="escalate unhandled alerts (default: never)")
 
     @model_validator(mode="after")
     def _line_or_zone(self) -> RuleConfig:

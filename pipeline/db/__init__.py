@@ -6,11 +6,13 @@
     registrations.py  `store.registrations`: stored registrations and what each still covers
     deliveries.py     `store.deliveries`: the alert outbox
     users.py          `store.users`: web users and sessions
-    center.py         `store.center`: the district centre's copy of every school's events
+    center.py         `store.center`: the district centre's copy of every school's events and alarms
+    alarms.py         `store.alarms`: one-click and escalated alarms, and the centre's confirmation
 
 Repositories return dataclasses and take typed values; callers never pass SQL text.
 """
 
+from pipeline.db.alarms import Alarm
 from pipeline.db.deliveries import Due
 from pipeline.db.events import Event, EventFilter, EventReview, Footage, StoredCrossing, VideoRun
 from pipeline.db.registrations import Added
@@ -19,6 +21,7 @@ from pipeline.db.users import User
 
 __all__ = [
     "Added",
+    "Alarm",
     "Due",
     "Event",
     "EventFilter",

@@ -9,7 +9,7 @@ from typing import Any
 
 from pipeline.db.base import Repository
 from pipeline.db.schema import create_center_tables
-from pipeline.vocabulary import EventStatus
+from pipeline.vocabulary import AlarmStatus, EventStatus
 
 EVENT_FIELDS = ("id", "kind", "camera", "line", "direction", "time", "status", "reason", "snapshot_url")
 
@@ -37,6 +37,24 @@ class CenterCamera:
     state: str | None
     detail: str | None
     updated_at: str
+
+
+@dataclass(frozen=True)
+class CenterAlarm:
+    site_topic: str
+    alarm_id: int
+    site: str
+    kind: str
+    camera: str | None
+    event_id: int | None
+    reason: str
+    raised_by: str
+    time: str
+    snapshot_url: str | None
+    status: str
+    acknowledged_by: str | None
+    acknowledged_at: str | None
+    received_at: str
 
 
 @dataclass
@@ -69,6 +87,46 @@ class Center(Repository):
                     at.isoformat(),
                 ],
             )
+
+    def save_alarm(self, site_topic: str, alarm: dict[str, Any], at: datetime) -> None:
+        """A school's alarm; a repeat (the outbox sends at least once) changes nothing the centre did."""
+        with self.store.write():
+            self.db.execute(
+                """INSERT INTO center_alarms (site_topic, alarm_id, site, kind, camera, event_id, reason, raised_by,
+                                              time, snapshot_url, status, received_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id) DO NOTHING""",
+                [
+                    site_topic,
+                    int(alarm["id"]),
+                    str(alarm.get("site") or site_topic),
+                    str(alarm["kind"]),
+                    alarm.get("camera"),
+                    alarm.get("event_id"),
+                    str(alarm.get("reason") or ""),
+                    str(alarm.get("raised_by") or ""),
+                    str(alarm["time"]),
+                    alarm.get("snapshot_url"),
+                    AlarmStatus.OPEN,
+                    at.isoformat(),
+                ],
+            )
+
+    def alarms(self, limit: int) -> list[CenterAlarm]:
+        """Open ones first, then the latest."""
+        rows = self.db.query(
+            "SELECT * FROM center_alarms ORDER BY status = ? DESC, julianday(received_at) DESC LIMIT ?",
+            [AlarmStatus.OPEN, limit],
+        )
+        return [CenterAlarm(**row) for row in rows]
+
+    def acknowledge_alarm(self, site_topic: str, alarm_id: int, by: str, at: datetime) -> bool:
+        with self.store.write():
+            cursor = self.db.execute(
+                """UPDATE center_alarms SET status = ?, acknowledged_by = ?, acknowledged_at = ?
+                   WHERE site_topic = ? AND alarm_id = ? AND status = ?""",
+                [AlarmStatus.ACKNOWLEDGED, by, at.isoformat(), site_topic, alarm_id, AlarmStatus.OPEN],
+            )
+        return bool(cursor.rowcount)
 
     def save_site(self, site: str, availability: str, at: datetime) -> None:
         with self.store.write():

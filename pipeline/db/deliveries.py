@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipeline.db.alarms import Alarm
 from pipeline.db.base import Repository
 from pipeline.db.events import Event
 from pipeline.vocabulary import DeliveryStatus
@@ -14,11 +15,12 @@ from pipeline.vocabulary import DeliveryStatus
 
 @dataclass(frozen=True)
 class Due:
-    """One delivery whose time has come, with the event it carries."""
+    """One delivery whose time has come, with the event or the alarm it carries."""
 
     delivery_id: int
     attempts: int  # made so far
-    event: Event
+    event: Event | None = None
+    alarm: Alarm | None = None
 
 
 class Deliveries(Repository):
@@ -33,13 +35,18 @@ class Deliveries(Repository):
                 )
 
     def due(self, target: str, now: datetime, limit: int) -> list[Due]:
-        rows = self.db.query(
-            """SELECT d.id AS delivery_id, d.attempts, e.* FROM deliveries d JOIN events e ON e.id = d.event_id
-               WHERE d.target = ? AND d.status = ? AND julianday(d.next_at) <= julianday(?)
-               ORDER BY d.id LIMIT ?""",
+        rows = self.db.execute(
+            """SELECT id, attempts, event_id, alarm_id FROM deliveries
+               WHERE target = ? AND status = ? AND julianday(next_at) <= julianday(?) ORDER BY id LIMIT ?""",
             [target, DeliveryStatus.PENDING, now.isoformat(), limit],
-        )
-        return [Due(row["delivery_id"], row["attempts"], Event.from_row(row)) for row in rows]
+        ).fetchall()
+        due = []
+        for delivery_id, attempts, event_id, alarm_id in rows:
+            event = self.store.events.get(event_id) if event_id else None
+            alarm = self.store.alarms.get(alarm_id) if alarm_id else None
+            if event is not None or alarm is not None:  # an event deleted since (never, today) sends nothing
+                due.append(Due(delivery_id, attempts, event, alarm))
+        return due
 
     def sent(self, delivery_id: int, attempts: int, at: datetime) -> None:
         with self.store.write():

@@ -15,7 +15,7 @@ import sqlite_utils
 
 from pipeline.vocabulary import EventStatus
 
-SCHEMA_VERSION = 5  # 5: users.disabled_at
+SCHEMA_VERSION = 6  # 5: users.disabled_at; 6: alarms, deliveries.alarm_id
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
 TABLES: dict[str, dict[str, type]] = {
@@ -85,9 +85,24 @@ TABLES: dict[str, dict[str, type]] = {
     },
     # Alerts waiting to go out (MQTT, webhooks): written with the event, in its transaction, so an
     # alert is never sent for an event that is not stored, and none is lost when a broker is down.
+    # Alarms to the police and the district centre: raised by a person or by escalation, sent
+    # through the same outbox as events, confirmed by the centre.
+    "alarms": {
+        "id": int,
+        "kind": str,  # AlarmKind
+        "event_id": int,  # the alert it escalates, if any
+        "camera": str,
+        "reason": str,
+        "raised_by": str,
+        "raised_at": str,
+        "status": str,  # AlarmStatus
+        "acknowledged_by": str,
+        "acknowledged_at": str,
+    },
     "deliveries": {
         "id": int,
         "event_id": int,
+        "alarm_id": int,  # set instead of event_id for an alarm
         "target": str,
         "status": str,  # DeliveryStatus
         "attempts": int,
@@ -126,6 +141,7 @@ def migrate(db: sqlite_utils.Database, path: Path, write: Callable[[], AbstractC
             "events": ["ts"],
             "crossings": ["ts"],
             "event_reviews": ["event_id"],
+            "alarms": ["event_id"],
             "deliveries": ["status", "next_at"],
         }.items():
             db[name].create_index(columns, if_not_exists=True)
@@ -195,5 +211,25 @@ def create_center_tables(db: sqlite_utils.Database, write: Callable[[], Abstract
         db["center_cameras"].create(
             {"site": str, "camera": str, "availability": str, "state": str, "updated_at": str},
             pk=("site", "camera"),
+            if_not_exists=True,
+        )
+        db["center_alarms"].create(
+            {
+                "site_topic": str,  # the site's topic level, where the confirmation goes back
+                "alarm_id": int,
+                "site": str,
+                "kind": str,
+                "camera": str,
+                "event_id": int,
+                "reason": str,
+                "raised_by": str,
+                "time": str,
+                "snapshot_url": str,
+                "status": str,
+                "acknowledged_by": str,
+                "acknowledged_at": str,
+                "received_at": str,
+            },
+            pk=("site_topic", "alarm_id"),
             if_not_exists=True,
         )

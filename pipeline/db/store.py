@@ -14,6 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from pipeline.db.alarms import Alarms
 from pipeline.db.center import Center
 from pipeline.db.deliveries import Deliveries
 from pipeline.db.events import Events
@@ -109,6 +110,7 @@ class Store:
         self.deliveries = Deliveries(self)
         self.users = Users(self)
         self.center = Center(self)
+        self.alarms = Alarms(self)
 
     @contextlib.contextmanager
     def write(self, what: str = "write to the database", outcome: str = "") -> Iterator[None]:

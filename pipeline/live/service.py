@@ -23,14 +23,15 @@ from typing import Any
 
 from pipeline.alerts.mqtt import MqttLink
 from pipeline.alerts.outbox import Dispatcher, Sender
-from pipeline.alerts.payload import event_payload
+from pipeline.alerts.payload import alarm_payload, event_payload
 from pipeline.alerts.webhooks import WebhookSender
 from pipeline.camera import CameraPipeline
 from pipeline.config import Config
-from pipeline.db import Event, Store
+from pipeline.db import Alarm, Event, Store
 from pipeline.detectors import Detector, load_detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.lighting import Lighting
+from pipeline.live.alarms import Alarms
 from pipeline.live.hub import Hub
 from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
@@ -138,7 +139,12 @@ class Service:
             store.set_meta({"timezone": config.timezone, "site": config.site.name})
         chosen = detector or load_detector(config.detector, config.resolve)
         self.detector = SharedDetector(chosen, config.live.max_batch)
-        self.mqtt = MqttLink(config.mqtt, config.site.name, list(config.cameras)) if config.mqtt else None
+        self.alarms = Alarms(config, db_path, self.hub.publish)
+        self.mqtt = (
+            MqttLink(config.mqtt, config.site.name, list(config.cameras), self.alarms.acknowledged)
+            if config.mqtt
+            else None
+        )
         senders: dict[str, Sender] = {f"webhook:{i}": WebhookSender(w) for i, w in enumerate(config.webhooks)}
         if self.mqtt is not None:
             senders = {"mqtt": self.mqtt, **senders}
@@ -165,12 +171,15 @@ class Service:
             for name, stream in self.streams.items()
         }
 
-    def payload(self, event: Event) -> dict[str, Any]:
-        return event_payload(event, self.config.site.name, self.public_url)
+    def payload(self, record: Event | Alarm) -> dict[str, Any]:
+        if isinstance(record, Alarm):
+            return alarm_payload(record, self.config.site.name, self.public_url)
+        return event_payload(record, self.config.site.name, self.public_url)
 
     def start(self) -> None:
         self.recorder.start()
         self.dispatcher.start()
+        self.alarms.start(self.targets, self.dispatcher.wake)
         for worker in self.workers.values():
             worker.start()
         for stream in self.streams.values():
@@ -184,6 +193,7 @@ class Service:
         for worker in self.workers.values():
             worker.join(STOP_TIMEOUT_S)
         self.recorder.close(STOP_TIMEOUT_S)
+        self.alarms.stop(STOP_TIMEOUT_S)
         self.dispatcher.stop(STOP_TIMEOUT_S)
         for stream in self.streams.values():
             stream.join(STOP_TIMEOUT_S)

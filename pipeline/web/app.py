@@ -19,7 +19,7 @@ from pipeline.config import Config
 from pipeline.db import User
 from pipeline.live.service import Service
 from pipeline.vocabulary import CameraState
-from pipeline.web import cameras, events, registrations, reports, users
+from pipeline.web import alarms, cameras, events, registrations, reports, users
 from pipeline.web.box import Box
 from pipeline.web.common import Auth, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
@@ -42,7 +42,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
     )
     auth: Auth = app.state.auth
     app.state.box = Box(config, service, snapshot_dir.resolve(), auth.stores)
-    for module in (events, registrations, cameras, reports, users):
+    for module in (events, registrations, cameras, reports, users, alarms):
         app.include_router(module.router)
 
     @app.get("/api/health", tags=["service"])

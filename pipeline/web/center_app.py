@@ -8,10 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import Path as FastApiPath
 from fastapi.responses import Response
 
-from pipeline.center import CenterSubscriber, center_events, center_sites
+from pipeline.center import CenterSubscriber, center_alarms, center_events, center_sites
 from pipeline.db import User
 from pipeline.vocabulary import EventStatus
 from pipeline.web.common import Auth, UserDep, new_app, page_or_login, templates
@@ -60,6 +61,20 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
     ) -> list[dict[str, Any]]:
         """All schools' events, newest first, with their latest status."""
         return center_events(stores.get(), site, status, limit)
+
+    @app.get("/api/alarms", tags=["alarms"])
+    def alarms(_: UserDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+        """Every school's alarms to the police and the centre: open ones first."""
+        return center_alarms(stores.get(), limit)
+
+    @app.post("/api/alarms/{site_topic}/{alarm_id}/ack", tags=["alarms"])
+    def acknowledge(
+        site_topic: str, alarm_id: Annotated[int, FastApiPath(ge=1, le=2**63 - 1)], user: UserDep
+    ) -> dict[str, Any]:
+        """Confirm an alarm; the school sees who confirmed it and when."""
+        if not subscriber.acknowledge(site_topic, alarm_id, user.username):
+            raise HTTPException(409, f"alarm {alarm_id} of {site_topic}: not an open alarm here")
+        return {"site_topic": site_topic, "alarm_id": alarm_id, "acknowledged_by": user.username}
 
     @app.get("/api/sites", tags=["sites"])
     def sites(_: UserDep) -> list[dict[str, Any]]:

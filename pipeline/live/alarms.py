@@ -1,0 +1,94 @@
+"""Alarms to the police and the district centre (一键报警): raised by a person (the one-click
+button, or escalating an alert) or by the clock (an alert nobody handled within its rule's
+`escalation.after_s`), sent through the outbox like events, and confirmed by the centre over MQTT.
+
+Every alarm is stored with its deliveries before anyone is told, so a broker that is down gets it
+later, and the audit trail says who raised it, when and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.db import Alarm, Store, ThreadStores
+from pipeline.vocabulary import AlarmKind
+
+log = logging.getLogger("gatewatch.alarms")
+
+ESCALATION_POLL_S = 2.0  # how often unhandled alerts are looked for
+SYSTEM = "gatewatch"  # who raises an automatic alarm
+
+
+class Alarms:
+    def __init__(self, config: Config, db_path: Path, publish: Callable[[dict[str, Any]], None]) -> None:
+        """`publish` tells the browsers. Confirmations may arrive (retained, from the broker) before
+        `start`; raising needs `start`'s targets."""
+        self.config = config
+        self.stores = ThreadStores(db_path)
+        self.publish = publish
+        self.targets: list[str] = []
+        self.wake: Callable[[], None] = lambda: None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._escalate, name="escalation", daemon=True)
+
+    def start(self, targets: list[str], wake: Callable[[], None]) -> None:
+        self.targets, self.wake = targets, wake
+        self._thread.start()
+
+    def stop(self, timeout: float) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def raise_(
+        self,
+        store: Store,
+        kind: AlarmKind,
+        *,
+        reason: str,
+        by: str,
+        event_id: int | None = None,
+        camera: str | None = None,
+    ) -> Alarm:
+        alarm = store.alarms.raise_(
+            kind, reason=reason, by=by, at=datetime.now(UTC), targets=self.targets, event_id=event_id, camera=camera
+        )
+        log.warning("alarm #%s (%s) raised by %s: %s", alarm.id, kind, by, reason)
+        self.wake()
+        self.publish({"type": "alarm", "id": alarm.id})
+        return alarm
+
+    def acknowledged(self, alarm_id: int, by: str, at: datetime) -> None:
+        """The district centre confirmed an alarm (called from the MQTT client's thread)."""
+        if self.stores.get().alarms.acknowledge(alarm_id, by, at):
+            log.info("alarm #%s confirmed by %s at the district centre", alarm_id, by)
+            self.publish({"type": "alarm", "id": alarm_id})
+
+    def escalate_due(self, store: Store, now: datetime) -> list[Alarm]:
+        """Raise an alarm for every alert left `new` past its rule's escalation time."""
+        after = self.config.escalations()
+        cutoffs = {key: now - timedelta(seconds=seconds) for key, seconds in after.items()}
+        return [
+            self.raise_(
+                store,
+                AlarmKind.AUTOMATIC,
+                reason=f"alert #{event_id} at {camera}/{line} not handled within {after[(camera, line)]:g} s",
+                by=SYSTEM,
+                event_id=event_id,
+                camera=camera,
+            )
+            for event_id, camera, line in (store.alarms.unhandled_since(cutoffs) if cutoffs else [])
+        ]
+
+    def _escalate(self) -> None:
+        while not self._stop.wait(ESCALATION_POLL_S):
+            try:
+                self.escalate_due(self.stores.get(), datetime.now(UTC))
+            except Exception:  # a locked database: the next round tries again, the thread lives on
+                log.exception("escalation check failed; trying again")

@@ -1,0 +1,74 @@
+"""/api/alarms: the one-click alarm (一键报警) to the police and the district centre, escalating an
+alert, and what the centre has confirmed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from pydantic import BaseModel, Field
+
+from pipeline.db import Alarm
+from pipeline.errors import NotFound
+from pipeline.review import get_event
+from pipeline.vocabulary import AlarmKind, AlarmStatus
+from pipeline.web.box import BoxDep
+from pipeline.web.common import UserDep
+
+router = APIRouter(prefix="/api", tags=["alarms"])
+
+
+class NewAlarm(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="what is happening, in the guard's words")
+    event_id: int | None = Field(None, ge=1, le=2**63 - 1, description="the alert this escalates, if any")
+
+
+class AlarmView(BaseModel):
+    id: int
+    kind: AlarmKind
+    event_id: int | None
+    camera: str | None
+    reason: str
+    raised_by: str
+    raised_at: str
+    status: AlarmStatus
+    acknowledged_by: str | None = Field(description="who confirmed it at the district centre")
+    acknowledged_at: str | None
+
+    @classmethod
+    def of(cls, alarm: Alarm) -> AlarmView:
+        return cls(
+            id=alarm.id,
+            kind=alarm.kind,
+            event_id=alarm.event_id,
+            camera=alarm.camera,
+            reason=alarm.reason,
+            raised_by=alarm.raised_by,
+            raised_at=alarm.raised_at.isoformat(),
+            status=alarm.status,
+            acknowledged_by=alarm.acknowledged_by,
+            acknowledged_at=alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
+        )
+
+
+@router.get("/alarms")
+def alarms(box: BoxDep, _: UserDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[AlarmView]:
+    """The latest alarms, newest first, with the centre's confirmation."""
+    return [AlarmView.of(alarm) for alarm in box.store.alarms.recent(limit)]
+
+
+@router.post("/alarms", status_code=201)
+def raise_alarm(body: NewAlarm, box: BoxDep, user: UserDep) -> AlarmView:
+    """Raise an alarm now: stored, then sent over MQTT (`<site>/alarms`) and the webhooks at once.
+    With `event_id` it escalates that alert."""
+    camera = None
+    if body.event_id is not None:
+        try:
+            camera = get_event(box.store, body.event_id).camera
+        except NotFound:
+            raise HTTPException(404, f"no event {body.event_id}") from None
+    kind = AlarmKind.ESCALATION if body.event_id is not None else AlarmKind.ONE_CLICK
+    alarm = box.service.alarms.raise_(
+        box.store, kind, reason=body.reason, by=user.username, event_id=body.event_id, camera=camera
+    )
+    return AlarmView.of(alarm)

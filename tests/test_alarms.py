@@ -1,0 +1,164 @@
+"""The one-click alarm (一键报警) and automatic escalation, end to end with the real pieces: a school's
+`gatewatch serve` (a looped clip as its camera), Debian's mosquitto, the district centre process,
+a webhook receiver and Debian's Chromium on both web pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from .live import (
+    PASSWORD,
+    Broker,
+    Process,
+    Serve,
+    Webhook,
+    cut_clip,
+    free_port,
+    log_in,
+    query,
+    start_center,
+    wait_for,
+    write_config,
+)
+
+SITE = "No1 Middle School"
+ESCALATE_AFTER_S = 10
+
+
+@dataclass
+class District:
+    school: Serve
+    center: Process
+    center_url: str
+    webhook: Webhook
+
+    def center_client(self) -> httpx.Client:
+        client = httpx.Client(base_url=self.center_url, timeout=10)
+        assert client.post("/api/login", json={"username": "district", "password": PASSWORD}).is_success
+        return client
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
+    folder = tmp_path_factory.mktemp("alarms")
+    broker = Broker(folder).start()
+    webhook = Webhook()
+    clip = cut_clip(folder / "clip.mp4", 10)
+    rule = {
+        "camera": "gate",
+        "line": "gate",
+        "schedule": "always",
+        "window": 30,
+        "escalation": {"after_s": ESCALATE_AFTER_S},
+    }
+    config = write_config(
+        folder,
+        {"gate": {"source": str(clip), "loop": True}},
+        site=SITE,
+        rules=[rule],
+        mqtt={"host": "127.0.0.1", "port": broker.port},
+        webhooks=[{"url": webhook.url}],
+        alerts={"retry_min_s": 0.5, "retry_max_s": 2},
+    )
+    school = Serve(folder, config)
+    port = free_port()
+    center = start_center(folder, broker.port, port)
+    try:
+        school.start()
+        found = District(school, center, f"http://127.0.0.1:{port}", webhook)
+        wait_for(lambda: _up(found), 30, "the centre's web server")
+        yield found
+    finally:
+        assert school.stop() == 0, school.output()
+        center.stop()
+        webhook.close()
+        broker.stop()
+    for log in (school.output(), center.output()):
+        assert "Traceback" not in log and "Caught exception" not in log, log
+
+
+def _up(district: District) -> bool:
+    try:
+        return httpx.get(f"{district.center_url}/api/alarms", timeout=2).status_code == 401
+    except httpx.HTTPError:
+        return False
+
+
+def test_one_click_alarm_reaches_the_centre_and_its_confirmation_comes_back(district: District) -> None:
+    school = district.school.client("guard")
+    raised = school.post("/api/alarms", json={"reason": "有人翻越围墙"})
+    assert raised.status_code == 201, raised.text
+    alarm = raised.json()
+    assert (alarm["kind"], alarm["raised_by"], alarm["status"]) == ("one_click", "guard", "open")
+    stored = query(district.school.db, "SELECT * FROM alarms WHERE id = ?", alarm["id"])[0]
+    assert stored["raised_by"] == "guard" and stored["reason"] == "有人翻越围墙"  # audited before it is sent
+    center = district.center_client()
+
+    def at_centre() -> dict[str, Any] | None:
+        return next((a for a in center.get("/api/alarms").json() if a["reason"] == "有人翻越围墙"), None)
+
+    seen = wait_for(at_centre, 30, "the alarm at the district centre")
+    assert seen["site"] == SITE and seen["status"] == "open" and seen["raised_by"] == "guard"
+    hooked = wait_for(
+        lambda: [h for h in district.webhook.received if h["body"].get("type") == "alarm"], 30, "the alarm's webhook"
+    )
+    assert hooked[0]["body"]["reason"] == "有人翻越围墙"
+    confirmed = center.post(f"/api/alarms/{seen['site_topic']}/{seen['alarm_id']}/ack")
+    assert confirmed.status_code == 200, confirmed.text
+    assert center.post(f"/api/alarms/{seen['site_topic']}/{seen['alarm_id']}/ack").status_code == 409  # once
+
+    def back_at_school() -> dict[str, Any] | None:
+        mine = next(a for a in school.get("/api/alarms").json() if a["id"] == alarm["id"])
+        return mine if mine["status"] == "acknowledged" else None
+
+    mine = wait_for(back_at_school, 30, "the centre's confirmation at the school")
+    assert mine["acknowledged_by"] == "district" and mine["acknowledged_at"]
+
+
+def test_an_alert_nobody_handles_is_escalated_on_its_own(district: District) -> None:
+    school = district.school.client("guard")
+
+    def escalated() -> list[dict[str, Any]]:
+        return [a for a in school.get("/api/alarms").json() if a["kind"] == "automatic"]
+
+    alarm = wait_for(escalated, 90, "an automatic escalation")[0]
+    assert alarm["event_id"] and alarm["raised_by"] == "gatewatch" and alarm["camera"] == "gate"
+    event = query(district.school.db, "SELECT status, created_at FROM events WHERE id = ?", alarm["event_id"])[0]
+    assert event["status"] == "new"  # nobody had handled it
+    # Each alert is escalated once, however long it stays unhandled
+    counted = query(district.school.db, "SELECT count(*) AS n FROM alarms WHERE event_id = ?", alarm["event_id"])[0][
+        "n"
+    ]
+    assert counted == 1
+    center = district.center_client()
+    automatic = lambda: any(a["kind"] == "automatic" for a in center.get("/api/alarms").json())  # noqa: E731
+    wait_for(automatic, 30, "the escalation at the centre")
+
+
+def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District, browser: Any) -> None:
+    context = browser.new_context(locale="zh-CN")
+    page = context.new_page()
+    log_in(page, district.school.url, "guard")
+    page.wait_for_selector("#alerts")
+    assert page.inner_text("#alarm-button") == "一键报警"
+    page.once("dialog", lambda dialog: dialog.accept("校门口有可疑人员"))
+    page.click("#alarm-button")
+    row = page.wait_for_selector("#alarm-list .alarm-row.open:has-text('校门口有可疑人员')")
+    alarm_id = row.get_attribute("data-alarm")
+    # The district officer confirms it on the centre's page (another browser: cookies do not tell
+    # ports apart); the school's page shows it at once
+    officer = browser.new_context(locale="zh-CN")
+    centre = officer.new_page()
+    log_in(centre, district.center_url, "district")
+    button = centre.wait_for_selector(".alarm-row.open:has-text('校门口有可疑人员') [data-ack]", timeout=30_000)
+    button.click()
+    centre.wait_for_selector(".alarm-row.acknowledged:has-text('校门口有可疑人员')")
+    page.wait_for_selector(f"#alarm-list [data-alarm='{alarm_id}'].acknowledged", timeout=30_000)
+    assert "district" in page.inner_text(f"#alarm-list [data-alarm='{alarm_id}']")
+    officer.close()
+    context.close()
