@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.db.base import Repository
-from pipeline.vocabulary import AlarmKind, AlarmStatus, DeliveryStatus, EventStatus
+from pipeline.vocabulary import AlarmKind, AlarmStatus, EventStatus
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,10 @@ class Alarms(Repository):
                 [kind, event_id, camera, reason, by, at.isoformat(), AlarmStatus.OPEN],
             )
             alarm_id = int(cursor.lastrowid or 0)
-            self.queue(alarm_id, targets, at)
+            self.store.deliveries.queue_alarm(alarm_id, targets, at)
         found = self.get(alarm_id)
         assert found is not None
         return found
-
-    def queue(self, alarm_id: int, targets: Iterable[str], at: datetime) -> None:
-        with self.store.write():
-            for target in targets:
-                self.db.execute(
-                    """INSERT INTO deliveries (alarm_id, target, status, attempts, next_at, created_at)
-                       VALUES (?, ?, ?, 0, ?, ?)""",
-                    [alarm_id, target, DeliveryStatus.PENDING, at.isoformat(), at.isoformat()],
-                )
 
     def get(self, alarm_id: int) -> Alarm | None:
         rows = list(self.db.query("SELECT * FROM alarms WHERE id = ?", [alarm_id]))

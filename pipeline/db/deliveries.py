@@ -26,12 +26,18 @@ class Due:
 class Deliveries(Repository):
     def queue(self, event_id: int, targets: Iterable[str], at: datetime) -> None:
         """Send an event (again, after a review changed it) to each target."""
+        self._queue(event_id, None, targets, at)
+
+    def queue_alarm(self, alarm_id: int, targets: Iterable[str], at: datetime) -> None:
+        self._queue(None, alarm_id, targets, at)
+
+    def _queue(self, event_id: int | None, alarm_id: int | None, targets: Iterable[str], at: datetime) -> None:
         with self.store.write():
             for target in targets:
                 self.db.execute(
-                    """INSERT INTO deliveries (event_id, target, status, attempts, next_at, created_at)
-                       VALUES (?, ?, ?, 0, ?, ?)""",
-                    [event_id, target, DeliveryStatus.PENDING, at.isoformat(), at.isoformat()],
+                    """INSERT INTO deliveries (event_id, alarm_id, target, status, attempts, next_at, created_at)
+                       VALUES (?, ?, ?, ?, 0, ?, ?)""",
+                    [event_id, alarm_id, target, DeliveryStatus.PENDING, at.isoformat(), at.isoformat()],
                 )
 
     def due(self, target: str, now: datetime, limit: int) -> list[Due]:
