@@ -14,11 +14,13 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from pipeline.camera import CameraPipeline
+from pipeline.clips import Clip, ClipCollector
 from pipeline.clock import recording_start
 from pipeline.config import Config
 from pipeline.db import Store, VideoRun
@@ -111,7 +113,7 @@ def analyze(
         store.set_meta({"timezone": config.timezone, "site": config.site.name})
         if config_csv is not None:
             config_csv.sync(store, analysed_at)
-        snapshots = SnapshotWriter(snapshot_dir)
+        snapshots = SnapshotWriter(snapshot_dir, config.language)
         video_key = str(video.resolve())
         snapshots.sweep(camera_id, video.stem, store.events.evidence_of(camera_id))
         stored = store.registrations.valid(overlapping=_registration_span(config, source), rerun=(camera_id, video_key))
@@ -126,6 +128,7 @@ def analyze(
     rules = RuleEngine(config, book)
     summary = Summary(camera_id, video, started, start_source, source.fps, source.analysed_fps)
     outcomes: list[Outcome] = []  # one per decision, in order
+    clips = ClipCollector(config.clips, pipeline.keep_s) if config.clips.enabled else None
 
     def handle(crossings_now: list[tuple[Crossing, Frame]]) -> None:
         for crossing, frame in crossings_now:
@@ -135,7 +138,18 @@ def analyze(
             evidence = None
             if decision.flagged:
                 evidence = snapshots.write(frame, decision, camera_config.shape(crossing.line), video.stem)
+                if clips is not None:
+                    clips.want(len(outcomes), crossing.ts)
             outcomes.append(Outcome(decision, evidence))
+
+    def save_clips(ready: list[Clip]) -> None:
+        """Each clip is on disk before the run commits, like the snapshots (and undone with them)."""
+        for clip in ready:
+            position = cast(int, clip.key)
+            outcome = outcomes[position]
+            assert outcome.evidence is not None
+            path = snapshots.write_clip(outcome.evidence, clip)
+            outcomes[position] = replace(outcome, evidence=replace(outcome.evidence, clip=path))
 
     clock_start = time.perf_counter()
     try:
@@ -145,6 +159,8 @@ def analyze(
                 if pipeline.gate.changed(frame.image):
                     source.rewind()
                 continue
+            if clips is not None:
+                save_clips(clips.offer(frame))
             step = pipeline.step(frame)
             summary.frames_detected += step.detected
             if isinstance(source, SkimmingVideoFile):
@@ -154,6 +170,8 @@ def analyze(
             if progress:
                 progress(frame.index + 1, source.frame_count, len(summary.decisions))
         handle(pipeline.finish())
+        if clips is not None:
+            save_clips(clips.finish())
         summary.lighting = pipeline.lighting
         summary.frames_decoded = source.decoded
         summary.frames_missing = source.missing
@@ -268,6 +286,7 @@ def _write_jsonl(path: Path, outcomes: list[Outcome], event_ids: list[int | None
             "flagged": outcome.decision.flagged,
             "event_id": event_id,
             "snapshot": str(outcome.evidence.full) if outcome.evidence else None,
+            "clip": str(outcome.evidence.clip) if outcome.evidence and outcome.evidence.clip else None,
         }
         lines.append(json.dumps(record, ensure_ascii=False))
     atomic_write(path, "".join(line + "\n" for line in lines).encode("utf-8"))

@@ -20,6 +20,7 @@ person's size, so they mean the same at any sampling rate and resolution.
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,8 @@ from pipeline.vocabulary import Anchor, Direction
 
 # A track counts as moving (and keeps the detector on, see motion.py) this long after it last moved.
 MOVING_S = 1.0
+# The last this many anchor points of a track are kept for its path (60 s at 5 analysed frames/s).
+PATH_POINTS = 300
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class _TrackState:
     last_point: Point  # anchor where last seen
     height: float  # box height where last seen
     moved_at: datetime | None = None  # when the anchor last moved more than the dead band
+    path: deque[Point] = field(default_factory=lambda: deque(maxlen=PATH_POINTS))  # recent anchors
     lines: dict[str, _LineState] = field(default_factory=dict)  # by line or zone name
 
 
@@ -114,6 +118,7 @@ class CrossingCounter:
             elif math.dist(state.last_point, point) > band:
                 state.moved_at = ts
             state.last_ts, state.last_point, state.height = ts, point, height
+            state.path.append((round(point[0], 1), round(point[1], 1)))
             for name, watched in self.watched.items():
                 line = state.lines.setdefault(name, _LineState())
                 crossing = self._step(line, name, watched, band, track, state, frame, ts)
@@ -177,7 +182,7 @@ class CrossingCounter:
         # Clearly on the other side from the last clear position.
         if state.pending is not None:
             if seconds_between(ts, state.pending.ts) >= self.config.confirm_s:
-                return self._confirm(state, line, track.track_id, point)
+                return self._confirm(state, line, track.track_id, point, seen.path)
             return None
         assert state.last_clear is not None
         if not watched.boundary.passes_through(state.last_clear, point):
@@ -195,10 +200,12 @@ class CrossingCounter:
             travel_px=math.dist(anchor_point(seen.first_box, watched.anchor), point),
         )
         if self.config.confirm_s == 0:
-            return self._confirm(state, line, track.track_id, point)
+            return self._confirm(state, line, track.track_id, point, seen.path)
         return None
 
-    def _confirm(self, state: _LineState, line: str, track_id: int, point: Point | None) -> Crossing:
+    def _confirm(
+        self, state: _LineState, line: str, track_id: int, point: Point | None, path: Iterable[Point]
+    ) -> Crossing:
         pending = state.pending
         assert pending is not None
         state.side = pending.to_side
@@ -217,6 +224,7 @@ class CrossingCounter:
             confidence=pending.confidence,
             track_age_s=pending.track_age_s,
             travel_px=pending.travel_px,
+            path=tuple(path),
         )
 
     def _expire(self, now: datetime | None) -> list[Crossing]:
@@ -229,7 +237,8 @@ class CrossingCounter:
         ]
         crossings: list[Crossing] = []
         for track_id in ended:
-            for name, line in self._tracks.pop(track_id).lines.items():
+            state = self._tracks.pop(track_id)
+            for name, line in state.lines.items():
                 if line.pending is not None:
-                    crossings.append(self._confirm(line, name, track_id, None))
+                    crossings.append(self._confirm(line, name, track_id, None, state.path))
         return crossings

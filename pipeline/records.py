@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.vocabulary import Direction, EventKind
+from pipeline.wording import Message
 
 Point = tuple[float, float]
 Box = tuple[float, float, float, float]
@@ -76,6 +77,8 @@ class Crossing:
     confidence: float
     track_age_s: float = 0.0  # how long the track had been seen at the crossing
     travel_px: float = 0.0  # how far its anchor had moved since first seen
+    # Where the track's anchor went, oldest first, up to the confirmation: drawn on the event page.
+    path: tuple[Point, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Decision:
     crossing: Crossing
     flagged: bool
     kind: EventKind | None  # set when flagged
-    reason: str
+    reason: Message
     registration_id: int | None = None
     closed: str | None = None  # the closed window the crossing fell in, for a rule that applies
 
@@ -96,6 +99,7 @@ class Evidence:
 
     full: Path  # the annotated frame
     crop: Path  # the person
+    clip: Path | None = None  # seconds of video around the crossing (H.264 MP4), once written
 
 
 @dataclass(frozen=True)

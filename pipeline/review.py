@@ -21,6 +21,7 @@ from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.registrations import OpenAlert, Registration, RegistrationBook
 from pipeline.spreadsheet import csv_text
 from pipeline.vocabulary import EventStatus
+from pipeline.wording import Message
 
 EXPORT_COLUMNS = (
     "id",
@@ -89,7 +90,7 @@ def _move(
     *,
     by: str,
     at: datetime,
-    note: str,
+    note: str | Message,
     registration_id: int | None,
 ) -> None:
     if to not in event.status.next:
@@ -146,7 +147,7 @@ def authorize_late(
                 EventStatus.AUTHORIZED,
                 by=registration.created_by or "gatewatch",
                 at=at,
-                note=f"{registration.describe()} entered after the alert",
+                note=registration.message("entered_after_alert"),
                 registration_id=registration.id,
             )
             done.append((alert.event_id, registration))
@@ -192,7 +193,7 @@ def register_and_authorize(
                 EventStatus.AUTHORIZED,
                 by=registration.created_by or "gatewatch",
                 at=at,
-                note=f"{stored.describe()} registered at the gate",
+                note=stored.message("registered_at_gate"),
                 registration_id=registration_id,
             )
     return added, [(event_id, stored) for event_id in dict.fromkeys(chosen)]

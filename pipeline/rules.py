@@ -17,6 +17,7 @@ from pipeline.records import Crossing, Decision
 from pipeline.registrations import Registration
 from pipeline.schedule import Schedule
 from pipeline.vocabulary import EventKind
+from pipeline.wording import Message, number
 
 
 class Registrations(Protocol):
@@ -32,40 +33,34 @@ class RuleEngine:
         self.book = book
 
     def decide(self, crossing: Crossing) -> Decision:
-        reason = "no rule for this line and direction"
+        reason = Message("no_rule")
         for rule in self.rules:
             if (rule.camera, rule.target) != (crossing.camera, crossing.line):
                 continue
             if crossing.direction not in rule.directions:
                 continue
             if crossing.track_age_s < rule.min_track_age_s:
-                reason = f"track seen for {crossing.track_age_s:.1f} s, rule needs {rule.min_track_age_s:g} s"
+                reason = Message(
+                    "track_young", {"age": f"{crossing.track_age_s:.1f}", "need": number(rule.min_track_age_s)}
+                )
                 continue
             if crossing.travel_px < rule.min_displacement_px:
-                reason = f"moved {crossing.travel_px:.0f} px, rule needs {rule.min_displacement_px:g} px"
+                reason = Message(
+                    "short_move", {"px": f"{crossing.travel_px:.0f}", "need": number(rule.min_displacement_px)}
+                )
                 continue
             closed = self.schedules[rule.schedule].closed_by(crossing.ts)
             if closed is None:
-                reason = f"schedule {rule.schedule!r} open"
+                reason = Message("schedule_open", {"schedule": rule.schedule})
                 continue
             kind = EventKind.of(crossing.direction, needs_registration=rule.require_registration)
+            window = str(closed)
             if not rule.require_registration:
-                return Decision(crossing, True, kind, f"closed ({closed})", closed=str(closed))
+                return Decision(crossing, True, kind, Message("closed", {"closed": window}), closed=window)
             registration = self.book.take(crossing.camera, crossing.ts, rule.window)
             if registration is not None:
-                return Decision(
-                    crossing,
-                    False,
-                    None,
-                    f"closed ({closed}), covered by {registration.describe()}",
-                    registration.id,
-                    closed=str(closed),
-                )
-            return Decision(
-                crossing,
-                True,
-                kind,
-                f"closed ({closed}), no registration within {rule.window:g} s",
-                closed=str(closed),
-            )
+                covered = registration.message("covered", closed=window)
+                return Decision(crossing, False, None, covered, registration.id, closed=window)
+            unregistered = Message("unregistered", {"closed": window, "window": number(rule.window)})
+            return Decision(crossing, True, kind, unregistered, closed=window)
         return Decision(crossing, False, None, reason)

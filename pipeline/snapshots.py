@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import re
 from pathlib import Path
 from typing import TextIO
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.clips import Clip, write_clip
 from pipeline.config import CameraConfig, LineConfig, ZoneConfig
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
+from pipeline.fonts import cjk_font
 from pipeline.records import Decision, Evidence, Frame
+from pipeline.wording import Language, name
 
 JPEG_QUALITY = 90
 CROP_MARGIN = 0.15  # of the box size on each side, so the crop shows some surroundings
@@ -34,9 +39,10 @@ def _safe(text: str) -> str:
 
 
 class SnapshotWriter:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, language: Language = "en") -> None:
         # Absolute: rows keep these paths, and `events show`, `prune` and `serve` may run elsewhere.
         self.root = root.absolute()
+        self.language = language  # of the caption burnt into the picture
         self.created: list[Path] = []  # files this run added (not ones it replaced)
         self._lock: TextIO | None = None
         ensure_writable_dir(self.root)
@@ -47,9 +53,18 @@ class SnapshotWriter:
         stem = f"{c.ts:%H%M%S}_{_safe(video_stem)}_f{c.frame}_t{c.track_id}_{_safe(c.line)}"
         full = folder / f"{stem}.jpg"
         crop = folder / f"{stem}_crop.jpg"
-        self._write_jpeg(full, annotate(frame.image, decision, shape))
+        self._write_jpeg(full, annotate(frame.image, decision, shape, self.language))
         self._write_jpeg(crop, crop_person(frame.image, c.box))
         return Evidence(full, crop)
+
+    def write_clip(self, evidence: Evidence, clip: Clip) -> Path:
+        """The event's clip beside its snapshots (same name, .mp4), kept and pruned with them."""
+        path = evidence.full.with_suffix(".mp4")
+        existed = path.exists()
+        write_clip(path, clip)
+        if not existed:
+            self.created.append(path)
+        return path
 
     def sweep(self, camera: str, video_stem: str, keep: set[str]) -> list[Path]:
         """Remove what a killed run (kill -9, power cut) of this camera's video left: snapshots no
@@ -68,7 +83,7 @@ class SnapshotWriter:
             pass
         else:
             name = re.compile(
-                rf"^\.?\d{{6}}_{re.escape(_safe(video_stem))}_f\d+_t\d+_[A-Za-z0-9_.-]+?(_crop)?\.jpg(\.\w+\.tmp)?$"
+                rf"^\.?\d{{6}}_{re.escape(_safe(video_stem))}_f\d+_t\d+_[A-Za-z0-9_.-]+?(_crop\.jpg|\.jpg|\.mp4)(\.\w+\.tmp)?$"
             )
             for path in sorted(folder.glob("*/*")):
                 if name.match(path.name) and str(path) not in keep:
@@ -101,34 +116,38 @@ class SnapshotWriter:
             self.created.append(path)
 
 
-def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConfig) -> np.ndarray:
+def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConfig, language: Language) -> np.ndarray:
     """The frame as a guard needs it: the line with its inside side marked (or the zone), the person,
-    camera and time."""
+    camera and time, captioned in the site's language."""
+    if language != "en" and cjk_font() is None:
+        language = "en"  # question marks help nobody; fonts.py has said what to install
     out = image.copy()
     c = decision.crossing
-    _draw_shape(out, shape)
+    _draw_shape(out, shape, language)
     x1, y1, x2, y2 = (round(v) for v in c.box)
     cv2.rectangle(out, (x1, y1), (x2, y2), RED, 2)
-    _label(out, f"{c.line} {c.direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
-    header = f"{c.camera}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {decision.kind or ''}"
-    cv2.rectangle(out, (0, 0), (out.shape[1], 24), BLACK, -1)
-    cv2.putText(out, header, (6, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.5, WHITE, 1, cv2.LINE_AA)
+    direction = name(c.direction, language)
+    _label(out, f"{c.line} {direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
+    kind = name(decision.kind, language) if decision.kind else ""
+    band = _text_size(out) + 12
+    cv2.rectangle(out, (0, 0), (out.shape[1], band), BLACK, -1)
+    _label(out, f"{c.camera}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {kind}", (4, band - 6), BLACK)
     return out
 
 
 def draw_shapes(image: np.ndarray, camera: CameraConfig) -> np.ndarray:
     """A camera's picture with all its lines and zones, named: so an installer can check them."""
     out = image.copy()
-    for name, shape in (*camera.lines.items(), *camera.zones.items()):
+    for shape_name, shape in (*camera.lines.items(), *camera.zones.items()):
         _draw_shape(out, shape)
         x, y = shape.points[0]
-        _label(out, name, (int(x) + 4, max(14, int(y) - 4)), BLACK)
+        _label(out, shape_name, (int(x) + 4, max(14, int(y) - 4)), BLACK)
     return out
 
 
-def _draw_shape(image: np.ndarray, shape: LineConfig | ZoneConfig) -> None:
+def _draw_shape(image: np.ndarray, shape: LineConfig | ZoneConfig, language: Language = "en") -> None:
     if isinstance(shape, LineConfig):
-        _draw_line(image, shape)
+        _draw_line(image, shape, language)
     else:
         _draw_zone(image, shape)
 
@@ -141,7 +160,7 @@ def _draw_zone(image: np.ndarray, zone: ZoneConfig) -> None:
     cv2.polylines(image, [corners], True, YELLOW, 2, cv2.LINE_AA)
 
 
-def _draw_line(out: np.ndarray, line: LineConfig) -> None:
+def _draw_line(out: np.ndarray, line: LineConfig, language: Language) -> None:
     p1, p2 = (tuple(round(v) for v in p) for p in line.points)
     cv2.line(out, p1, p2, YELLOW, 2, cv2.LINE_AA)
     # Arrow from the middle of the line towards the inside point: which way is "in".
@@ -150,14 +169,35 @@ def _draw_line(out: np.ndarray, line: LineConfig) -> None:
     norm = float(np.linalg.norm(toward)) or 1.0
     tip = mid + toward / norm * min(40.0, norm)
     cv2.arrowedLine(out, tuple(int(v) for v in mid), tuple(int(v) for v in tip), GREEN, 2, cv2.LINE_AA, tipLength=0.3)
-    _label(out, "IN", (int(tip[0]) + 4, int(tip[1]) + 4), GREEN)
+    _label(out, name("in", language).upper(), (int(tip[0]) + 4, int(tip[1]) + 4), GREEN)
+
+
+def _text_size(image: np.ndarray) -> int:
+    """Letters readable on a phone, whatever the camera's resolution."""
+    return max(12, round(image.shape[0] / 40))
+
+
+@functools.cache
+def _font(size: int) -> ImageFont.FreeTypeFont | None:
+    path = cjk_font()
+    return ImageFont.truetype(str(path), size) if path else None
 
 
 def _label(image: np.ndarray, text: str, origin: tuple[int, int], color: tuple[int, int, int]) -> None:
-    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+    """White text on a coloured box whose bottom-left is `origin`."""
+    font = _font(_text_size(image))
     x, y = origin
-    cv2.rectangle(image, (x, y - h - 4), (x + w + 4, y + 2), color, -1)
-    cv2.putText(image, text, (x + 2, y - 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, WHITE, 1, cv2.LINE_AA)
+    if font is None:
+        (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+        cv2.rectangle(image, (x, y - h - 4), (x + w + 4, y + 2), color, -1)
+        cv2.putText(image, text, (x + 2, y - 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, WHITE, 1, cv2.LINE_AA)
+        return
+    picture = Image.fromarray(np.ascontiguousarray(image[..., ::-1]))
+    draw = ImageDraw.Draw(picture)
+    left, top, right, bottom = draw.textbbox((x + 2, y - 2), text, font=font, anchor="ls")
+    draw.rectangle((left - 2, top - 2, right + 2, bottom + 2), fill=color[::-1])
+    draw.text((x + 2, y - 2), text, font=font, fill=WHITE, anchor="ls")
+    image[:] = np.asarray(picture)[..., ::-1]
 
 
 def crop_person(image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:

@@ -19,6 +19,15 @@ apt_install() {
 }
 
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+# Chinese captions on snapshots and in the report's chart (see pipeline/fonts.py). Without root,
+# gatewatch still runs and captions in English; this says what to install.
+if [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt_install fonts-noto-cjk
+  else
+    echo "install.sh: for Chinese captions run: sudo apt-get install fonts-noto-cjk" >&2
+  fi
+fi
 # The tests use real servers from Debian: Chromium (report and web UI, driven by Playwright), the
 # mosquitto MQTT broker, and GStreamer's RTSP server (run by Debian's python3 with PyGObject).
 if [ "$extras" = test ]; then

@@ -254,14 +254,14 @@ def test_export_csv_and_json(analysed: Path) -> None:
 def test_prune_removes_old_snapshots_and_marks_rows(analysed: Path) -> None:
     db = analysed / "out" / "gatewatch.db"
     events = rows(db, "events")
-    files = [Path(e[k]) for e in events for k in ("snapshot_path", "crop_path")]
-    assert all(p.is_file() for p in files)
+    files = [Path(e[k]) for e in events for k in ("snapshot_path", "crop_path", "clip_path")]
+    assert all(p.is_file() for p in files) and {p.suffix for p in files} == {".jpg", ".mp4"}
     # The footage is from 2026-11-28; nothing is older than 3650 days.
     assert "0 event(s) older than 3650d" in ok(gatewatch("prune", "--older-than", "3650d", *db_args(analysed)))
     dry = ok(gatewatch("prune", "--older-than", "0d", "--dry-run", *db_args(analysed)))
-    assert "2 event(s) older than 0d: would remove 4 file(s)" in dry and all(p.is_file() for p in files)
+    assert "2 event(s) older than 0d: would remove 6 file(s)" in dry and all(p.is_file() for p in files)
 
-    assert "removed 4 file(s)" in ok(gatewatch("prune", "--older-than", "0d", *db_args(analysed)))
+    assert "removed 6 file(s)" in ok(gatewatch("prune", "--older-than", "0d", *db_args(analysed)))
     assert not any(p.exists() for p in files)
     assert all(e["pruned_at"] for e in rows(db, "events"))
     assert "evidence    pruned" in ok(gatewatch("events", "show", "1", *db_args(analysed)))

@@ -22,6 +22,7 @@ import pytest
 from pipeline.db import Store, VideoRun
 from pipeline.records import Crossing, Decision, Evidence, Outcome
 from pipeline.vocabulary import Direction, EventKind
+from pipeline.wording import Message
 
 from .live import Serve, cut_clip, log_in, query, wait_for, write_config
 
@@ -39,7 +40,12 @@ def stored_alerts(db: Path, snapshots: Path, count: int, video: str = "night-exp
         full, crop = snapshots / f"{video}-{n}.jpg", snapshots / f"{video}-{n}_crop.jpg"
         for path in (full, crop):
             cv2.imwrite(str(path), image)
-        decision = Decision(crossing, True, EventKind.UNREGISTERED_ENTRY, "closed (test), no registration")
+        decision = Decision(
+            crossing,
+            True,
+            EventKind.UNREGISTERED_ENTRY,
+            Message("unregistered", {"closed": "22:00-06:00", "window": "120"}),
+        )
         outcomes.append(Outcome(decision, Evidence(full, crop)))
     run = VideoRun("side-gate", video, NIGHT, 5.0, count * 25, datetime.now(UTC))
     with Store(db) as store:

@@ -78,12 +78,12 @@ def book(*registrations: Registration) -> RegistrationBook:
 def test_unregistered_entry_in_closed_hours_is_flagged() -> None:
     decision = RuleEngine(config(), book()).decide(crossing(NIGHT))
     assert decision.flagged and decision.kind == "unregistered_entry"
-    assert "no registration within 120 s" in decision.reason
+    assert "no registration within 120 s" in decision.reason.text()
 
 
 def test_entry_in_open_hours_is_not_flagged() -> None:
     decision = RuleEngine(config(), book()).decide(crossing(NIGHT.replace(hour=12)))
-    assert not decision.flagged and "open" in decision.reason
+    assert not decision.flagged and "open" in decision.reason.text()
 
 
 def test_exits_and_other_lines_are_not_flagged_by_an_entry_rule() -> None:
@@ -111,7 +111,7 @@ def test_registration_within_window_covers_one_entry_per_count() -> None:
     decisions = [engine.decide(crossing(NIGHT + timedelta(seconds=s), track=s)) for s in (0, 5, 10)]
     assert [d.flagged for d in decisions] == [False, False, True]
     assert decisions[0].registration_id == visit.id
-    assert "covered by registration" in decisions[0].reason
+    assert "covered by registration" in decisions[0].reason.text()
 
 
 def test_registration_outside_window_or_other_camera_does_not_cover() -> None:
@@ -150,14 +150,14 @@ def test_registration_for_a_group_covers_each_camera_of_it() -> None:
 def test_young_tracks_do_not_count_for_a_rule_with_minimum_age() -> None:
     engine = RuleEngine(config(min_track_age_s=1.0), book())
     decision = engine.decide(crossing(NIGHT, age=0.4))
-    assert not decision.flagged and "track seen for 0.4 s, rule needs 1 s" in decision.reason
+    assert not decision.flagged and "track seen for 0.4 s, rule needs 1 s" in decision.reason.text()
     assert engine.decide(crossing(NIGHT, age=1.0)).flagged
 
 
 def test_small_moves_do_not_count_for_a_rule_with_minimum_displacement() -> None:
     engine = RuleEngine(config(min_displacement_px=50), book())
     decision = engine.decide(crossing(NIGHT, travel=20))
-    assert not decision.flagged and "moved 20 px, rule needs 50 px" in decision.reason
+    assert not decision.flagged and "moved 20 px, rule needs 50 px" in decision.reason.text()
     assert engine.decide(crossing(NIGHT, travel=60)).flagged
 
 

@@ -126,6 +126,7 @@ def show(event_id: Annotated[int, typer.Argument(help="event id")], db: DbOption
         out.print(f"  covered by  {registration[0].describe()}")
     out.print(f"  snapshot    {event.snapshot_path}")
     out.print(f"  crop        {event.crop_path}")
+    out.print(f"  clip        {event.clip_path or '(none)'}")
     out.print(f"  evidence    {evidence_state(event)}")
     if reviews:
         out.print("  history:")

@@ -14,7 +14,14 @@ error names the file, the key path and, where the YAML has it, the line. A modul
 """
 
 from pipeline.config.cameras import CameraConfig, LineConfig, ZoneConfig
-from pipeline.config.detection import CrossingConfig, DetectorConfig, MotionConfig, SamplingConfig, TrackerConfig
+from pipeline.config.detection import (
+    ClipConfig,
+    CrossingConfig,
+    DetectorConfig,
+    MotionConfig,
+    SamplingConfig,
+    TrackerConfig,
+)
 from pipeline.config.loader import load_config
 from pipeline.config.model import Config
 from pipeline.config.rules import EscalationConfig, RegistrationsConfig, RuleConfig
@@ -24,6 +31,7 @@ from pipeline.config.service import AlertsConfig, LiveConfig, MqttConfig, Server
 __all__ = [
     "AlertsConfig",
     "CameraConfig",
+    "ClipConfig",
     "Config",
     "CrossingConfig",
     "DetectorConfig",

@@ -57,6 +57,15 @@ class SamplingConfig(Section):
     )
 
 
+class ClipConfig(Section):
+    """The short video kept with each flagged event, so a guard sees what happened, not one frame."""
+
+    enabled: bool = Field(True, description="write an H.264 MP4 clip next to each event's snapshots")
+    before_s: float = Field(5.0, ge=0, le=30, description="seconds of video before the crossing")
+    after_s: float = Field(5.0, ge=0, le=30, description="seconds of video after the crossing")
+    width: int = Field(640, ge=160, le=1920, description="clips wider than this are scaled down (memory, disk)")
+
+
 class MotionConfig(Section):
     enabled: bool = Field(True, description="skip the detector while nothing moves near the lines and zones")
     threshold: int = Field(

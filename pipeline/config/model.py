@@ -10,7 +10,14 @@ from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from pipeline.config.base import Section, names
 from pipeline.config.cameras import CameraConfig
-from pipeline.config.detection import CrossingConfig, DetectorConfig, MotionConfig, SamplingConfig, TrackerConfig
+from pipeline.config.detection import (
+    ClipConfig,
+    CrossingConfig,
+    DetectorConfig,
+    MotionConfig,
+    SamplingConfig,
+    TrackerConfig,
+)
 from pipeline.config.rules import RegistrationsConfig, RuleConfig
 from pipeline.config.schedules import ScheduleConfig
 from pipeline.config.service import (
@@ -23,6 +30,7 @@ from pipeline.config.service import (
 )
 from pipeline.errors import InvalidInput
 from pipeline.vocabulary import Anchor
+from pipeline.wording import Language, language_of_zone
 
 
 class Config(Section):
@@ -33,6 +41,7 @@ class Config(Section):
     motion: MotionConfig = Field(default_factory=MotionConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     crossing: CrossingConfig = Field(default_factory=CrossingConfig)
+    clips: ClipConfig = Field(default_factory=ClipConfig)
     cameras: dict[str, CameraConfig] = Field(min_length=1)
     groups: dict[str, list[str]] = Field(
         default_factory=dict, description="named sets of cameras (e.g. both cameras of one gate) for registrations"
@@ -123,6 +132,11 @@ class Config(Section):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def language(self) -> Language:
+        """What the site reads when nobody chose: its own setting, else from where it is."""
+        return self.site.language or language_of_zone(self.timezone)
 
     @property
     def base_dir(self) -> Path:

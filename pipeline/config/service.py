@@ -11,6 +11,11 @@ from pipeline.config.base import Section
 
 class SiteConfig(Section):
     name: str = Field("gatewatch", description="school or campus name, printed on reports")
+    language: Literal["zh", "en"] | None = Field(
+        None,
+        description="what guards, reports and snapshot captions read by default; "
+        "unset: Chinese for a site in China's time zones, else English",
+    )
 
 
 class LiveConfig(Section):

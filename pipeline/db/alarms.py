@@ -11,6 +11,7 @@ from typing import Any
 
 from pipeline.db.base import Repository
 from pipeline.vocabulary import AlarmKind, AlarmStatus, EventStatus
+from pipeline.wording import Message, stored
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Alarm:
     status: AlarmStatus
     acknowledged_by: str | None
     acknowledged_at: datetime | None
+    reason_message: Message | None = None  # an automatic escalation's reason, worded when shown
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Alarm:
@@ -32,6 +34,7 @@ class Alarm:
         for name in ("raised_at", "acknowledged_at"):
             values[name] = datetime.fromisoformat(values[name]) if values[name] else None
         values["kind"], values["status"] = AlarmKind(values["kind"]), AlarmStatus(values["status"])
+        values["reason_message"] = Message.from_json(values["reason_message"])
         return cls(**values)
 
 
@@ -40,7 +43,7 @@ class Alarms(Repository):
         self,
         kind: AlarmKind,
         *,
-        reason: str,
+        reason: str | Message,
         by: str,
         at: datetime,
         targets: Iterable[str],
@@ -48,11 +51,21 @@ class Alarms(Repository):
         camera: str | None = None,
     ) -> Alarm:
         """Store the alarm and queue it for every target, in one transaction."""
+        text, message = stored(reason)
         with self.store.write():
             cursor = self.db.execute(
-                """INSERT INTO alarms (kind, event_id, camera, reason, raised_by, raised_at, status)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)""",
-                [kind, event_id, camera, reason, by, at.isoformat(), AlarmStatus.OPEN],
+                """INSERT INTO alarms (kind, event_id, camera, reason, raised_by, raised_at, status, reason_message)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [
+                    kind,
+                    event_id,
+                    camera,
+                    text,
+                    by,
+                    at.isoformat(),
+                    AlarmStatus.OPEN,
+                    message,
+                ],
             )
             alarm_id = int(cursor.lastrowid or 0)
             self.store.deliveries.queue_alarm(alarm_id, targets, at)

@@ -16,8 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 from pipeline.db.base import Repository
-from pipeline.records import Crossing, Decision, Evidence, Outcome
+from pipeline.records import Crossing, Decision, Evidence, Outcome, Point
 from pipeline.vocabulary import Direction, EventKind, EventStatus
+from pipeline.wording import Message, stored
 
 MAX_ID = 2**63  # SQLite's integers; a larger id names nothing
 
@@ -56,6 +57,9 @@ class Event:
     closed: str | None
     created_at: datetime | None
     pruned_at: datetime | None
+    reason_message: Message | None = None
+    track_path: tuple[Point, ...] = ()
+    clip_path: str | None = None
     first_review_at: datetime | None = None
     reviewed_by: str | None = None
     review_note: str | None = None
@@ -68,6 +72,8 @@ class Event:
         values["kind"] = EventKind(values["kind"])
         values["direction"] = Direction(values["direction"]) if values["direction"] else None
         values["status"] = EventStatus(values["status"] or EventStatus.NEW)
+        values["reason_message"] = Message.from_json(values["reason_message"])
+        values["track_path"] = tuple((x, y) for x, y in json.loads(values["track_path"] or "[]"))
         return cls(**values)
 
     def row(self) -> dict[str, Any]:
@@ -76,7 +82,7 @@ class Event:
 
     @property
     def evidence(self) -> list[str]:
-        return [path for path in (self.snapshot_path, self.crop_path) if path]
+        return [path for path in (self.snapshot_path, self.crop_path, self.clip_path) if path]
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class EventReview:
     to_status: EventStatus
     note: str
     registration_id: int | None
+    note_message: Message | None = None  # a step gatewatch took itself
 
 
 @dataclass(frozen=True)
@@ -206,7 +213,7 @@ class Events(Repository):
                 int(decision.flagged),
                 event_id,
                 decision.registration_id,
-                decision.reason,
+                decision.reason.text(),
                 decision.closed,
                 _bbox(c.box),
             ],
@@ -216,10 +223,13 @@ class Events(Repository):
         c = decision.crossing
         self.db.execute(
             """INSERT INTO events (kind, camera, line, direction, ts, video, frame, track_id, confidence, bbox,
-                                   snapshot_path, crop_path, status, reason, closed, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                   snapshot_path, crop_path, status, reason, closed, created_at,
+                                   reason_message, track_path, clip_path)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (camera, video, line, frame, track_id) DO UPDATE SET
-                   snapshot_path = excluded.snapshot_path, crop_path = excluded.crop_path, pruned_at = NULL""",
+                   snapshot_path = excluded.snapshot_path, crop_path = excluded.crop_path, pruned_at = NULL,
+                   reason_message = excluded.reason_message, track_path = excluded.track_path,
+                   clip_path = excluded.clip_path""",
             [
                 decision.kind,
                 c.camera,
@@ -234,9 +244,12 @@ class Events(Repository):
                 str(evidence.full),
                 str(evidence.crop),
                 EventStatus.NEW,
-                decision.reason,
+                decision.reason.text(),
                 decision.closed,
                 run.analysed_at.isoformat(),
+                decision.reason.to_json(),
+                json.dumps([[round(x, 1), round(y, 1)] for x, y in c.path]),
+                str(evidence.clip) if evidence.clip else None,
             ],
         )
         event_id = self._event_id(run.video, c)
@@ -250,9 +263,16 @@ class Events(Repository):
         ).fetchone()
         return int(row[0]) if row else None
 
+    def set_clip(self, event_id: int, path: str) -> None:
+        """A live event's clip, written once the seconds after the crossing had passed."""
+        with self.store.write():
+            self.db.execute("UPDATE events SET clip_path = ? WHERE id = ?", [path, event_id])
+
     def evidence_of(self, camera: str) -> set[str]:
-        """Snapshot files the stored events of one camera point at."""
-        rows = self.db.execute("SELECT snapshot_path, crop_path FROM events WHERE camera = ?", [camera]).fetchall()
+        """Snapshot and clip files the stored events of one camera point at."""
+        rows = self.db.execute(
+            "SELECT snapshot_path, crop_path, clip_path FROM events WHERE camera = ?", [camera]
+        ).fetchall()
         return {path for row in rows for path in row if path}
 
     def get(self, event_id: int) -> Event | None:
@@ -304,22 +324,32 @@ class Events(Repository):
                 EventStatus(row["to_status"]),
                 row["note"] or "",
                 row["registration_id"],
+                Message.from_json(row["note_message"]),
             )
             for row in rows
         ]
 
     def review(
-        self, event: Event, to: EventStatus, *, by: str, at: datetime, note: str, registration_id: int | None
+        self,
+        event: Event,
+        to: EventStatus,
+        *,
+        by: str,
+        at: datetime,
+        note: str | Message,
+        registration_id: int | None,
     ) -> None:
         """Record one review step: the new status, the registration it links, and the audit row."""
         if registration_id is not None:
             self.db.execute("UPDATE events SET registration_id = ? WHERE id = ?", [registration_id, event.id])
             self.db.execute("UPDATE crossings SET registration_id = ? WHERE event_id = ?", [registration_id, event.id])
         self.db.execute("UPDATE events SET status = ? WHERE id = ?", [to, event.id])
+        text, message = stored(note)
         self.db.execute(
-            """INSERT INTO event_reviews (event_id, at, by, from_status, to_status, note, registration_id)
-               VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [event.id, at.isoformat(), by, event.status, to, note, registration_id],
+            """INSERT INTO event_reviews (event_id, at, by, from_status, to_status, note, registration_id,
+                                          note_message)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [event.id, at.isoformat(), by, event.status, to, text, registration_id, message],
         )
 
     def unpruned_before(self, cutoff: datetime) -> list[Event]:
@@ -371,6 +401,10 @@ def _bbox(box: tuple[float, float, float, float]) -> str:
 def _text(value: object) -> object:
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Message):
+        return value.to_json()
+    if isinstance(value, tuple):
+        return json.dumps(value)
     if isinstance(value, StrEnum):
         return str(value)
     return value

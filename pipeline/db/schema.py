@@ -15,7 +15,9 @@ import sqlite_utils
 
 from pipeline.vocabulary import EventStatus
 
-SCHEMA_VERSION = 6  # 5: users.disabled_at; 6: alarms, deliveries.alarm_id
+# 5: users.disabled_at; 6: alarms, deliveries.alarm_id; 7: messages worded at display time
+# (events.reason_message, event_reviews.note_message, alarms.reason_message), events.track_path, events.clip_path
+SCHEMA_VERSION = 7
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
 TABLES: dict[str, dict[str, type]] = {
@@ -37,10 +39,13 @@ TABLES: dict[str, dict[str, type]] = {
         "crop_path": str,
         "status": str,
         "registration_id": int,
-        "reason": str,
+        "reason": str,  # in English; reason_message is the same, to be worded in the reader's language
+        "reason_message": str,  # wording.Message as JSON
         "closed": str,
         "created_at": str,
         "pruned_at": str,
+        "track_path": str,  # JSON [[x, y], ...]: where the person went, drawn on the event page
+        "clip_path": str,  # the MP4 around the crossing, once written
     },
     "crossings": {
         "id": int,
@@ -81,6 +86,7 @@ TABLES: dict[str, dict[str, type]] = {
         "from_status": str,
         "to_status": str,
         "note": str,
+        "note_message": str,  # set when gatewatch itself took the step (worded at display time)
         "registration_id": int,
     },
     # Alerts waiting to go out (MQTT, webhooks): written with the event, in its transaction, so an
@@ -93,6 +99,7 @@ TABLES: dict[str, dict[str, type]] = {
         "event_id": int,  # the alert it escalates, if any
         "camera": str,
         "reason": str,
+        "reason_message": str,  # set for an automatic escalation
         "raised_by": str,
         "raised_at": str,
         "status": str,  # AlarmStatus

@@ -18,6 +18,7 @@ from typing import Any
 from pipeline.config import Config
 from pipeline.db import Alarm, Store, ThreadStores
 from pipeline.vocabulary import AlarmKind
+from pipeline.wording import Message, number
 
 log = logging.getLogger("gatewatch.alarms")
 
@@ -51,7 +52,7 @@ class Alarms:
         store: Store,
         kind: AlarmKind,
         *,
-        reason: str,
+        reason: str | Message,
         by: str,
         event_id: int | None = None,
         camera: str | None = None,
@@ -59,7 +60,7 @@ class Alarms:
         alarm = store.alarms.raise_(
             kind, reason=reason, by=by, at=datetime.now(UTC), targets=self.targets, event_id=event_id, camera=camera
         )
-        log.warning("alarm #%s (%s) raised by %s: %s", alarm.id, kind, by, reason)
+        log.warning("alarm #%s (%s) raised by %s: %s", alarm.id, kind, by, alarm.reason)
         self.wake()
         self.publish({"type": "alarm", "id": alarm.id})
         return alarm
@@ -78,7 +79,10 @@ class Alarms:
             self.raise_(
                 store,
                 AlarmKind.AUTOMATIC,
-                reason=f"alert #{event_id} at {camera}/{line} not handled within {after[(camera, line)]:g} s",
+                reason=Message(
+                    "unhandled",
+                    {"event": str(event_id), "camera": camera, "line": line, "after": number(after[(camera, line)])},
+                ),
                 by=SYSTEM,
                 event_id=event_id,
                 camera=camera,

@@ -15,10 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
+from pipeline.clips import Clip
 from pipeline.config import Config
 from pipeline.db import Store, VideoRun
-from pipeline.records import Crossing, Frame, Outcome
+from pipeline.records import Crossing, Evidence, Frame, Outcome
 from pipeline.registrations import LiveBook
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import SnapshotWriter
@@ -33,6 +35,7 @@ FOOTAGE_EVERY_S = 30.0  # how often the footage analysed per camera is written d
 class Recorded:
     crossing: Crossing
     event_id: int | None  # set when flagged
+    evidence: Evidence | None = None  # its snapshots, beside which its clip will go
 
 
 class Recorder:
@@ -46,16 +49,18 @@ class Recorder:
         targets: Iterable[str],
         frames_analysed: Callable[[], dict[str, int]],
         on_recorded: Callable[[Recorded], None],
+        on_clip: Callable[[int], None],
     ) -> None:
         self.config = config
         self.db_path = db_path
-        self.snapshots = SnapshotWriter(snapshot_dir)
         self.session = session
         self.started = started
         self.targets = list(targets)
         self.frames_analysed = frames_analysed
         self.on_recorded = on_recorded
-        self._inbox: queue.Queue[tuple[Crossing, Frame] | None] = queue.Queue()
+        self.on_clip = on_clip
+        self.snapshots = SnapshotWriter(snapshot_dir, config.language)
+        self._inbox: queue.Queue[tuple[Crossing, Frame] | Clip | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
 
     def start(self) -> None:
@@ -63,6 +68,10 @@ class Recorder:
 
     def submit(self, crossing: Crossing, frame: Frame) -> None:
         self._inbox.put((crossing, frame))
+
+    def submit_clip(self, clip: Clip) -> None:
+        """A flagged crossing's clip, complete: written here, so that only this thread writes."""
+        self._inbox.put(clip)
 
     def close(self, timeout: float) -> None:
         """Record everything already submitted, then stop."""
@@ -83,7 +92,9 @@ class Recorder:
                     item = ()
                 if item is None:
                     break
-                if item:
+                if isinstance(item, Clip):
+                    self._save_clip(store, item)
+                elif item:
                     crossing, frame = item
                     self._record(store, rules, crossing, frame)
                 if time.monotonic() - last_footage >= FOOTAGE_EVERY_S:
@@ -104,6 +115,16 @@ class Recorder:
                 store.events.update_video(self._run_of(camera))
             except Exception as exc:  # bookkeeping only; the next round tries again
                 log.warning("could not record footage analysed for %s: %s", camera, exc)
+
+    def _save_clip(self, store: Store, clip: Clip) -> None:
+        event_id, evidence = cast(tuple[int, Evidence], clip.key)  # as the service asked for it
+        try:
+            path = self.snapshots.write_clip(evidence, clip)
+            store.events.set_clip(event_id, str(path))
+        except Exception as exc:  # the event and its snapshots stand without it; say so
+            log.error("event #%s: could not save its clip: %s", event_id, exc)
+            return
+        self.on_clip(event_id)
 
     def _record(self, store: Store, rules: RuleEngine, crossing: Crossing, frame: Frame) -> None:
         camera = self.config.cameras[crossing.camera]
@@ -133,6 +154,11 @@ class Recorder:
             return
         if decision.flagged:
             log.warning(
-                "event #%s: %s at %s/%s, %s", event_id, decision.kind, crossing.camera, crossing.line, decision.reason
+                "event #%s: %s at %s/%s, %s",
+                event_id,
+                decision.kind,
+                crossing.camera,
+                crossing.line,
+                decision.reason.text(),
             )
-        self.on_recorded(Recorded(crossing, event_id))
+        self.on_recorded(Recorded(crossing, event_id, evidence))

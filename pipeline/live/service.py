@@ -26,6 +26,7 @@ from pipeline.alerts.outbox import Dispatcher, Sender
 from pipeline.alerts.payload import alarm_payload, event_payload
 from pipeline.alerts.webhooks import WebhookSender
 from pipeline.camera import CameraPipeline
+from pipeline.clips import Clip, ClipCollector
 from pipeline.config import Config
 from pipeline.db import Alarm, Event, Store
 from pipeline.detectors import Detector, load_detector
@@ -37,11 +38,13 @@ from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
 from pipeline.records import Detections, Frame
 from pipeline.vocabulary import CameraState
+from pipeline.wording import Message
 
 log = logging.getLogger("gatewatch.serve")
 
 STOP_TIMEOUT_S = 10.0
 LATENCY_SMOOTHING = 0.2  # weight of the newest detector call in the running average
+CLIP_LATE_MARGIN_S = 5.0  # how far the recorder may lag behind the camera before a clip loses its start
 
 
 class CameraWorker:
@@ -68,7 +71,10 @@ class CameraWorker:
         self.detector_ms = 0.0
         self.lighting: Lighting | None = None  # what the picture looks like now (day, infrared, low light)
         self.analysed = RateMeter()
-        self.problem = ""  # a configuration problem found once frames arrive (lines outside the picture)
+        # Clips may be asked for once a crossing is confirmed, stored and handed back: keep that long.
+        late_s = config.crossing.confirm_s + config.tracker.lost_track_s + CLIP_LATE_MARGIN_S
+        self.clips = ClipCollector(config.clips, late_s) if config.clips.enabled else None
+        self.problem: Message | None = None  # found once frames arrive (lines outside the picture)
         self._thread = threading.Thread(target=self._run, name=f"camera-{name}", daemon=True)
 
     def start(self) -> None:
@@ -101,6 +107,8 @@ class CameraWorker:
             except Exception:
                 log.exception("camera %s: analysis failed on a frame; skipping it", self.name)
                 continue
+            if self.clips is not None:
+                self._save_clips(self.clips.offer(frame))
             self.latest = frame
             self.lighting = pipeline.lighting.last
             self.frames_analysed += 1
@@ -109,15 +117,22 @@ class CameraWorker:
             self._submit(step.crossings)
         if pipeline is not None:
             self._submit(pipeline.finish())
+        if self.clips is not None:
+            self._save_clips(self.clips.finish())
+
+    def _save_clips(self, clips: list[Clip]) -> None:
+        for clip in clips:
+            self.recorder.submit_clip(clip)
 
     def _pipeline_for(self, size: tuple[int, int]) -> CameraPipeline | None:
         outside = self.config.cameras[self.name].outside(size)
         if outside:
-            self.problem = f"cameras.{self.name}.{outside[0]}.points: {outside[1]} ({size[0]}x{size[1]})"
-            log.error("camera %s not analysed: %s", self.name, self.problem)
+            values = {"camera": self.name, "key": outside[0], "problem": outside[1], "size": f"{size[0]}x{size[1]}"}
+            self.problem = Message("outside_picture", values)
+            log.error("camera %s not analysed: %s", self.name, self.problem.text())
             self.on_problem(self.name)
             return None
-        self.problem = ""
+        self.problem = None
         return CameraPipeline(self.config, self.name, size, self.config.sampling.fps, self._detect)
 
     def _submit(self, crossings: list[Any]) -> None:
@@ -159,6 +174,7 @@ class Service:
             self.targets,
             lambda: {name: w.frames_analysed for name, w in self.workers.items()},
             self._on_recorded,
+            lambda event_id: self.hub.publish({"type": "event", "id": event_id}),
         )
         self.streams = {
             name: LiveStream(name, camera, config.live, config.sampling.fps, config.tz, config.resolve, self._on_state)
@@ -210,10 +226,13 @@ class Service:
         self.hub.publish({"type": "event", "id": event_id})
 
     def _on_recorded(self, recorded: Recorded) -> None:
+        crossing = recorded.crossing
         if recorded.event_id is not None:
             self.dispatcher.wake()
             self.hub.publish({"type": "event", "id": recorded.event_id})
-        crossing = recorded.crossing
+            clips = self.workers[crossing.camera].clips
+            if clips is not None and recorded.evidence is not None:
+                clips.want((recorded.event_id, recorded.evidence), crossing.ts)
         self.hub.publish({"type": "crossing", "camera": crossing.camera, "line": crossing.line})
 
     def _on_state(self, camera: str, _health: StreamHealth) -> None:
@@ -228,7 +247,8 @@ class Service:
         for key in ("since", "last_frame_at"):
             health[key] = health[key].isoformat() if health[key] else None
         if worker is not None and worker.problem:
-            health["state"], health["detail"] = CameraState.MISCONFIGURED, worker.problem
+            health["state"], health["detail"] = CameraState.MISCONFIGURED, worker.problem.text()
+            health["messages"] = [asdict(worker.problem)]
         return {
             "name": name,
             "source": stream.label,

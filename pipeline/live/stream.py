@@ -31,6 +31,7 @@ from pipeline.config import CameraConfig, LiveConfig
 from pipeline.records import Frame
 from pipeline.redact import redact, scrub
 from pipeline.vocabulary import CameraState
+from pipeline.wording import Message, number
 
 log = logging.getLogger("gatewatch.stream")
 
@@ -44,7 +45,8 @@ class StreamHealth:
 
     state: CameraState = CameraState.STARTING
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
-    detail: str = ""  # why it is down, in words a guard can act on
+    detail: str = ""  # why it is down, in words a guard can act on (English)
+    messages: tuple[Message, ...] = ()  # the same, to be worded in the reader's language
     last_frame_at: datetime | None = None
     frames_in: int = 0  # decoded
     frames_sampled: int = 0  # handed to analysis
@@ -55,27 +57,27 @@ class StreamHealth:
     height: int = 0
 
 
-def describe_error(exc: BaseException, source: str, stall_s: float, silent_s: float = 0.0) -> str:
+def describe_error(exc: BaseException, source: str, stall_s: float, silent_s: float = 0.0) -> Message:
     """FFmpeg's complaint as a status line, never containing the URL's password. `silent_s`: how
     long the attempt went without a byte of video; FFmpeg's RTSP client reports a camera that
     accepts the connection and then says nothing as "Invalid data", which sends a guard the
     wrong way."""
     if isinstance(exc, av.error.HTTPUnauthorizedError):
-        return "authorization failed (401): check the camera's user name and password"
+        return Message("auth_failed")
     if isinstance(exc, av.error.HTTPForbiddenError):
-        return "access forbidden (403): this user may not view the stream"
+        return Message("forbidden")
     if isinstance(exc, av.error.HTTPNotFoundError):
-        return "stream not found (404): check the path of the URL"
+        return Message("not_found")
     if isinstance(exc, av.error.ExitError) or (
         isinstance(exc, av.error.InvalidDataError | TimeoutError) and silent_s >= stall_s * 0.9
     ):
-        return f"no data for {stall_s:g} s (stalled or unreachable)"
+        return Message("no_data", {"seconds": number(stall_s)})
     if isinstance(exc, ConnectionRefusedError):
-        return "connection refused: camera or NVR not listening on that port"
+        return Message("refused")
     if isinstance(exc, StreamError):
-        return str(exc)
+        return exc.message
     text = getattr(exc, "strerror", None) or type(exc).__name__
-    return scrub(str(text), source)
+    return Message("error", {"text": scrub(str(text), source)})
 
 
 def _answers(address: tuple[str, int], timeout: float = PROBE_EVERY_S) -> bool:
@@ -102,6 +104,10 @@ class RateMeter:
 
 
 class StreamError(Exception):
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.text())
+        self.message = message
+
     """A stream that opened but is no use (stalled, no video in it); the message says which."""
 
 
@@ -177,24 +183,26 @@ class LiveStream:
                 if self._stop.is_set():
                     break
                 if self.health.frames_in == frames_before:
-                    raise StreamError("the stream opened but no frame could be decoded")
+                    raise StreamError(Message("no_frame"))
                 if self._is_file() and not self.loop:
-                    self._set_state(CameraState.ENDED, "the video file has been played to the end")
+                    self._set_state(CameraState.ENDED, Message("file_ended"))
                     break
                 if self._is_file():
                     continue  # looped file: start again at once
-                detail = "the camera ended the stream"
+                problem = Message("ended_stream")
             except (av.error.FFmpegError, OSError, StreamError) as exc:
                 silent = time.monotonic() - max(attempt, self._last_frame)
-                detail = describe_error(exc, self.source, self.live.stall_timeout_s, silent)
+                problem = describe_error(exc, self.source, self.live.stall_timeout_s, silent)
             except Exception as exc:  # a camera must never stop being retried because of one odd stream
-                detail = f"unexpected error ({type(exc).__name__}: {scrub(str(exc), self.source)})"
+                problem = Message(
+                    "error", {"text": f"unexpected ({type(exc).__name__}: {scrub(str(exc), self.source)})"}
+                )
             if self._stop.is_set():
                 break
             if self.health.frames_in > frames_before:
                 delay = self.live.reconnect_min_s  # it worked for a while: start the backoff afresh
             self.health.reconnects += 1
-            self._set_state(CameraState.DOWN, f"{detail}; retrying in {delay:g} s")
+            self._set_state(CameraState.DOWN, problem, Message("retrying", {"delay": number(delay)}))
             self._wait_for_camera(delay)
             delay = min(delay * 2, self.live.reconnect_max_s)
         if self.health.state != CameraState.ENDED:
@@ -253,7 +261,7 @@ class LiveStream:
     def _play(self) -> None:
         with self._open() as container:
             if not container.streams.video:
-                raise StreamError("no video in this stream")
+                raise StreamError(Message("no_video"))
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             pace = self._is_file()  # a file decodes faster than real time; a camera sends at its own pace
@@ -273,7 +281,7 @@ class LiveStream:
                         return
                     now = time.monotonic()
                 if now - last_frame > self.live.stall_timeout_s:
-                    raise StreamError(f"no frame for {now - last_frame:.0f} s (stalled)")
+                    raise StreamError(Message("stalled", {"seconds": f"{now - last_frame:.0f}"}))
                 last_frame = self._last_frame = now
                 health = self.health
                 if health.state != CameraState.LIVE:
@@ -302,9 +310,10 @@ class LiveStream:
             self.health.frames_sampled += 1
             self._ready.notify()
 
-    def _set_state(self, state: CameraState, detail: str = "") -> None:
+    def _set_state(self, state: CameraState, *messages: Message) -> None:
         changed = state != self.health.state
-        self.health.state, self.health.detail = state, detail
+        detail = "; ".join(m.text() for m in messages)
+        self.health.state, self.health.detail, self.health.messages = state, detail, messages
         if changed:
             self.health.since = datetime.now(UTC)
             if state == CameraState.DOWN:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pipeline.records import seconds_between
 from pipeline.vocabulary import RegistrationSource
+from pipeline.wording import Message
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,8 @@ class Registration:
         who = self.name or self.ref or "unnamed"
         label = f"#{self.id} " if self.id is not None else ""
         return f"registration {label}({who}, {self.count} at {self.scope})"
+
+    def message(self, code: str, **values: str) -> Message:
+        """A message about this registration (see `wording.TEMPLATES`), worded when shown."""
+        facts = {"id": str(self.id or "?"), "who": self.name or self.ref or "—", "count": str(self.count)}
+        return Message(code, {**facts, "scope": self.scope, **values})

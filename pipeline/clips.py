@@ -1,0 +1,140 @@
+"""Seconds of video around each flagged crossing, as an H.264 MP4 any browser plays.
+
+A snapshot shows one frame; whether someone climbed the gate or walked through with the guard
+takes the seconds around it. Each camera keeps its last few seconds of analysed frames (JPEG in
+memory, scaled down: a few MB per camera, not hundreds), and a flagged crossing asks for a clip
+from `before_s` ahead of it to `after_s` after. The clip is finished once the camera has run
+that far past the crossing (or its footage ends), so a live alert is never held back for it.
+
+The clip has the analysed frames (`sampling.fps`, 5 a second by default) at their true times,
+so it plays at real speed; it is written whole or not at all (`files.atomic_write`).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections import deque
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from pipeline.config import ClipConfig
+from pipeline.errors import GatewatchError
+from pipeline.files import atomic_write
+from pipeline.records import Frame, seconds_between
+
+JPEG_QUALITY = 85
+CRF = 26  # x264 quality: a 10 s clip at 640x480 is some 100-400 kB
+MILLISECONDS = Fraction(1, 1000)  # frames keep their true times (a live stream drops some)
+
+
+@dataclass(frozen=True)
+class Clip:
+    key: Hashable  # whatever the asker uses to find its event again (an event id, a position)
+    frames: list[tuple[datetime, bytes]]  # (time, JPEG), in time order
+
+
+@dataclass
+class _Wanted:
+    key: Hashable
+    start: datetime
+    end: datetime
+    frames: list[tuple[datetime, bytes]] = field(default_factory=list)
+
+
+class ClipCollector:
+    """One camera's recent frames and the clips still waiting for their last seconds.
+
+    `late_s`: how long after its crossing a clip may be asked for (the crossing is confirmed,
+    stored and handed back later than it happened), so frames are kept that much longer.
+    The camera's thread offers frames while the recorder's asks for clips: one lock."""
+
+    def __init__(self, config: ClipConfig, late_s: float) -> None:
+        self.config = config
+        self.keep_s = config.before_s + late_s
+        self._recent: deque[tuple[datetime, bytes]] = deque()
+        self._wanted: list[_Wanted] = []
+        self._lock = threading.Lock()
+
+    def want(self, key: Hashable, ts: datetime) -> None:
+        with self._lock:
+            start = ts.timestamp() - self.config.before_s
+            earlier = [(t, data) for t, data in self._recent if t.timestamp() >= start]
+            end = datetime.fromtimestamp(ts.timestamp() + self.config.after_s, ts.tzinfo)
+            self._wanted.append(_Wanted(key, ts, end, earlier))
+
+    def offer(self, frame: Frame) -> list[Clip]:
+        """Keep this frame; the clips it completes are returned (to be written off this thread)."""
+        data = _jpeg(frame.image, self.config.width)
+        with self._lock:
+            self._recent.append((frame.ts, data))
+            while self._recent and seconds_between(frame.ts, self._recent[0][0]) > self.keep_s:
+                self._recent.popleft()
+            done = []
+            for wanted in self._wanted:
+                if seconds_between(frame.ts, wanted.end) > 0:
+                    done.append(wanted)
+                else:
+                    wanted.frames.append((frame.ts, data))
+            self._wanted = [w for w in self._wanted if w not in done]
+        return [Clip(w.key, w.frames) for w in done]
+
+    def finish(self) -> list[Clip]:
+        """The footage ended (or the stream stops): clips get the frames there were."""
+        with self._lock:
+            done, self._wanted = self._wanted, []
+        return [Clip(w.key, w.frames) for w in done if w.frames]
+
+
+def _jpeg(image: np.ndarray, width: int) -> bytes:
+    height, original = image.shape[:2]
+    if original > width:
+        image = cv2.resize(image, (width, round(height * width / original)), interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise GatewatchError("could not encode a frame for the event clip")
+    return data.tobytes()
+
+
+def encode_mp4(clip: Clip) -> bytes:
+    """H.264 (yuv420p, the profile every browser plays) in MP4 with its index first, so the event
+    page starts playing before the whole file has arrived."""
+    images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for _, data in clip.frames]
+    height, width = (v - v % 2 for v in images[0].shape[:2])  # 4:2:0 needs even sides
+    # The muxer moves the index to the front in a second pass over a real file, not a buffer.
+    with tempfile.TemporaryDirectory(prefix="gatewatch-clip-") as folder:
+        scratch = Path(folder) / "clip.mp4"
+        _encode(scratch, clip.frames, images, (width, height))
+        return scratch.read_bytes()
+
+
+def _encode(path: Path, frames: list[tuple[datetime, bytes]], images: list[np.ndarray], size: tuple[int, int]) -> None:
+    width, height = size
+    first = frames[0][0]
+    with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as output:
+        stream = output.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.codec_context.time_base = MILLISECONDS
+        stream.options = {"crf": str(CRF), "preset": "veryfast"}
+        last_pts = -1
+        for (ts, _), image in zip(frames, images, strict=True):
+            video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:height, :width]), format="bgr24")
+            pts = max(last_pts + 1, round(seconds_between(ts, first) * 1000))  # strictly increasing
+            video_frame.pts, video_frame.time_base, last_pts = pts, MILLISECONDS, pts
+            output.mux(stream.encode(video_frame))
+        output.mux(stream.encode(None))
+
+
+def write_clip(path: Path, clip: Clip) -> None:
+    try:
+        data = encode_mp4(clip)
+    except (av.error.FFmpegError, ValueError) as exc:
+        raise GatewatchError(f"{path}: could not encode the event clip ({exc})") from None
+    atomic_write(path, data)
