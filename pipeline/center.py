@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,9 +38,17 @@ class CenterSubscriber:
         self.prefix_levels = config.topic_prefix.count("/") + 1
         self.received = 0
         self.client: mqtt.Client | None = None
+        self._acks_in_flight: dict[int, tuple[str, int]] = {}  # message id -> (site topic, alarm id)
+        self._lock = threading.Lock()
 
     def start(self) -> None:
-        self.client = connect(self.config, "gatewatch-center", on_connect=self._on_connect, on_message=self._on_message)
+        self.client = connect(
+            self.config,
+            "gatewatch-center",
+            on_connect=self._on_connect,
+            on_message=self._on_message,
+            on_publish=self._on_publish,
+        )
 
     def stop(self) -> None:
         if self.client is not None:
@@ -54,6 +63,10 @@ class CenterSubscriber:
         for pattern in ("+/events", "+/alarms", "+/availability", "+/cameras/+/availability", "+/cameras/+/state"):
             client.subscribe(f"{prefix}/{pattern}", qos=1)
         log.info("subscribed to %s/# on %s:%s", prefix, self.config.host, self.config.port)
+        for alarm in self.stores.get().center.unsent_acks():  # confirmed while the broker was away
+            self._publish_ack(
+                client, alarm.site_topic, alarm.alarm_id, alarm.acknowledged_by or "", alarm.acknowledged_at
+            )
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         levels = message.topic.split("/")[self.prefix_levels :]
@@ -91,11 +104,24 @@ class CenterSubscriber:
         now = datetime.now(UTC)
         if not self.stores.get().center.acknowledge_alarm(site_topic, alarm_id, by, now):
             return False
-        if self.client is not None:
-            topic = f"{self.config.topic_prefix}/{site_topic}/alarms/{alarm_id}/ack"
-            payload = json.dumps({"by": by, "at": now.isoformat()}, ensure_ascii=False)
-            self.client.publish(topic, payload, qos=1, retain=True)
+        if self.client is not None and self.client.is_connected():
+            self._publish_ack(self.client, site_topic, alarm_id, by, now.isoformat())
         return True
+
+    def _publish_ack(self, client: mqtt.Client, site_topic: str, alarm_id: int, by: str, at: str | None) -> None:
+        """Retained, so the school reads it whenever it connects; marked sent only once the broker
+        has it (QoS 1 PUBACK): a confirmation given while the broker is away, or just before the
+        centre stops, is sent again on the next connection instead of living only in memory."""
+        topic = f"{self.config.topic_prefix}/{site_topic}/alarms/{alarm_id}/ack"
+        with self._lock:
+            info = client.publish(topic, json.dumps({"by": by, "at": at}, ensure_ascii=False), qos=1, retain=True)
+            self._acks_in_flight[info.mid] = (site_topic, alarm_id)
+
+    def _on_publish(self, _client: mqtt.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
+        with self._lock:
+            sent = self._acks_in_flight.pop(mid, None)
+        if sent is not None:
+            self.stores.get().center.ack_sent(*sent, datetime.now(UTC))
 
 
 def center_events(store: Store, site: str | None, status: EventStatus | None, limit: int) -> list[dict[str, Any]]:

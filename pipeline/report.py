@@ -1,5 +1,10 @@
 """The daily / monthly safety report: one self-contained HTML file (images embedded) plus CSVs.
 
+The HTML is laid out for A4 (what a head teacher signs and stamps and the district files): one
+to two pages of summary (figures, how alerts were handled, alarms, each camera's coverage, the
+days, the hours), then a compact appendix of the events with thumbnails, page numbers and the
+report number on every page. Chinese or English from the same template (`report_words.py`).
+
 Everything is counted from the database in the site's time zone, so "entries on 28 November"
 means that day on the school's clock. A period without data gives an honest empty report that
 says so (and how much footage was analysed), not an error.
@@ -8,10 +13,13 @@ says so (and how much footage was analysed), not an error.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
+import math
 import re
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,15 +29,19 @@ from zoneinfo import ZoneInfo
 import cv2
 import jinja2
 
-from pipeline.db import Event, EventFilter, Store
+from pipeline.db import Alarm, Event, EventFilter, Footage, Store
 from pipeline.errors import InvalidInput
 from pipeline.files import atomic_write, ensure_writable_dir
+from pipeline.fonts import cjk_font
+from pipeline.records import seconds_between
+from pipeline.report_words import REPORT
 from pipeline.review import events_csv, list_events
 from pipeline.spreadsheet import csv_text
-from pipeline.vocabulary import Direction, EventStatus
+from pipeline.vocabulary import AlarmKind, AlarmStatus, Direction, EventStatus
+from pipeline.wording import Language, names, say
 
-THUMB_HEIGHT = 110
-FRAME_THUMB_WIDTH = 220
+FRAME_THUMB_WIDTH = 280  # pixels: sharp at the appendix's 5 columns of A4 when printed
+QUICK_RESPONSE_S = 300  # "handled within 5 minutes", the figure a district asks about
 
 
 @dataclass(frozen=True)
@@ -83,44 +95,119 @@ class DayRow:
     authorized: int = 0
     false_alarms: int = 0
 
+    def add(self, other: DayRow) -> None:
+        for name in DAILY_COLUMNS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the period one camera was watched: the city's "100 % coverage", per camera."""
+
+    camera: str
+    hours: float  # video analysed
+    share: float  # of the period's hours so far, 0-1
+    outages: int
+    down_hours: float
+
+
+@dataclass(frozen=True)
+class AlarmLine:
+    kind: AlarmKind
+    count: int
+    confirmed: int
+
 
 @dataclass
 class ReportData:
     site: str
     period: Period
     generated_at: datetime
+    language: Language = "en"
     rows: list[DayRow] = field(default_factory=list)
     hourly: list[int] = field(default_factory=lambda: [0] * 24)
     events: list[dict[str, Any]] = field(default_factory=list)
     footage: list[dict[str, Any]] = field(default_factory=list)
     stored: list[Event] = field(default_factory=list)  # the events behind `events`, for the CSV
     statuses: Counter[str] = field(default_factory=Counter)
+    coverage: list[Coverage] = field(default_factory=list)
+    alarms: list[Alarm] = field(default_factory=list)
+
+    @property
+    def number(self) -> str:
+        """The same site and period always get the same number: a reprint is recognisably the same."""
+        digest = hashlib.sha256(f"{self.site}\x1f{self.period.label}".encode()).hexdigest()[:6].upper()
+        return f"GW-{self.period.label.replace('-', '')}-{digest}"
+
+    @property
+    def title(self) -> str:
+        first = self.period.first
+        if self.language != "zh":
+            return self.period.title
+        if first == self.period.last:
+            return f"{first.year} 年 {first.month} 月 {first.day} 日"
+        return f"{first.year} 年 {first.month} 月"
 
     @property
     def totals(self) -> DayRow:
         total = DayRow(self.period.first, "", "")
         for row in self.rows:
-            for name in ("entries", "exits", "closed_entries", "flagged", "registered", "authorized", "false_alarms"):
-                setattr(total, name, getattr(total, name) + getattr(row, name))
+            total.add(row)
         return total
+
+    @property
+    def days(self) -> list[DayRow]:
+        """One line per day of the period, all cameras and lines together (the per-camera detail is
+        in the daily CSV): a month fits half a page."""
+        by_day = {day: DayRow(day, "", "") for day in self.period.days}
+        for row in self.rows:
+            by_day[row.day].add(row)
+        return list(by_day.values())
 
     @property
     def response_times_s(self) -> list[float]:
         return [e["response_s"] for e in self.events if e["response_s"] is not None]
 
-    @property
-    def median_response(self) -> str:
-        times = self.response_times_s
-        return _duration(statistics.median(times)) if times else "n/a"
+    def response(self, which: str) -> str:
+        times = sorted(self.response_times_s)
+        if not times:
+            return REPORT[self.language]["none_reviewed"]
+        if which == "median":
+            return duration(statistics.median(times), self.language)
+        if which == "p90":
+            return duration(times[max(0, math.ceil(0.9 * len(times)) - 1)], self.language)
+        if which == "within":
+            quick = sum(t <= QUICK_RESPONSE_S for t in times)
+            return f"{quick} / {len(times)} ({quick / len(times):.0%})"
+        return duration(times[-1], self.language)
 
     @property
-    def longest_response(self) -> str:
-        times = self.response_times_s
-        return _duration(max(times)) if times else "n/a"
+    def alarm_lines(self) -> list[AlarmLine]:
+        return [
+            AlarmLine(
+                kind,
+                sum(a.kind == kind for a in self.alarms),
+                sum(a.kind == kind and a.status == AlarmStatus.ACKNOWLEDGED for a in self.alarms),
+            )
+            for kind in AlarmKind
+        ]
+
+    @property
+    def confirm_time(self) -> str:
+        waits = [seconds_between(a.acknowledged_at, a.raised_at) for a in self.alarms if a.acknowledged_at]
+        return duration(statistics.median(waits), self.language) if waits else "—"
 
 
-def collect(store: Store, period: Period, site: str, generated_at: datetime) -> ReportData:
-    data = ReportData(site, period, generated_at)
+def collect(
+    store: Store,
+    period: Period,
+    site: str,
+    generated_at: datetime,
+    language: Language = "en",
+    cameras: Iterable[str] = (),
+) -> ReportData:
+    """`cameras`: the configured ones, so a camera that recorded nothing shows as 0 % covered."""
+    data = ReportData(site, period, generated_at, language)
     tz = period.tz
     rows: dict[tuple[date, str, str], DayRow] = {}
 
@@ -140,6 +227,7 @@ def collect(store: Store, period: Period, site: str, generated_at: datetime) -> 
         if c.registration_id is not None and c.event_id is None:
             row.registered += 1  # covered when analysed; entries authorized after an alert count as events
 
+    shown = {user.username: user.shown for user in store.users.all()}
     for event in list_events(store, EventFilter(since=period.start, until=period.end)):
         row = row_for(event.ts, event.camera, event.line)
         row.flagged += 1
@@ -147,22 +235,45 @@ def collect(store: Store, period: Period, site: str, generated_at: datetime) -> 
         row.false_alarms += event.status == EventStatus.FALSE_ALARM
         data.statuses[event.status] += 1
         data.stored.append(event)
-        data.events.append(_event_view(event, tz))
+        data.events.append(_event_view(event, tz, language, shown))
 
     data.rows = sorted(rows.values(), key=lambda r: (r.day, r.camera, r.line))
-    for f in store.events.footage_between(period.start, period.end):
-        data.footage.append({**asdict(f), "duration": _duration(f.hours * 3600)})
+    footage = store.events.footage_between(period.start, period.end)
+    for f in footage:
+        data.footage.append({**asdict(f), "duration": duration(f.hours * 3600, language)})
+    data.coverage = _coverage(store, period, generated_at, footage, cameras)
+    data.alarms = store.alarms.between(period.start, period.end)
     return data
 
 
-def _event_view(event: Event, tz: ZoneInfo) -> dict[str, Any]:
+def _coverage(
+    store: Store, period: Period, generated_at: datetime, footage: list[Footage], cameras: Iterable[str]
+) -> list[Coverage]:
+    """Video analysed against the period so far, and each live camera's outages."""
+    until = min(period.end, max(period.start, generated_at))
+    period_hours = seconds_between(until, period.start) / 3600
+    hours = {f.camera: f.hours for f in footage}
+    outages = store.outages.between(period.start, until)
+    found = []
+    for camera in sorted({*cameras, *hours, *(o.camera for o in outages)}):
+        own = [o for o in outages if o.camera == camera]
+        down = sum(seconds_between(o.ended_at or until, o.started_at) for o in own) / 3600
+        share = min(1.0, hours.get(camera, 0.0) / period_hours) if period_hours > 0 else 0.0
+        found.append(Coverage(camera, hours.get(camera, 0.0), share, len(own), down))
+    return found
+
+
+def _event_view(event: Event, tz: ZoneInfo, language: Language, shown: dict[str, str]) -> dict[str, Any]:
     view = event.row()
     view["local_ts"] = event.ts.astimezone(tz)
     view["response_s"] = None
     if event.first_review_at and event.created_at:
         view["response_s"] = max(0.0, (event.first_review_at - event.created_at).total_seconds())
-    view["response"] = _duration(view["response_s"]) if view["response_s"] is not None else "not reviewed"
-    view["crop_uri"] = None if event.pruned_at else _thumbnail(event.crop_path, height=THUMB_HEIGHT)
+    view["response"] = duration(view["response_s"], language) if view["response_s"] is not None else "—"
+    reviewer = event.reviewed_by
+    view["reviewer"] = shown.get(reviewer, reviewer) if reviewer else REPORT[language]["not_reviewed"]
+    view["reason_text"] = say(event.reason_message, event.reason, language)
+    view["note_text"] = say(event.review_note_message, event.review_note, language)
     view["frame_uri"] = None if event.pruned_at else _thumbnail(event.snapshot_path, width=FRAME_THUMB_WIDTH)
     return view
 
@@ -179,20 +290,26 @@ def _thumbnail(path: str | None, *, height: int | None = None, width: int | None
     return "data:image/jpeg;base64," + base64.b64encode(data.tobytes()).decode("ascii") if ok else None
 
 
-def hourly_chart(hourly: list[int]) -> str:
-    """Closed-hour entries by hour of day, as an embedded PNG."""
+def hourly_chart(hourly: list[int], language: Language) -> str:
+    """Closed-hour entries by hour of day, as an embedded PNG, labelled in the report's language."""
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib import font_manager
     from matplotlib import pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7.5, 2.4), dpi=110)
+    words = REPORT[language]
+    font = cjk_font() if language == "zh" else None
+    if language == "zh" and font is None:
+        words = REPORT["en"]  # no Chinese glyphs to draw with: English labels, not empty boxes
+    properties = font_manager.FontProperties(fname=str(font)) if font else None
+    figure, axes = plt.subplots(figsize=(7.0, 1.9), dpi=130)
     try:
         axes.bar(range(24), hourly, color="#b3261e", width=0.8)
         axes.set_xticks(range(0, 24, 2), [f"{h:02d}" for h in range(0, 24, 2)])
         axes.set_xlim(-0.6, 23.6)
-        axes.set_xlabel("hour of day (site time)")
-        axes.set_ylabel("entries")
+        axes.set_xlabel(words["hour_axis"], fontproperties=properties)
+        axes.set_ylabel(words["entries_axis"], fontproperties=properties)
         axes.yaxis.get_major_locator().set_params(integer=True)
         for side in ("top", "right"):
             axes.spines[side].set_visible(False)
@@ -204,13 +321,14 @@ def hourly_chart(hourly: list[int]) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float, language: Language = "en") -> str:
     seconds = round(seconds)
+    units = ("秒", "分", "小时") if language == "zh" else (" s", " min", " h")
     if seconds < 60:
-        return f"{seconds} s"
+        return f"{seconds}{units[0]}"
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60:02d} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+        return f"{seconds // 60}{units[1]} {seconds % 60:02d}{units[0]}"
+    return f"{seconds // 3600}{units[2]} {seconds % 3600 // 60:02d}{units[1]}"
 
 
 def render_html(data: ReportData) -> str:
@@ -219,8 +337,15 @@ def render_html(data: ReportData) -> str:
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.StrictUndefined,
     )
-    chart = hourly_chart(data.hourly) if any(data.hourly) else None
-    return environment.get_template("report.html").render(data=data, chart=chart, totals=data.totals)
+    chart = hourly_chart(data.hourly, data.language) if any(data.hourly) else None
+    return environment.get_template("report.html").render(
+        data=data,
+        chart=chart,
+        totals=data.totals,
+        w=REPORT[data.language],
+        n=names(data.language),
+        hours=lambda value: f"{value:.1f} {REPORT[data.language]['hours_unit']}",
+    )
 
 
 DAILY_COLUMNS = (

@@ -27,7 +27,7 @@ USERNAME = re.compile(r"^[\w.@-]{1,64}$")
 _hasher = PasswordHasher()
 
 
-def add_user(store: Store, username: str, password: str, role: Role, at: datetime) -> None:
+def add_user(store: Store, username: str, password: str, role: Role, at: datetime, display_name: str = "") -> None:
     if not USERNAME.match(username):
         raise InvalidInput("username", "use 1-64 letters, digits, . _ @ or -", username)
     if member(Role, role) is None:
@@ -37,7 +37,7 @@ def add_user(store: Store, username: str, password: str, role: Role, at: datetim
     with store.write():
         if store.users.exists(username):
             raise Conflict(f"user {username!r} already exists (remove it first, or set a new password)")
-        store.users.add(username, _hasher.hash(password), Role(role), at)
+        store.users.add(username, _hasher.hash(password), Role(role), at, display_name.strip())
 
 
 def set_password(store: Store, username: str, password: str) -> None:

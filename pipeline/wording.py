@@ -49,7 +49,7 @@ TEMPLATES: dict[str, dict[Language, str]] = {
         "zh": "轨迹仅出现 {age} 秒，规则要求 {need} 秒",
     },
     "short_move": {"en": "moved {px} px, rule needs {need} px", "zh": "仅移动 {px} 像素，规则要求 {need} 像素"},
-    "schedule_open": {"en": "schedule {schedule!r} open", "zh": "时间表“{schedule}”处于开放时段"},
+    "schedule_open": {"en": "schedule '{schedule}' open", "zh": "时间表“{schedule}”处于开放时段"},
     "closed": {"en": "closed ({closed})", "zh": "封闭时段（{closed}）"},
     "covered": {
         "en": "closed ({closed}), covered by registration #{id} ({who}, {count} at {scope})",

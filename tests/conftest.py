@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +47,32 @@ def browser() -> Iterator[object]:
         )
         yield instance
         instance.close()
+
+
+# Screenshots of every page a failed browser test left open, to see what the test saw (CI keeps
+# the folder); GATEWATCH_ARTIFACTS moves it.
+ARTIFACTS = Path(os.environ.get("GATEWATCH_ARTIFACTS", ROOT / "test-artifacts"))
+
+
+def save_screenshot(page: Any, name: str) -> Path:
+    path = ARTIFACTS.joinpath(*(re.sub(r"[^A-Za-z0-9_.-]+", "-", part) for part in name.split("/"))).with_suffix(".png")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report = yield
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.when == "call" and report.failed and browser is not None:
+        for n, page in enumerate(page for context in browser.contexts for page in context.pages):
+            try:
+                saved = save_screenshot(page, f"failed-{item.name}-{n}")
+            except Exception as exc:  # a crashed page: the failure itself still counts
+                saved = f"no screenshot ({exc})"
+            report.sections.append(("screenshots", str(saved)))
+    return report
 
 
 def gatewatch(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -310,9 +310,13 @@ def start_center(folder: Path, broker_port: int, port: int) -> Process:
     return Process([sys.executable, "-m", "pipeline", *args], folder / "center.log").start()
 
 
-def log_in(page: Any, url: str, user: str) -> None:
-    """Through the login page of the box (or the centre) at `url`, in a Playwright page."""
+def log_in(page: Any, url: str, user: str, lang: str | None = None) -> None:
+    """Through the login page of the box (or the centre) at `url`, in a Playwright page; `lang`:
+    the language the user picked (else the site's)."""
+    if lang is not None:
+        page.context.add_cookies([{"name": "lang", "value": lang, "url": url}])
     page.goto(f"{url}/login")
     page.fill("input[name=username]", user)
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_url(lambda address: not address.endswith("/login"))  # logged in: the session is set

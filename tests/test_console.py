@@ -8,22 +8,31 @@ second camera ("dorm") is down, as an offline dormitory camera is on a real nigh
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import av
 import cv2
 import httpx
 import numpy as np
 import pytest
 
-from pipeline.db import Store, VideoRun
+from pipeline.clips import ClipCollector
+from pipeline.config import ClipConfig, LineConfig
+from pipeline.db import EventFilter, Store, VideoRun
 from pipeline.records import Crossing, Decision, Evidence, Outcome
+from pipeline.snapshots import SnapshotWriter
+from pipeline.sources import VideoFile
 from pipeline.vocabulary import Direction, EventKind
-from pipeline.wording import Message
+from pipeline.web.i18n import LABELS
+from pipeline.wording import TEMPLATES, Message
 
+from .conftest import save_screenshot
 from .live import Serve, cut_clip, log_in, query, wait_for, write_config
 
 OPEN = 128
@@ -52,6 +61,33 @@ def stored_alerts(db: Path, snapshots: Path, count: int, video: str = "night-exp
         store.events.save_run(run, outcomes)
 
 
+def alert_with_evidence(db: Path, snapshots: Path, video: Path) -> int:
+    """One alert as the pipeline writes it: a real frame of the sample, annotated in Chinese, its
+    crop, the clip around the crossing (through the product's collector and H.264 writer) and
+    the person's path."""
+    frames = list(VideoFile(video, 5.0, NIGHT - timedelta(minutes=1)).frames())
+    at = frames[15]  # 3 s in: the clip has 3 s before and what follows, up to the end of the video
+    path = tuple((200.0 + 8 * i, 300.0 + 4 * i) for i in range(16))
+    crossing = Crossing("side-gate", "gate", Direction.IN, 900, at.index, at.ts, (280, 200, 360, 460), 0.9, path=path)
+    reason = Message("unregistered", {"closed": "22:00-06:00", "window": "120"})
+    decision = Decision(crossing, True, EventKind.UNREGISTERED_ENTRY, reason)
+    collector = ClipCollector(ClipConfig(), late_s=5)
+    clips = []
+    for frame in frames:
+        clips += collector.offer(frame)
+        if frame is at:
+            collector.want(0, frame.ts)
+    clips += collector.finish()
+    writer = SnapshotWriter(snapshots, "zh")
+    evidence = writer.write(at, decision, LineConfig(points=[[320, 250], [320, 470]], inside=[420, 380]), "gate-clip")
+    evidence = replace(evidence, clip=writer.write_clip(evidence, clips[0]))
+    with Store(db) as store:
+        store.events.save_run(
+            VideoRun("side-gate", str(video), at.ts, 5.0, len(frames), datetime.now(UTC)), [Outcome(decision, evidence)]
+        )
+        return max(e.id for e in store.events.list(EventFilter(camera="side-gate")))
+
+
 @pytest.fixture(scope="module")
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     folder = tmp_path_factory.mktemp("console")
@@ -74,7 +110,7 @@ def logged_in(serve: Serve, browser: Any, user: str, *, clock: bool = False, **c
     page = session.new_page()
     if clock:
         page.clock.install()
-    log_in(page, serve.url, user)
+    log_in(page, serve.url, user, "en" if str(context.get("locale", "")).startswith("en") else None)
     return session, page
 
 
@@ -303,4 +339,103 @@ def test_live_view_is_a_motion_jpeg_stream(serve: Serve, browser: Any) -> None:
     image = page.wait_for_selector("[data-camera=side-gate] img")
     assert image.get_attribute("src").endswith("/live.mjpg")
     page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image)
+    context.close()
+
+
+def test_event_page_shows_the_evidence_the_clip_the_path_and_how_it_was_handled(serve: Serve, browser: Any) -> None:
+    event_id = alert_with_evidence(serve.db, serve.snapshots, serve.folder / "clip.mp4")  # new, while serving
+    api = serve.client("guard")
+    detail = api.get(f"/api/events/{event_id}").json()
+    assert detail["clip_url"] == f"/api/events/{event_id}/clip" and len(detail["track_path"]) == 16
+    assert detail["reason_message"]["code"] == "unregistered" and detail["alarms"] == []
+    # The clip: H.264 in MP4, about the seconds around the crossing, served in ranges (seeking)
+    part = api.get(detail["clip_url"], headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.headers["content-type"] == "video/mp4" and len(part.content) == 100
+    row = query(serve.db, "SELECT clip_path FROM events WHERE id = ?", event_id)[0]
+    with av.open(row["clip_path"]) as clip:
+        video = clip.streams.video[0]
+        assert video.codec_context.name == "h264" and 5.0 <= clip.duration / 1e6 <= 7.0, clip.duration
+    # Handled on the way: escalated, then acknowledged with a note
+    assert api.post("/api/alarms", json={"reason": "有人翻门", "event_id": event_id}).status_code == 201
+    assert api.post(f"/api/events/{event_id}/review", json={"action": "acknowledged", "note": "在查看"}).is_success
+
+    context, page = logged_in(serve, browser, "guard", locale="zh-CN")
+    page.goto(f"{serve.url}/events/{event_id}")
+    assert "未登记进入" in page.inner_text("h2") and "前后 120 秒内无登记" in page.inner_text("#reason")
+    assert "GMT+8" in page.inner_text("#event-time")
+    points = page.get_attribute("#track-path polyline", "points")
+    assert points is not None and len(points.split()) == 16
+    page.wait_for_function(
+        "v => v.readyState >= 1 && v.duration > 5 && v.duration < 7", arg=page.query_selector("#clip")
+    )
+    assert "有人翻门" in page.inner_text("#escalation") and "等待区中心确认" in page.inner_text("#escalation")
+    assert "新告警 → 已确认" in page.inner_text("#history") and "在查看" in page.inner_text("#history")
+    # Authorized from the page: the visitor is registered and linked, the history says so
+    page.fill("#visitor [name=name]", "李四")
+    page.fill("#visitor [name=ref]", "A-1024")
+    with page.expect_navigation():
+        page.click("#visitor button")
+    assert "已放行" in page.inner_text("h2") and "李四" in page.inner_text("#registration")
+    assert "已确认 → 已放行" in page.inner_text("#history")
+    assert not page.query_selector("#actions")  # final: nothing left to do
+    # The same page in English, and on a phone
+    page.goto(f"{serve.url}/events/{event_id}?lang=en")
+    assert "Unregistered entry" in page.inner_text("h2") and "no registration within 120 s" in page.inner_text(
+        "#reason"
+    )
+    assert "Acknowledged → Authorized" in page.inner_text("#history")
+    context.close()
+    context, page = logged_in(serve, browser, "guard", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(f"{serve.url}/events/{event_id}")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    snapshot = page.query_selector("#snapshot").bounding_box()
+    assert snapshot is not None and snapshot["x"] + snapshot["width"] <= 390
+    context.close()
+
+
+SIZES = {
+    "desktop": {"viewport": {"width": 1366, "height": 768}},
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True},
+}
+TABS = ("live", "events", "cameras", "register", "reports", "users")
+# English words that may stay on a Chinese page: the switch to English, names and addresses.
+ALWAYS_ENGLISH = {"English"}
+
+
+def english_on(text: str) -> list[str]:
+    """UI words of the English page found on a page that should be all Chinese."""
+    words = {*LABELS["en"].values(), *(t["en"] for t in TEMPLATES.values())}
+    return sorted(w for w in words - ALWAYS_ENGLISH if len(w) > 4 and " " in w.strip() and w in text)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_page_in_both_languages_on_desktop_and_phone(serve: Serve, browser: Any, lang: str, size: str) -> None:
+    """Each page the box serves, as the admin sees it, in Chinese (the site's language) and English,
+    on a desktop and a phone: all of it in that language, nothing wider than the screen. The
+    screenshots are kept (test-artifacts/pages) to look at."""
+    event_id = alert_with_evidence(serve.db, serve.snapshots, serve.folder / "clip.mp4")
+    context = browser.new_context(**SIZES[size])
+    page = context.new_page()
+    if lang == "en":
+        context.add_cookies([{"name": "lang", "value": "en", "url": serve.url}])
+    width = SIZES[size]["viewport"]["width"]
+    views: list[tuple[str, Any]] = [("login", lambda: page.goto(f"{serve.url}/login"))]
+    views.append(("live", lambda: (log_in(page, serve.url, "admin"), page.wait_for_selector("#alerts .alert"))))
+    for tab in TABS[1:]:
+        views.append((tab, lambda tab=tab: (page.click(f"[data-tab={tab}]"), page.wait_for_timeout(0))))
+    views.append(("event", lambda: page.goto(f"{serve.url}/events/{event_id}")))
+    views.append(("report", lambda: page.goto(f"{serve.url}/reports/month?month=2026-11")))
+    for name, show in views:
+        show()
+        page.wait_for_load_state("load")
+        if name in ("events", "cameras", "users"):
+            page.wait_for_selector(f"#tab-{name} :is(tr td, .card h3)")
+        save_screenshot(page, f"pages/{lang}-{size}-{name}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} is wider than the screen"
+        text = page.inner_text("body")
+        if lang == "zh":
+            assert english_on(text) == [], name
+        else:
+            assert not re.search(r"[\u4e00-\u9fff]{3,}", text.replace("王五", "").replace("李四", "")), name
     context.close()

@@ -3,13 +3,24 @@ headless Chromium (Debian's package, driven by Playwright) to prove it shows wha
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import cv2
 import numpy as np
 import pytest
 
-from .conftest import analyze, assert_user_error, gatewatch
+from pipeline.db import EventFilter, Store, VideoRun
+from pipeline.records import Crossing, Decision, Evidence, Outcome
+from pipeline.review import change_status
+from pipeline.users import add_user
+from pipeline.vocabulary import AlarmKind, Direction, EventKind, EventStatus, Role
+from pipeline.wording import Message
+
+from .conftest import SAMPLE, analyze, assert_user_error, gatewatch
 
 
 @pytest.fixture
@@ -44,7 +55,8 @@ def screenshot_has_content(page: object, path: Path) -> None:
 def test_monthly_report_renders_with_the_right_numbers(analysed: Path, browser: object, tmp_path: Path) -> None:
     db = ["--db", analysed / "out" / "gatewatch.db"]
     assert gatewatch("events", "ack", "1", "--by", "Guard Sun", *db).returncode == 0
-    folder = report(analysed, "--month", "2026-11", "--config", str(analysed / "configs" / "demo.yaml"))
+    config = str(analysed / "configs" / "demo.yaml")
+    folder = report(analysed, "--month", "2026-11", "--config", config, "--lang", "en")  # a Chinese site, in English
     html = folder / "gatewatch-report-2026-11.html"
 
     page, requests = open_page(browser, html)
@@ -66,11 +78,11 @@ def test_monthly_report_renders_with_the_right_numbers(analysed: Path, browser: 
     }
     text = page.inner_text("body")  # type: ignore[attr-defined]
     assert "November 2026" in text and "Asia/Shanghai" in text and "Head teacher" in text
-    assert page.locator("#events tbody tr").count() == 2  # type: ignore[attr-defined]
+    assert page.locator("#events .event").count() == 2  # type: ignore[attr-defined]
     assert "Guard Sun" in page.inner_text("#events")  # type: ignore[attr-defined]
     # Every image (the hourly chart and the event thumbnails) is embedded and decodes.
     sizes = page.eval_on_selector_all("img", "images => images.map(i => [i.src.slice(0, 11), i.naturalWidth])")  # type: ignore[attr-defined]
-    assert len(sizes) == 5 and all(src == "data:image/" and width > 0 for src, width in sizes)
+    assert len(sizes) == 3 and all(src == "data:image/" and width > 0 for src, width in sizes)
     assert requests == [html.as_uri()]  # self-contained: nothing else is fetched
     page.close()  # type: ignore[attr-defined]
 
@@ -84,13 +96,13 @@ def test_monthly_report_renders_with_the_right_numbers(analysed: Path, browser: 
 
 
 def test_empty_month_is_an_honest_empty_report(analysed: Path, browser: object, tmp_path: Path) -> None:
-    folder = report(analysed, "--month", "2026-10")
+    folder = report(analysed, "--month", "2026-10", "--lang", "en")
     page, _ = open_page(browser, folder / "gatewatch-report-2026-10.html")
     screenshot_has_content(page, tmp_path / "empty.png")
     assert page.inner_text("#total-entries") == "0"  # type: ignore[attr-defined]
     text = page.inner_text("body")  # type: ignore[attr-defined]
     assert "No crossings or events were recorded in this period" in text
-    assert "No footage from this period has been analysed" in text
+    assert "No camera footage was analysed in this period" in text
     page.close()  # type: ignore[attr-defined]
 
 
@@ -106,9 +118,9 @@ def test_daily_report_counts_in_the_site_time_zone(analysed: Path) -> None:
 
 def test_report_after_prune_says_the_images_were_removed(analysed: Path, browser: object) -> None:
     assert gatewatch("prune", "--older-than", "0d", "--db", analysed / "out" / "gatewatch.db").returncode == 0
-    folder = report(analysed, "--month", "2026-11")
+    folder = report(analysed, "--month", "2026-11", "--lang", "en")
     page, _ = open_page(browser, folder / "gatewatch-report-2026-11.html")
-    assert page.inner_text("#events").count("removed by retention") == 2  # type: ignore[attr-defined]
+    assert page.inner_text("#events").count("image removed by retention") == 2  # type: ignore[attr-defined]
     page.close()  # type: ignore[attr-defined]
 
 
@@ -125,3 +137,132 @@ def test_bad_report_periods(analysed: Path, args: list[str], message: str) -> No
     result = gatewatch("report", *args, "--db", analysed / "out" / "gatewatch.db", "--out", analysed / "reports")
     assert_user_error(result, message)
     assert not (analysed / "reports").exists()
+
+
+NOVEMBER = ZoneInfo("Asia/Shanghai")
+EVENTS = 200
+
+
+def busy_month(folder: Path) -> Path:
+    """A month of a busy school as the database holds it: 200 flagged entries over the nights of
+    November at two gates (snapshots are real frames of the sample), reviewed by guards known by
+    their names, alarms of every kind, a camera outage and the footage analysed."""
+    db = folder / "gatewatch.db"
+    capture = cv2.VideoCapture(str(SAMPLE))
+    frames = []
+    while len(frames) < 8:
+        ok, image = capture.read()
+        assert ok
+        if int(capture.get(cv2.CAP_PROP_POS_FRAMES)) % 60 == 0:
+            frames.append(image)
+    capture.release()
+    start = datetime(2026, 11, 1, 22, 0, tzinfo=NOVEMBER)
+    with Store(db) as store:
+        store.set_meta({"timezone": "Asia/Shanghai", "site": "第一中学"})
+        for username, name in (("guard.wang", "王伟"), ("guard.li", "Li Na")):
+            add_user(store, username, "a-long-password", Role.GUARD, start, name)
+        for camera in ("north-gate", "dorm-a"):
+            outcomes = []
+            for n in range(EVENTS // 2):
+                ts = start + timedelta(days=n * 29 // 100, minutes=37 * (n % 11), seconds=n)
+                full, crop = folder / f"{camera}-{n}.jpg", folder / f"{camera}-{n}_crop.jpg"
+                image = frames[n % len(frames)]
+                cv2.imwrite(str(full), image)
+                cv2.imwrite(str(crop), image[100:400, 250:400])
+                crossing = Crossing(camera, "gate", Direction.IN, n, n * 10, ts, (250, 100, 400, 400), 0.8)
+                reason = Message("unregistered", {"closed": "22:00-06:00", "window": "120"})
+                decision = Decision(crossing, True, EventKind.UNREGISTERED_ENTRY, reason, closed="22:00-06:00")
+                outcomes.append(Outcome(decision, Evidence(full, crop)))
+            # The gate's camera was analysed all month round the clock, the dormitory's half of it
+            hours = 720 if camera == "north-gate" else 360
+            store.events.save_run(VideoRun(camera, f"{camera}.mp4", start, 5.0, hours * 3600 * 5, start), outcomes)
+        events = store.events.list(EventFilter())
+        for event in events[: EVENTS * 3 // 4]:
+            action = [EventStatus.ACKNOWLEDGED, EventStatus.FALSE_ALARM, EventStatus.AUTHORIZED][event.id % 3]
+            by = "guard.wang" if event.id % 2 else "guard.li"
+            change_status(store, event.id, action, by=by, at=event.ts + timedelta(seconds=30 + event.id * 7))
+        for kind, event_id in ((AlarmKind.ONE_CLICK, None), (AlarmKind.ESCALATION, 5), (AlarmKind.AUTOMATIC, 190)):
+            alarm = store.alarms.raise_(
+                kind, reason="翻越围墙", by="guard.wang", at=start, targets=[], event_id=event_id
+            )
+            if kind != AlarmKind.AUTOMATIC:
+                store.alarms.acknowledge(alarm.id, "district", start + timedelta(minutes=2))
+        store.outages.begin("north-gate", start + timedelta(days=3), "connection refused")
+        store.outages.end(start + timedelta(days=3, hours=2), "north-gate")
+    return db
+
+
+def print_pdf(browser: Any, html: Path, *, without: str | None = None) -> bytes:
+    page = browser.new_page()
+    page.goto(html.as_uri())
+    if without:
+        page.evaluate(f"document.querySelector({without!r}).remove()")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    page.close()
+    return pdf
+
+
+def pages_of(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page\b", pdf))
+
+
+def clipped(browser: Any, html: Path) -> list[str]:
+    """Elements reaching past the printed page's right edge (A4 less the margins: 186 mm)."""
+    page = browser.new_page(viewport={"width": 703, "height": 1000})
+    page.emulate_media(media="print")
+    page.goto(html.as_uri())
+    found = page.evaluate(
+        """() => { const edge = document.documentElement.clientWidth + 0.5;
+          return [...document.body.querySelectorAll('*')].filter((e) => e.getBoundingClientRect().right > edge)
+            .map((e) => e.tagName + (e.id ? '#' + e.id : '') + ' ' + e.getBoundingClientRect().right); }"""
+    )
+    page.close()
+    return found
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_a_busy_month_prints_on_a4_in_the_sites_language(tmp_path: Path, browser: Any, language: str) -> None:
+    db = busy_month(tmp_path)
+    args = ("--month", "2026-11", "--db", db, "--out", tmp_path / "reports")
+    result = gatewatch("report", *args, *(("--lang", "en") if language == "en" else ()))  # a Chinese site: zh
+    assert result.returncode == 0, result.stderr
+    html = tmp_path / "reports" / "gatewatch-report-2026-11.html"
+
+    whole = pages_of(print_pdf(browser, html))
+    summary = pages_of(print_pdf(browser, html, without="#appendix"))
+    assert summary <= 2, summary
+    assert whole <= 10, f"{EVENTS} events take {whole} pages"  # 36 before the compact appendix
+    assert clipped(browser, html) == []
+
+    page = browser.new_page()
+    page.goto(html.as_uri())
+    text = page.inner_text("body")
+    if language == "zh":
+        for words in (
+            "校园出入口安全报告",
+            "告警处置情况",
+            "摄像机在线情况",
+            "校长（姓名、签字、日期）",  # noqa: RUF001
+            "学校盖章",
+            "王伟",
+        ):
+            assert words in text, words
+        for english in ("Head teacher", "Summary", "Reviewed by", "Unregistered entry"):
+            assert english not in text, english
+    else:
+        for words in ("Gate safety report", "How alerts were handled", "Head teacher", "School seal", "Li Na"):
+            assert words in text, words
+    assert "guard.wang" not in text  # reviewers by their names, not their logins
+    assert page.inner_text("#report-number").startswith("GW-202611-")
+    # The figures: outcomes, alarms, coverage (the gate 100 %, the dormitory half the month)
+    assert page.inner_text("#outcome-new") == str(EVENTS // 4)
+    assert page.inner_text("#alarms-one_click") == "1" and page.inner_text("#alarms-automatic") == "1"
+    gate, dorm = page.inner_text("[data-camera=north-gate]"), page.inner_text("[data-camera=dorm-a]")
+    assert "100.0 %" in gate and "50.0 %" in dorm and "\t1\t" in gate  # one outage at the gate
+    # The appendix: every event, in time order (then id), each with its thumbnail
+    shown = [int(x) for x in page.eval_on_selector_all("#events .event", "es => es.map(e => e.dataset.event)")]
+    with Store(db) as store:
+        ordered = sorted(store.events.list(EventFilter()), key=lambda e: (e.ts, e.id))
+    assert shown == [e.id for e in ordered]
+    assert page.locator("#events .event img").count() == EVENTS
+    page.close()

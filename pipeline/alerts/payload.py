@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from pipeline.db import Alarm, Event
@@ -39,6 +40,7 @@ def alarm_payload(alarm: Alarm, site: str, public_url: str) -> dict[str, Any]:
         "camera": alarm.camera,
         "event_id": alarm.event_id,
         "reason": alarm.reason,
+        "reason_message": asdict(alarm.reason_message) if alarm.reason_message else None,
         "raised_by": alarm.raised_by,
         "time": alarm.raised_at.isoformat(),
         "status": alarm.status,

@@ -18,9 +18,10 @@ from pipeline.cli.app import (
     out,
     site_zone,
 )
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.report import collect, day_period, month_period, write_report
 from pipeline.vocabulary import EventStatus
+from pipeline.wording import Language, language_of_zone
 
 
 @app.command()
@@ -30,6 +31,7 @@ def report(
     db: DbOption = DEFAULT_DB,
     config: OptionalConfig = None,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the HTML and CSV files")] = Path("out/reports"),
+    lang: Annotated[str | None, typer.Option(help="zh or en; default: the site's language")] = None,
 ) -> None:
     """Write the safety report: HTML (self-contained, for printing and signing) plus CSV tables."""
     if (month is None) == (day is None):
@@ -39,7 +41,8 @@ def report(
         tz = site_zone(store, cfg)
         period = month_period(month, tz) if month else day_period(day or "", tz)
         site = cfg.site.name if cfg else store.meta("site") or "gatewatch"
-        data = collect(store, period, site, now())
+        chosen = _language(lang) or (cfg.language if cfg else language_of_zone(tz.key))
+        data = collect(store, period, site, now(), chosen, cfg.cameras if cfg else ())
     files = write_report(data, out_dir)
     totals = data.totals
     out.print(
@@ -49,3 +52,11 @@ def report(
     )
     for path in files:
         out.print(f"  {path}")
+
+
+def _language(text: str | None) -> Language | None:
+    if text is None:
+        return None
+    if text not in ("zh", "en"):
+        raise InvalidInput("lang", "use zh or en", text)
+    return "zh" if text == "zh" else "en"

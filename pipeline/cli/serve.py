@@ -111,6 +111,7 @@ def _password(username: str, from_stdin: bool) -> str:
 def users_add(
     username: Annotated[str, typer.Argument(help="login name")],
     role: Annotated[str, typer.Option(help=choices(Role))] = Role.GUARD,
+    name: Annotated[str, typer.Option(help="the person's name, as reports show it")] = "",
     db: DbOption = DEFAULT_DB,
     password_stdin: Annotated[bool, typer.Option(help="read the password from standard input")] = False,
 ) -> None:
@@ -120,7 +121,7 @@ def users_add(
         raise InvalidInput("role", f"use {choices(Role)}", role)
     password = _password(username, password_stdin)
     with Store(db) as store:
-        add_user(store, username, password, wanted, datetime.now(UTC))
+        add_user(store, username, password, wanted, datetime.now(UTC), name)
     out.print(f"Added {role} {username}")
 
 

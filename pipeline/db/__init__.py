@@ -8,6 +8,7 @@
     users.py          `store.users`: web users and sessions
     center.py         `store.center`: the district centre's copy of every school's events and alarms
     alarms.py         `store.alarms`: one-click and escalated alarms, and the centre's confirmation
+    outages.py        `store.outages`: when each live camera was down (the report's availability)
 
 Repositories return dataclasses and take typed values; callers never pass SQL text.
 """
@@ -15,6 +16,7 @@ Repositories return dataclasses and take typed values; callers never pass SQL te
 from pipeline.db.alarms import Alarm
 from pipeline.db.deliveries import Due
 from pipeline.db.events import Event, EventFilter, EventReview, Footage, StoredCrossing, VideoRun
+from pipeline.db.outages import Outage
 from pipeline.db.registrations import Added
 from pipeline.db.store import Store, ThreadStores
 from pipeline.db.users import User
@@ -27,6 +29,7 @@ __all__ = [
     "EventFilter",
     "EventReview",
     "Footage",
+    "Outage",
     "Store",
     "StoredCrossing",
     "ThreadStores",

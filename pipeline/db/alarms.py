@@ -77,6 +77,22 @@ class Alarms(Repository):
         rows = list(self.db.query("SELECT * FROM alarms WHERE id = ?", [alarm_id]))
         return Alarm.from_row(rows[0]) if rows else None
 
+    def for_event(self, event_id: int) -> list[Alarm]:
+        """The alarms that escalated one alert, oldest first: its escalation state."""
+        return [
+            Alarm.from_row(row)
+            for row in self.db.query("SELECT * FROM alarms WHERE event_id = ? ORDER BY id", [event_id])
+        ]
+
+    def between(self, start: datetime, end: datetime) -> list[Alarm]:
+        """Alarms raised in [start, end), oldest first (the report)."""
+        rows = self.db.query(
+            """SELECT * FROM alarms WHERE julianday(raised_at) >= julianday(?) AND julianday(raised_at) < julianday(?)
+               ORDER BY julianday(raised_at), id""",
+            [start.isoformat(), end.isoformat()],
+        )
+        return [Alarm.from_row(row) for row in rows]
+
     def recent(self, limit: int) -> list[Alarm]:
         rows = self.db.query("SELECT * FROM alarms ORDER BY id DESC LIMIT ?", [limit])
         return [Alarm.from_row(row) for row in rows]

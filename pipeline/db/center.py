@@ -37,6 +37,7 @@ class CenterCamera:
     state: str | None
     detail: str | None
     updated_at: str
+    messages: list[dict[str, Any]] = field(default_factory=list)  # the detail, to be worded by the page
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,13 @@ class CenterAlarm:
     acknowledged_by: str | None
     acknowledged_at: str | None
     received_at: str
+    ack_sent_at: str | None = None
+    reason_message: dict[str, Any] | None = None  # {code, values}: the page words it
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> CenterAlarm:
+        message = row.get("reason_message")
+        return cls(**{**row, "reason_message": json.loads(message) if message else None})
 
 
 @dataclass
@@ -93,8 +101,8 @@ class Center(Repository):
         with self.store.write():
             self.db.execute(
                 """INSERT INTO center_alarms (site_topic, alarm_id, site, kind, camera, event_id, reason, raised_by,
-                                              time, snapshot_url, status, received_at)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id) DO NOTHING""",
+                                              time, snapshot_url, status, received_at, reason_message)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id) DO NOTHING""",
                 [
                     site_topic,
                     int(alarm["id"]),
@@ -108,6 +116,7 @@ class Center(Repository):
                     alarm.get("snapshot_url"),
                     AlarmStatus.OPEN,
                     at.isoformat(),
+                    json.dumps(alarm["reason_message"], ensure_ascii=False) if alarm.get("reason_message") else None,
                 ],
             )
 
@@ -117,7 +126,7 @@ class Center(Repository):
             "SELECT * FROM center_alarms ORDER BY status = ? DESC, julianday(received_at) DESC LIMIT ?",
             [AlarmStatus.OPEN, limit],
         )
-        return [CenterAlarm(**row) for row in rows]
+        return [CenterAlarm.from_row(row) for row in rows]
 
     def acknowledge_alarm(self, site_topic: str, alarm_id: int, by: str, at: datetime) -> bool:
         with self.store.write():
@@ -127,6 +136,21 @@ class Center(Repository):
                 [AlarmStatus.ACKNOWLEDGED, by, at.isoformat(), site_topic, alarm_id, AlarmStatus.OPEN],
             )
         return bool(cursor.rowcount)
+
+    def unsent_acks(self) -> list[CenterAlarm]:
+        """Confirmations the broker has not taken yet (the centre was offline, or stopped first)."""
+        rows = self.db.query(
+            "SELECT * FROM center_alarms WHERE status = ? AND ack_sent_at IS NULL ORDER BY acknowledged_at",
+            [AlarmStatus.ACKNOWLEDGED],
+        )
+        return [CenterAlarm.from_row(row) for row in rows]
+
+    def ack_sent(self, site_topic: str, alarm_id: int, at: datetime) -> None:
+        with self.store.write():
+            self.db.execute(
+                "UPDATE center_alarms SET ack_sent_at = ? WHERE site_topic = ? AND alarm_id = ?",
+                [at.isoformat(), site_topic, alarm_id],
+            )
 
     def save_site(self, site: str, availability: str, at: datetime) -> None:
         with self.store.write():
@@ -167,7 +191,12 @@ class Center(Repository):
             state = json.loads(row["state"]) if row.get("state") else {}
             site.cameras.append(
                 CenterCamera(
-                    row["camera"], row["availability"], state.get("state"), state.get("detail"), row["updated_at"]
+                    row["camera"],
+                    row["availability"],
+                    state.get("state"),
+                    state.get("detail"),
+                    row["updated_at"],
+                    list(state.get("messages") or []),
                 )
             )
         return list(sites.values())

@@ -63,6 +63,7 @@ class Event:
     first_review_at: datetime | None = None
     reviewed_by: str | None = None
     review_note: str | None = None
+    review_note_message: Message | None = None  # the latest note, when gatewatch wrote it
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Event:
@@ -73,6 +74,7 @@ class Event:
         values["direction"] = Direction(values["direction"]) if values["direction"] else None
         values["status"] = EventStatus(values["status"] or EventStatus.NEW)
         values["reason_message"] = Message.from_json(values["reason_message"])
+        values["review_note_message"] = Message.from_json(values["review_note_message"])
         values["track_path"] = tuple((x, y) for x, y in json.loads(values["track_path"] or "[]"))
         return cls(**values)
 
@@ -291,7 +293,9 @@ class Events(Repository):
                    (SELECT r.by FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
                        AS reviewed_by,
                    (SELECT r.note FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
-                       AS review_note
+                       AS review_note,
+                   (SELECT r.note_message FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
+                       AS review_note_message
                 FROM events e WHERE {where} ORDER BY julianday(e.ts) {order}, e.id {order} LIMIT ? OFFSET ?""",
             [*params, limit, offset],
         )

@@ -16,7 +16,8 @@ import sqlite_utils
 from pipeline.vocabulary import EventStatus
 
 # 5: users.disabled_at; 6: alarms, deliveries.alarm_id; 7: messages worded at display time
-# (events.reason_message, event_reviews.note_message, alarms.reason_message), events.track_path, events.clip_path
+# (events.reason_message, event_reviews.note_message, alarms.reason_message), events.track_path, events.clip_path,
+# users.display_name, camera_outages
 SCHEMA_VERSION = 7
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
@@ -118,7 +119,17 @@ TABLES: dict[str, dict[str, type]] = {
         "created_at": str,
         "sent_at": str,
     },
-    "users": {"id": int, "username": str, "password_hash": str, "role": str, "created_at": str, "disabled_at": str},
+    "users": {
+        "id": int,
+        "username": str,
+        "password_hash": str,
+        "role": str,
+        "created_at": str,
+        "disabled_at": str,
+        "display_name": str,  # how reports and the audit trail name the person ("Wang Wei, gate 1")
+    },
+    # When a live camera was down or misconfigured: the report's availability per camera.
+    "camera_outages": {"id": int, "camera": str, "started_at": str, "ended_at": str, "detail": str},
     "sessions": {"token_hash": str, "username": str, "created_at": str, "expires_at": str},
 }
 
@@ -236,7 +247,12 @@ def create_center_tables(db: sqlite_utils.Database, write: Callable[[], Abstract
                 "acknowledged_by": str,
                 "acknowledged_at": str,
                 "received_at": str,
+                "ack_sent_at": str,  # when the broker took the confirmation; until then it is sent again
+                "reason_message": str,  # an automatic escalation's reason, worded in the officer's language
             },
             pk=("site_topic", "alarm_id"),
             if_not_exists=True,
         )
+        for column in ("ack_sent_at", "reason_message"):  # a centre database from before these
+            if column not in db["center_alarms"].columns_dict:
+                db["center_alarms"].add_column(column, str)

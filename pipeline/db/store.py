@@ -18,6 +18,7 @@ from pipeline.db.alarms import Alarms
 from pipeline.db.center import Center
 from pipeline.db.deliveries import Deliveries
 from pipeline.db.events import Events
+from pipeline.db.outages import Outages
 from pipeline.db.registrations import Registrations
 from pipeline.db.schema import SCHEMA_VERSION, migrate
 from pipeline.db.users import Users
@@ -111,6 +112,7 @@ class Store:
         self.users = Users(self)
         self.center = Center(self)
         self.alarms = Alarms(self)
+        self.outages = Outages(self)
 
     @contextlib.contextmanager
     def write(self, what: str = "write to the database", outcome: str = "") -> Iterator[None]:

@@ -15,17 +15,22 @@ class User:
     role: Role
     created_at: str = ""
     disabled_at: str | None = None  # set: the user can no longer log in (the audit trail keeps the name)
+    display_name: str = ""  # the person's name, for reports; the login name when empty
+
+    @property
+    def shown(self) -> str:
+        return self.display_name or self.username
 
 
 class Users(Repository):
     def exists(self, username: str) -> bool:
         return self.db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone() is not None
 
-    def add(self, username: str, password_hash: str, role: Role, at: datetime) -> None:
+    def add(self, username: str, password_hash: str, role: Role, at: datetime, display_name: str = "") -> None:
         with self.store.write():
             self.db.execute(
-                "INSERT INTO users (username, password_hash, role, created_at) VALUES (?, ?, ?, ?)",
-                [username, password_hash, role, at.isoformat()],
+                "INSERT INTO users (username, password_hash, role, created_at, display_name) VALUES (?, ?, ?, ?, ?)",
+                [username, password_hash, role, at.isoformat(), display_name],
             )
 
     def set_password_hash(self, username: str, password_hash: str) -> bool:
@@ -43,8 +48,10 @@ class Users(Repository):
         return bool(cursor.rowcount)
 
     def all(self) -> list[User]:
-        rows = self.db.execute("SELECT username, role, created_at, disabled_at FROM users ORDER BY username").fetchall()
-        return [User(name, Role(role), created_at, disabled) for name, role, created_at, disabled in rows]
+        rows = self.db.execute(
+            "SELECT username, role, created_at, disabled_at, display_name FROM users ORDER BY username"
+        ).fetchall()
+        return [User(name, Role(role), created, disabled, shown or "") for name, role, created, disabled, shown in rows]
 
     def set_disabled(self, username: str, at: datetime | None) -> bool:
         """Disable (`at`) or enable (None) a user; disabling ends every session. False: no such user."""

@@ -28,7 +28,7 @@ from pipeline.alerts.webhooks import WebhookSender
 from pipeline.camera import CameraPipeline
 from pipeline.clips import Clip, ClipCollector
 from pipeline.config import Config
-from pipeline.db import Alarm, Event, Store
+from pipeline.db import Alarm, Event, Store, ThreadStores
 from pipeline.detectors import Detector, load_detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.lighting import Lighting
@@ -146,12 +146,15 @@ class Service:
     ) -> None:
         """`detector` replaces the configured one (tests, benchmarks); loaded from the config otherwise."""
         self.config = config
+        self.db_path = db_path
         self.public_url = public_url
         self.started = datetime.now(UTC)
         self.session = f"live {self.started.astimezone(config.tz):%Y-%m-%dT%H:%M:%S%z}"
         self.hub = Hub()
         with Store(db_path) as store:  # schema and site facts before any thread opens the database
             store.set_meta({"timezone": config.timezone, "site": config.site.name})
+            store.outages.end(self.started)  # left open by a run that died: it saw nothing after
+        self.stores = ThreadStores(db_path)
         chosen = detector or load_detector(config.detector, config.resolve)
         self.detector = SharedDetector(chosen, config.live.max_batch)
         self.alarms = Alarms(config, db_path, self.hub.publish)
@@ -216,6 +219,8 @@ class Service:
         if self.mqtt is not None:
             self.mqtt.close()
         self.detector.close()
+        with Store(self.db_path) as store:
+            store.outages.end(datetime.now(UTC))  # stopped on purpose: not the cameras' fault
         log.info("stopped")
 
     def event_changed(self, store: Store, event_id: int) -> None:
@@ -237,9 +242,21 @@ class Service:
 
     def _on_state(self, camera: str, _health: StreamHealth) -> None:
         status = self.camera_status(camera)
+        self._note_outage(camera, status["state"], status["detail"])
         if self.mqtt is not None:
             self.mqtt.camera_state(camera, status)
         self.hub.publish({"type": "camera", "camera": camera, "state": status["state"]})
+
+    def _note_outage(self, camera: str, state: CameraState, detail: str) -> None:
+        """Down and misconfigured time is what the report's availability per camera subtracts."""
+        try:
+            outages = self.stores.get().outages
+            if state in (CameraState.DOWN, CameraState.MISCONFIGURED):
+                outages.begin(camera, datetime.now(UTC), detail)
+            elif state == CameraState.LIVE:
+                outages.end(datetime.now(UTC), camera)
+        except Exception as exc:  # bookkeeping: a locked database must not stop the camera's thread
+            log.warning("could not record the state of camera %s: %s", camera, exc)
 
     def camera_status(self, name: str) -> dict[str, Any]:
         stream, worker = self.streams[name], self.workers.get(name)

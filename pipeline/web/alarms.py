@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
-from pipeline.db import Alarm
 from pipeline.errors import NotFound
 from pipeline.review import get_event
-from pipeline.vocabulary import AlarmKind, AlarmStatus
+from pipeline.vocabulary import AlarmKind
 from pipeline.web.box import BoxDep
 from pipeline.web.common import UserDep
+from pipeline.web.views import AlarmView
 
 router = APIRouter(prefix="/api", tags=["alarms"])
 
@@ -21,34 +21,6 @@ router = APIRouter(prefix="/api", tags=["alarms"])
 class NewAlarm(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="what is happening, in the guard's words")
     event_id: int | None = Field(None, ge=1, le=2**63 - 1, description="the alert this escalates, if any")
-
-
-class AlarmView(BaseModel):
-    id: int
-    kind: AlarmKind
-    event_id: int | None
-    camera: str | None
-    reason: str
-    raised_by: str
-    raised_at: str
-    status: AlarmStatus
-    acknowledged_by: str | None = Field(description="who confirmed it at the district centre")
-    acknowledged_at: str | None
-
-    @classmethod
-    def of(cls, alarm: Alarm) -> AlarmView:
-        return cls(
-            id=alarm.id,
-            kind=alarm.kind,
-            event_id=alarm.event_id,
-            camera=alarm.camera,
-            reason=alarm.reason,
-            raised_by=alarm.raised_by,
-            raised_at=alarm.raised_at.isoformat(),
-            status=alarm.status,
-            acknowledged_by=alarm.acknowledged_by,
-            acknowledged_at=alarm.acknowledged_at.isoformat() if alarm.acknowledged_at else None,
-        )
 
 
 @router.get("/alarms")

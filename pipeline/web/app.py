@@ -7,7 +7,6 @@ Every route but login and health (the docs too) needs a session (cookie from the
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from pipeline.vocabulary import CameraState
 from pipeline.web import alarms, cameras, events, registrations, reports, users
 from pipeline.web.box import Box
 from pipeline.web.common import Auth, new_app, page_or_login, templates
-from pipeline.web.i18n import LABELS, language
+from pipeline.web.i18n import language, page_context
 
 
 class Health(BaseModel):
@@ -38,12 +37,15 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
         db_path,
         timedelta(hours=config.server.session_hours),
         "title",
+        "gatewatch_session",
         config.server.public_url,
+        config.language,
     )
     auth: Auth = app.state.auth
     app.state.box = Box(config, service, snapshot_dir.resolve(), auth.stores)
     for module in (events, registrations, cameras, reports, users, alarms):
         app.include_router(module.router)
+    app.include_router(events.pages)
 
     @app.get("/api/health", tags=["service"])
     def health() -> Health:
@@ -53,17 +55,13 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
-        lang = language(request)
+        lang = language(request, auth.site_language)
 
         def render(user: User) -> Response:
             today = datetime.now(config.tz).date()
             context = {
-                "t": LABELS[lang],
-                "lang": lang,
-                "labels_json": json.dumps(LABELS[lang], ensure_ascii=False),
+                **page_context(lang, config),
                 "user": user,
-                "site": config.site.name,
-                "timezone": config.timezone,
                 "scopes": sorted(config.scopes()),
                 "cameras": list(config.cameras),
                 "today": today.isoformat(),

@@ -17,6 +17,7 @@ from pipeline.snapshots import draw_shapes
 from pipeline.vocabulary import CameraState
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import UserDep
+from pipeline.web.views import MessageView
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 JPEG_QUALITY = 80
@@ -32,6 +33,7 @@ class CameraStatus(BaseModel):
     state: CameraState
     since: str | None
     detail: str
+    messages: list[MessageView] = Field(default_factory=list, description="the detail, for the page to word")
     last_frame_at: str | None
     frames_in: int
     frames_sampled: int

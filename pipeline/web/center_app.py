@@ -17,6 +17,7 @@ from pipeline.db import User
 from pipeline.vocabulary import EventStatus
 from pipeline.web.common import Auth, UserDep, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
+from pipeline.wording import templates as templates_in
 
 SESSION_HOURS = 12
 
@@ -28,6 +29,7 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
         db_path,
         timedelta(hours=SESSION_HOURS),
         "center_title",
+        "gatewatch_centre_session",
     )
     auth: Auth = app.state.auth
     stores = auth.stores
@@ -47,6 +49,7 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
                 "lang": lang,
                 "user": user,
                 "labels_json": json.dumps(LABELS[lang], ensure_ascii=False),
+                "words_json": json.dumps(templates_in(lang), ensure_ascii=False),
             }
             return templates.TemplateResponse(request, "center.html", context)
 

@@ -25,8 +25,8 @@ from pipeline.users import create_session, end_session, find_login, password_mat
 from pipeline.vocabulary import Role
 from pipeline.web.i18n import LABELS, language
 from pipeline.web.throttle import Busy, LoadShedder, LoginThrottle, busy_response
+from pipeline.wording import Language
 
-COOKIE = "gatewatch_session"
 DOCS_STATIC = "/static-offline-docs"
 MAX_BODY_BYTES = 1_000_000  # a registration export of a busy month is well under this
 
@@ -44,11 +44,13 @@ _STATUS: dict[type[GatewatchError], int] = {NotFound: 404, Conflict: 409}
 class Auth:
     stores: ThreadStores
     session_lifetime: timedelta
+    cookie: str  # the box's and the centre's differ: on one host, logging into one must not log out the other
+    site_language: Language | None = None  # the box's site; the centre serves many
     https: bool = False  # server.public_url is https: the session cookie only ever travels encrypted
     throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def user(self, request: Request) -> User | None:
-        token = request.cookies.get(COOKIE)
+        token = request.cookies.get(self.cookie)
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
             token = header[7:].strip()
@@ -90,7 +92,7 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
 
     @router.get("/login", include_in_schema=False)
     def login_page(request: Request) -> HTMLResponse:
-        lang = language(request)
+        lang = language(request, auth.site_language)
         return templates.TemplateResponse(
             request, "login.html", {"t": LABELS[lang], "lang": lang, "title_key": title_key}
         )
@@ -121,7 +123,7 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
         auth.throttle.succeeded(body.username)
         token = create_session(store, user.username, auth.session_lifetime, datetime.now(UTC))
         response.set_cookie(
-            COOKIE,
+            auth.cookie,
             token,
             max_age=int(auth.session_lifetime.total_seconds()),
             httponly=True,
@@ -134,9 +136,9 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
 
     @router.post("/api/logout", tags=["auth"])
     def logout(request: Request, response: Response, _: UserDep) -> dict[str, str]:
-        token = request.cookies.get(COOKIE) or request.headers.get("authorization", "")[7:].strip()
+        token = request.cookies.get(auth.cookie) or request.headers.get("authorization", "")[7:].strip()
         end_session(auth.stores.get(), token)
-        response.delete_cookie(COOKIE)
+        response.delete_cookie(auth.cookie)
         return {"status": "logged out"}
 
     @router.get("/api/me", tags=["auth"])
@@ -207,7 +209,9 @@ def new_app(
     db_path: Path,
     session_lifetime: timedelta,
     title_key: str,
+    cookie: str,
     public_url: str | None = None,
+    site_language: Language | None = None,
 ) -> FastAPI:
     """A FastAPI app with login, the body limit and readable errors.
 
@@ -217,7 +221,7 @@ def new_app(
     page loads them from a CDN, and nothing here may reach the internet)."""
     app = FastAPI(title=title, summary=summary, version="1", docs_url=None, redoc_url=None, openapi_url=None)
     https = bool(public_url and public_url.lower().startswith("https://"))
-    auth = Auth(ThreadStores(db_path), session_lifetime, https)
+    auth = Auth(ThreadStores(db_path), session_lifetime, cookie, site_language, https)
     app.state.auth = auth
     app.include_router(login_router(auth, title_key))
     app.add_middleware(BodyLimit)

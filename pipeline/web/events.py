@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi import Path as FastApiPath
 from fastapi.responses import FileResponse, Response
+from PIL import Image
 from pydantic import BaseModel, Field, model_validator
 from sse_starlette.sse import EventSourceResponse
 
-from pipeline.db import Event, EventFilter, EventReview
+from pipeline.db import Event, EventFilter, EventReview, User
 from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.registrations import Registration, parse_registration
 from pipeline.review import change_status, get_event, history, list_events
 from pipeline.vocabulary import Direction, EventKind, EventStatus
 from pipeline.web.box import Box, BoxDep
-from pipeline.web.common import UserDep
+from pipeline.web.common import UserDep, page_or_login, templates
+from pipeline.web.i18n import language, page_context
+from pipeline.web.views import AlarmView, MessageView, RegistrationView, message_view
+from pipeline.wording import say
 
 router = APIRouter(prefix="/api", tags=["events"])
+pages = APIRouter(include_in_schema=False)
 
 # An id SQLite can hold; a larger one is refused with 422 instead of overflowing into a 500.
 EventId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
@@ -53,6 +59,11 @@ class EventView(BaseModel):
     review_note: str | None = None
     registration_id: int | None = None
     pruned_at: str | None = None
+    reason_message: MessageView | None = Field(None, description="the reason, for the page to word in its language")
+    clip_url: str | None = Field(None, description="MP4 from seconds before to seconds after, once written")
+    track_path: list[tuple[float, float]] = Field(
+        default_factory=list, description="where the person went (snapshot pixels, oldest first)"
+    )
 
 
 class ReviewStep(BaseModel):
@@ -62,10 +73,14 @@ class ReviewStep(BaseModel):
     to_status: EventStatus
     note: str
     registration_id: int | None
+    note_message: MessageView | None = Field(None, description="set when gatewatch took the step itself")
 
 
 class EventDetail(EventView):
     history: list[ReviewStep]
+    registration: RegistrationView | None = Field(None, description="the registration that explains the entry")
+    alarms: list[AlarmView] = Field(description="alarms that escalated this alert, oldest first")
+    escalates_at: str | None = Field(None, description="when it escalates by itself if nobody handles it")
 
 
 class Visitor(BaseModel):
@@ -94,8 +109,13 @@ class Review(BaseModel):
 def event_view(box: Box, event: Event) -> EventView:
     row = event.row()
     extra = {k: row[k] for k in ("reviewed_by", "first_review_at", "review_note", "registration_id", "pruned_at")}
-    links = {"snapshot_url": f"/api/events/{event.id}/snapshot", "crop_url": f"/api/events/{event.id}/crop"}
-    return EventView(**{**box.service.payload(event), **extra, **links})
+    links = {
+        "snapshot_url": f"/api/events/{event.id}/snapshot",
+        "crop_url": f"/api/events/{event.id}/crop",
+        "clip_url": f"/api/events/{event.id}/clip" if event.clip_path and not event.pruned_at else None,
+    }
+    worded = {"reason_message": message_view(event.reason_message), "track_path": list(event.track_path)}
+    return EventView(**{**box.service.payload(event), **extra, **links, **worded})
 
 
 class EventCounts(BaseModel):
@@ -177,11 +197,23 @@ def review_many(body: BatchReview, box: BoxDep, user: UserDep) -> BatchResult:
 
 @router.get("/events/{event_id}")
 def event(event_id: EventId, box: BoxDep, _: UserDep) -> EventDetail:
-    found = list_events(box.store, EventFilter(id=event_id))
+    """One event with everything the detail page shows: review history, the registration that
+    explains it, its alarms and when it would escalate by itself."""
+    store = box.store
+    found = list_events(store, EventFilter(id=event_id))
     if not found:
         raise HTTPException(404, f"no event {event_id}")
-    steps = [_step(review) for review in history(box.store, event_id)]
-    return EventDetail(**event_view(box, found[0]).model_dump(), history=steps)
+    stored = found[0]
+    registration = store.registrations.get(stored.registration_id) if stored.registration_id else None
+    after = box.config.escalations().get((stored.camera, stored.line))
+    escalates = stored.created_at + timedelta(seconds=after) if after and stored.created_at else None
+    return EventDetail(
+        **event_view(box, stored).model_dump(),
+        history=[_step(review) for review in history(store, event_id)],
+        registration=RegistrationView.of(*registration) if registration else None,
+        alarms=[AlarmView.of(alarm) for alarm in store.alarms.for_event(event_id)],
+        escalates_at=escalates.isoformat() if escalates and stored.status == EventStatus.NEW else None,
+    )
 
 
 def _step(review: EventReview) -> ReviewStep:
@@ -192,35 +224,47 @@ def _step(review: EventReview) -> ReviewStep:
         to_status=review.to_status,
         note=review.note,
         registration_id=review.registration_id,
+        note_message=message_view(review.note_message),
     )
 
 
-def _snapshot_file(box: Box, event_id: int, path_of: str) -> FileResponse:
+EVIDENCE_TYPES = {"snapshot": "image/jpeg", "crop": "image/jpeg", "clip": "video/mp4"}
+
+
+def _evidence_file(box: Box, event_id: int, which: str) -> FileResponse:
     try:
         event = get_event(box.store, event_id)
     except NotFound:
         raise HTTPException(404, f"no event {event_id}") from None
     if event.pruned_at:
-        raise HTTPException(410, f"snapshot removed by retention on {event.pruned_at.isoformat()}")
-    raw = event.snapshot_path if path_of == "snapshot" else event.crop_path
+        raise HTTPException(410, f"{which} removed by retention on {event.pruned_at.isoformat()}")
+    raw = {"snapshot": event.snapshot_path, "crop": event.crop_path, "clip": event.clip_path}[which]
     path = Path(raw).resolve() if raw else None
     if path is None or not path.is_file():
-        raise HTTPException(404, "snapshot file missing")
+        raise HTTPException(404, f"{which} file missing" if raw else f"no {which} for this event")
     if not path.is_relative_to(box.snapshot_root):
-        raise HTTPException(404, f"snapshot is outside this server's snapshot folder ({box.snapshot_root})")
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+        raise HTTPException(404, f"{which} is outside this server's snapshot folder ({box.snapshot_root})")
+    # Evidence never changes once written; a browser may keep it for the shift.
+    return FileResponse(path, media_type=EVIDENCE_TYPES[which], headers={"Cache-Control": "private, max-age=3600"})
 
 
 @router.get("/events/{event_id}/snapshot", response_class=FileResponse)
 def snapshot(event_id: EventId, box: BoxDep, _: UserDep) -> FileResponse:
     """The annotated full frame (JPEG)."""
-    return _snapshot_file(box, event_id, "snapshot")
+    return _evidence_file(box, event_id, "snapshot")
 
 
 @router.get("/events/{event_id}/crop", response_class=FileResponse)
 def crop(event_id: EventId, box: BoxDep, _: UserDep) -> FileResponse:
     """The person, cropped (JPEG)."""
-    return _snapshot_file(box, event_id, "crop")
+    return _evidence_file(box, event_id, "crop")
+
+
+@router.get("/events/{event_id}/clip", response_class=FileResponse)
+def clip(event_id: EventId, box: BoxDep, _: UserDep) -> FileResponse:
+    """The seconds around the crossing (H.264 MP4; byte ranges for seeking). A live event's clip
+    arrives once the seconds after the crossing have passed (404 until then)."""
+    return _evidence_file(box, event_id, "clip")
 
 
 @router.post("/events/{event_id}/review")
@@ -265,3 +309,47 @@ async def stream(request: Request, box: BoxDep, _: UserDep) -> EventSourceRespon
             yield {"event": message["type"], "data": json.dumps(message, ensure_ascii=False)}
 
     return EventSourceResponse(messages(), ping=15)
+
+
+@pages.get("/events/{event_id}")
+def event_page(event_id: EventId, request: Request, box: BoxDep) -> Response:
+    """Everything about one alert on one page: the picture with the person's path, the clip, the
+    facts, how it was handled, and the buttons to handle it."""
+    auth = request.app.state.auth
+    lang = language(request, auth.site_language)
+
+    def render(user: User) -> Response:
+        detail = event(event_id, box, user)
+        store, tz = box.store, box.config.tz
+        stored = get_event(store, event_id)
+        context = {
+            **page_context(lang, box.config),
+            "user": user,
+            "e": detail,
+            "reason": say(stored.reason_message, stored.reason, lang),
+            "frame_size": None if stored.pruned_at else _frame_size(stored.snapshot_path),
+            "path_points": " ".join(f"{x:.0f},{y:.0f}" for x, y in stored.track_path),
+            "local": lambda iso: _site_time(datetime.fromisoformat(iso), tz) if iso else "—",
+            "notes": [say(step.note_message, step.note, lang) for step in history(store, event_id)],
+            "alarm_reasons": {a.id: say(a.reason_message, a.reason, lang) for a in store.alarms.for_event(event_id)},
+        }
+        return templates.TemplateResponse(request, "event.html", context)
+
+    return page_or_login(auth, request, render)
+
+
+def _frame_size(path: str | None) -> tuple[int, int] | None:
+    """The snapshot's pixel size (from its header), so the path is drawn in the same pixels."""
+    try:
+        with Image.open(path or "") as image:
+            return image.size
+    except OSError:
+        return None
+
+
+def _site_time(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    offset = local.utcoffset() or timedelta(0)
+    hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
+    zone = f"GMT{'+' if offset >= timedelta(0) else '-'}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")
+    return f"{local:%Y-%m-%d %H:%M:%S} {zone}"

@@ -1,15 +1,48 @@
 """UI labels in Chinese and English: guards read Chinese, installers and auditors often English.
 
-The language comes from `?lang=`, then the `lang` cookie, then the browser's Accept-Language."""
+The language comes from `?lang=`, then the `lang` cookie, then the site's (`site.language`, by
+default Chinese for a site in China), then the browser's Accept-Language."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from fastapi import Request
 
-LANGUAGES = ("zh", "en")
+from pipeline.config import Config
+from pipeline.wording import Language, names, templates
 
-LABELS: dict[str, dict[str, str]] = {
+_OWN: dict[Language, dict[str, str]] = {
     "en": {
+        "separator": "; ",
+        "display_name": "Full name (for reports)",
+        "back": "Back to live alerts",
+        "clip": "Video around the crossing",
+        "no_clip": "No video clip for this event",
+        "clip_pending": "The clip is written once the seconds after the crossing have passed; reload in a moment.",
+        "pruned_note": "Snapshot and clip removed by retention on",
+        "path": "Path of the person (green: first seen, red: at the crossing)",
+        "history": "Review history",
+        "by": "By",
+        "change": "Change",
+        "no_history": "Not reviewed yet",
+        "linked_registration": "Registration that explains it",
+        "none": "None",
+        "escalation_state": "Escalation",
+        "escalates_at": "Escalates automatically if nobody handles it by",
+        "not_escalated": "Not escalated",
+        "direction": "Direction",
+        "confidence": "Confidence",
+        "track": "Track",
+        "raised": "Raised",
+        "closed_window": "Closed window",
+        "valid": "Valid",
+        "source": "Source",
+        "created_by": "Registered by",
+        "details": "Details",
+        "crop": "Person",
+        "register_and_authorize": "Register the visitor and authorize",
         "title": "Gate watch",
         "center_title": "District monitoring centre",
         "login": "Log in",
@@ -30,14 +63,9 @@ LABELS: dict[str, dict[str, str]] = {
         "alarms": "Alarms",
         "awaiting_centre": "sent, awaiting the district centre",
         "confirmed_by": "confirmed by",
-        "one_click": "One-click alarm",
-        "escalation": "Escalated alert",
-        "automatic": "Unhandled alert, escalated automatically",
         "confirm": "Confirm",
         "users": "Users",
         "role": "Role",
-        "guard": "Guard",
-        "admin": "Admin",
         "add_user": "Add user",
         "reset_password": "Reset password",
         "new_password": "New password (at least 8 characters) for",
@@ -58,7 +86,6 @@ LABELS: dict[str, dict[str, str]] = {
         "from_time": "From (time of day)",
         "to_time": "To (time of day)",
         "acknowledge": "Acknowledge",
-        "false_alarm": "False alarm",
         "authorize": "Authorize",
         "note": "Note",
         "status": "Status",
@@ -73,13 +100,6 @@ LABELS: dict[str, dict[str, str]] = {
         "filter": "Filter",
         "since": "Since",
         "until": "Until",
-        "new": "New",
-        "acknowledged": "Acknowledged",
-        "authorized": "Authorized",
-        "unregistered_entry": "Unregistered entry",
-        "unregistered_exit": "Unregistered exit",
-        "closed_hours_entry": "Closed-hours entry",
-        "closed_hours_exit": "Closed-hours exit",
         "state": "State",
         "live_state": "Live",
         "down": "Down",
@@ -112,6 +132,34 @@ LABELS: dict[str, dict[str, str]] = {
         "received": "Received",
     },
     "zh": {
+        "separator": "；",
+        "display_name": "姓名（用于报表）",
+        "back": "返回实时告警",
+        "clip": "越线前后视频",
+        "no_clip": "该事件没有视频片段",
+        "clip_pending": "越线后的数秒过去后才会生成视频，请稍后刷新。",
+        "pruned_note": "抓拍和视频已按保存期限删除，时间：",
+        "path": "人员轨迹（绿：首次出现，红：越线处）",
+        "history": "处理记录",
+        "by": "处理人",
+        "change": "变更",
+        "no_history": "尚未处理",
+        "linked_registration": "对应的登记",
+        "none": "无",
+        "escalation_state": "上报",
+        "escalates_at": "如无人处理，将自动上报于",
+        "not_escalated": "未上报",
+        "direction": "方向",
+        "confidence": "置信度",
+        "track": "轨迹编号",
+        "raised": "告警时间",
+        "closed_window": "封闭时段",
+        "valid": "有效期",
+        "source": "来源",
+        "created_by": "登记人",
+        "details": "详情",
+        "crop": "人员",
+        "register_and_authorize": "登记访客并放行",
         "title": "校门值守",
         "center_title": "区域监控中心",
         "login": "登录",
@@ -132,14 +180,9 @@ LABELS: dict[str, dict[str, str]] = {
         "alarms": "报警记录",
         "awaiting_centre": "已发送，等待区中心确认",
         "confirmed_by": "已确认：",
-        "one_click": "一键报警",
-        "escalation": "告警上报",
-        "automatic": "告警超时自动上报",
         "confirm": "确认",
         "users": "用户",
         "role": "角色",
-        "guard": "门卫",
-        "admin": "管理员",
         "add_user": "添加用户",
         "reset_password": "重置密码",
         "new_password": "新密码（至少 8 个字符），用户",
@@ -160,7 +203,6 @@ LABELS: dict[str, dict[str, str]] = {
         "from_time": "时段起",
         "to_time": "时段止",
         "acknowledge": "确认",
-        "false_alarm": "误报",
         "authorize": "放行",
         "note": "备注",
         "status": "状态",
@@ -175,13 +217,6 @@ LABELS: dict[str, dict[str, str]] = {
         "filter": "筛选",
         "since": "开始",
         "until": "结束",
-        "new": "新告警",
-        "acknowledged": "已确认",
-        "authorized": "已放行",
-        "unregistered_entry": "未登记进入",
-        "unregistered_exit": "未登记离开",
-        "closed_hours_entry": "封闭时段进入",
-        "closed_hours_exit": "封闭时段离开",
         "state": "状态",
         "live_state": "在线",
         "down": "离线",
@@ -215,10 +250,29 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
+# Names of kinds, statuses and roles come from `wording` (the report and captions use them too).
+LABELS: dict[Language, dict[str, str]] = {lang: {**names(lang), **own} for lang, own in _OWN.items()}
 
-def language(request: Request) -> str:
+
+def language(request: Request, site: Language | None = None) -> Language:
+    """The reader's choice first; then the site's language (a Chinese school reads Chinese even
+    on a browser set to English); the district centre, which has no site, follows the browser."""
     for choice in (request.query_params.get("lang"), request.cookies.get("lang")):
-        if choice in LANGUAGES:
+        if choice == "zh" or choice == "en":
             return choice
+    if site is not None:
+        return site
     accept = request.headers.get("accept-language", "").lower()
     return "zh" if accept.startswith("zh") else "en"
+
+
+def page_context(lang: Language, config: Config) -> dict[str, Any]:
+    """What every page of the box needs: its labels and message templates, the site and its clock."""
+    return {
+        "t": LABELS[lang],
+        "lang": lang,
+        "labels_json": json.dumps(LABELS[lang], ensure_ascii=False),
+        "words_json": json.dumps(templates(lang), ensure_ascii=False),
+        "site": config.site.name,
+        "timezone": config.timezone,
+    }

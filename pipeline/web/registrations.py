@@ -17,6 +17,7 @@ from pipeline.vocabulary import RegistrationSource
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import AdminDep, UserDep
 from pipeline.web.events import EventView, event_view, parse_web_registration
+from pipeline.web.views import RegistrationView
 
 router = APIRouter(prefix="/api", tags=["registrations"])
 
@@ -40,36 +41,6 @@ class NewRegistration(BaseModel):
 class Candidate(BaseModel):
     event: EventView
     gap_s: float = Field(description="seconds between the alert and the registration's validity (0: inside it)")
-
-
-class RegistrationView(BaseModel):
-    id: int | None
-    scope: str
-    valid_from: str
-    valid_until: str
-    count: int
-    left: int = Field(description="entries it still covers")
-    name: str
-    ref: str
-    reason: str
-    source: RegistrationSource
-    created_by: str
-
-    @classmethod
-    def of(cls, registration: Registration, left: int) -> RegistrationView:
-        return cls(
-            id=registration.id,
-            scope=registration.scope,
-            valid_from=registration.valid_from.isoformat(),
-            valid_until=registration.valid_until.isoformat(),
-            count=registration.count,
-            left=left,
-            name=registration.name,
-            ref=registration.ref,
-            reason=registration.reason,
-            source=registration.source,
-            created_by=registration.created_by,
-        )
 
 
 class Registered(BaseModel):

@@ -20,6 +20,7 @@ class NewUser(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=8, max_length=256)
     role: Role = Role.GUARD
+    display_name: str = Field("", max_length=100, description="the person's name, as reports show it")
 
 
 class UserView(BaseModel):
@@ -27,6 +28,7 @@ class UserView(BaseModel):
     role: Role
     created_at: str = ""
     disabled_at: str | None = None
+    display_name: str = ""
 
 
 class NewPassword(BaseModel):
@@ -44,8 +46,8 @@ def users(box: BoxDep, _: AdminDep) -> list[UserView]:
 
 @router.post("/users", status_code=201)
 def new_user(body: NewUser, box: BoxDep, _: AdminDep) -> UserView:
-    add_user(box.store, body.username, body.password, body.role, datetime.now(UTC))
-    return UserView(username=body.username, role=body.role)
+    add_user(box.store, body.username, body.password, body.role, datetime.now(UTC), body.display_name)
+    return _one(box, body.username)
 
 
 @router.post("/users/{username}/password")

@@ -1,0 +1,23 @@
+// Shared by the box's pages (included into a <script>): labels, site time, the API, messages.
+const T = {{ labels_json | safe }};
+const $ = (s) => document.querySelector(s);
+const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
+// Site time, with its zone, whatever the zone of the browser (a guard's phone, a UTC laptop).
+const when = (iso) => new Date(iso).toLocaleString("{{ 'zh-CN' if lang == 'zh' else 'en-GB' }}",
+  {timeZone: {{ timezone | tojson }}, timeZoneName: "short", year: "numeric", month: "2-digit", day: "2-digit",
+   hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"});
+async function api(path, options = {}) {
+  const r = await fetch(path, {headers: {"Content-Type": "application/json"}, ...options});
+  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { throw new Error(body.detail || r.statusText); }
+  return options.withTotal ? {rows: body, total: Number(r.headers.get("X-Total-Count"))} : body;
+}
+// Messages (reasons, notes, camera problems) come as a code and values; worded here in the page's language.
+const WORDS = {{ words_json | safe }};
+function say(m) {
+  if (!m) return "";
+  const template = WORDS[m.code];
+  return template ? template.replace(/\{(\w+)\}/g, (_, k) => m.values[k] ?? "?") : Object.values(m.values).join(" ");
+}
+const cameraDetail = (c) => (c.messages && c.messages.length ? c.messages.map(say).join(T.separator) : c.detail || "");
