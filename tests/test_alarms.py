@@ -4,8 +4,10 @@ a webhook receiver and Debian's Chromium on both web pages."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ from .live import (
     Broker,
     Process,
     Serve,
+    Subscriber,
     Webhook,
     cut_clip,
     free_port,
@@ -150,15 +153,66 @@ def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District,
     page.click("#alarm-button")
     row = page.wait_for_selector("#alarm-list .alarm-row.open:has-text('校门口有可疑人员')")
     alarm_id = row.get_attribute("data-alarm")
-    # The district officer confirms it on the centre's page (another browser: cookies do not tell
-    # ports apart); the school's page shows it at once
-    officer = browser.new_context(locale="zh-CN")
-    centre = officer.new_page()
+    # The district officer confirms it on the centre's page, in the same browser (cookies do not
+    # tell ports apart: the box and the centre name their session cookies differently, so logging
+    # into one does not log the other out); the school's page shows it at once
+    centre = context.new_page()
     log_in(centre, district.center_url, "district")
     button = centre.wait_for_selector(".alarm-row.open:has-text('校门口有可疑人员') [data-ack]", timeout=30_000)
     button.click()
     centre.wait_for_selector(".alarm-row.acknowledged:has-text('校门口有可疑人员')")
     page.wait_for_selector(f"#alarm-list [data-alarm='{alarm_id}'].acknowledged", timeout=30_000)
     assert "district" in page.inner_text(f"#alarm-list [data-alarm='{alarm_id}']")
-    officer.close()
+    page.reload()  # still logged in at the school
+    page.wait_for_selector("#alarm-button")
     context.close()
+
+
+def test_a_confirmation_given_while_the_broker_is_away_reaches_the_school_later(tmp_path: Path) -> None:
+    """The officer confirms while the broker is down, and the centre is restarted before it comes
+    back: the confirmation is in the centre's database, not only in a client's memory, and is
+    sent once the broker is there again."""
+    broker = Broker(tmp_path).start()
+    port = free_port()
+    center = start_center(tmp_path, broker.port, port)
+    school = Subscriber(broker.port)  # stands in for a school: publishes an alarm, reads the confirmation
+    try:
+        url = f"http://127.0.0.1:{port}"
+        officer = httpx.Client(base_url=url, timeout=10)
+        wait_for(lambda: _logged_in(officer), 30, "the centre's web server")
+        wait_for(lambda: officer.get("/api/health").json()["broker_connected"], 30, "the centre on the broker")
+        alarm = {"type": "alarm", "id": 7, "site": "No2 School", "kind": "one_click", "reason": "有人翻墙"}
+        school.client.publish("gatewatch/no2/alarms", json.dumps({**alarm, "time": "2026-11-28T23:00:00+08:00"}), qos=1)
+        wait_for(lambda: officer.get("/api/alarms").json(), 30, "the alarm at the centre")
+        school.close()
+        broker.stop()
+        wait_for(lambda: not officer.get("/api/health").json()["broker_connected"], 30, "the broker gone")
+        assert officer.post("/api/alarms/no2/7/ack").status_code == 200
+        row = query(tmp_path / "center.db", "SELECT status, ack_sent_at FROM center_alarms")[0]
+        assert row["status"] == "acknowledged" and row["ack_sent_at"] is None
+        assert center.stop() == 0
+        broker = Broker(tmp_path, broker.port).start()
+        center.start()
+        school = Subscriber(broker.port)
+        back = wait_for(lambda: school.on("/no2/alarms/7/ack"), 60, "the confirmation at the school")
+        assert json.loads(back[0][2])["by"] == "district"
+        later = Subscriber(broker.port)  # retained: a school that connects afterwards reads it too
+        try:
+            kept = wait_for(lambda: later.on("/no2/alarms/7/ack"), 30, "the retained confirmation")
+            assert kept[0][3] and json.loads(kept[0][2])["by"] == "district"
+        finally:
+            later.close()
+        sent = lambda: query(tmp_path / "center.db", "SELECT ack_sent_at FROM center_alarms")[0]["ack_sent_at"]  # noqa: E731
+        wait_for(sent, 10, "the confirmation marked sent")
+    finally:
+        school.close()
+        center.stop()
+        broker.stop()
+    assert "Traceback" not in center.output(), center.output()
+
+
+def _logged_in(client: httpx.Client) -> bool:
+    try:
+        return client.post("/api/login", json={"username": "district", "password": PASSWORD}).is_success
+    except httpx.HTTPError:
+        return False

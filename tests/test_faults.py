@@ -59,8 +59,8 @@ def test_evidence_found_from_any_folder(demo_copy: Path, tmp_path_factory: pytes
     assert all(Path(e["snapshot_path"]).is_absolute() and Path(e["snapshot_path"]).is_file() for e in events)
     elsewhere = tmp_path_factory.mktemp("elsewhere")
     assert "evidence    present" in ok(gatewatch("events", "show", "1", "--db", db, cwd=elsewhere))
-    assert "removed 4 file(s)" in ok(gatewatch("prune", "--older-than", "0d", "--db", db, cwd=elsewhere))
-    assert not list((demo_copy / "out" / "snaps").rglob("*.jpg"))
+    assert "removed 6 file(s)" in ok(gatewatch("prune", "--older-than", "0d", "--db", db, cwd=elsewhere))
+    assert not [*(demo_copy / "out" / "snaps").rglob("*.jpg"), *(demo_copy / "out" / "snaps").rglob("*.mp4")]
 
 
 def test_relative_evidence_paths_of_an_old_database_are_made_absolute(demo_copy: Path) -> None:

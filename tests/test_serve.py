@@ -9,6 +9,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+import av
 import httpx
 import pytest
 
@@ -73,6 +74,13 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(tmp_path: Path, clip: Path) -> N
         }
         row = query(serve.db, "SELECT * FROM events WHERE id = ?", first["id"])[0]
         assert Path(row["snapshot_path"]).is_file() and Path(row["crop_path"]).is_file()
+        # The clip follows once the seconds after the crossing have passed: H.264, beside the snapshots
+        clip_url = wait_for(lambda: api.get(f"/api/events/{first['id']}").json()["clip_url"], 30, "the live clip")
+        clip_path = Path(query(serve.db, "SELECT clip_path FROM events WHERE id = ?", first["id"])[0]["clip_path"])
+        assert clip_path.parent == Path(row["snapshot_path"]).parent and clip_path.suffix == ".mp4"
+        with av.open(str(clip_path)) as mp4:
+            assert mp4.streams.video[0].codec_context.name == "h264" and mp4.duration / 1e6 >= 5
+        assert api.get(clip_url).headers["content-type"] == "video/mp4"
         image = api.get(message["snapshot_url"].removeprefix(serve.url))
         assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
         assert image.content[:2] == b"\xff\xd8"
