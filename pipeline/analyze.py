@@ -1,10 +1,11 @@
-"""The offline run: one video of one camera through every stage, into the store.
+"""The offline run of one recording: `chain` analyses it, `results` stores it.
 
-    VideoFile -> CameraPipeline (motion gate, detector, tracker, crossings) -> RuleEngine -> SnapshotWriter + Store
+    probe -> analyse_chain (VideoFile -> CameraPipeline -> RuleEngine -> evidence) -> ResultWriter -> Store
 
-`serve` wires the same stages to live streams (see `live/`). Results commit once, at the end, in one
-transaction; if anything fails (a corrupt tail, a full disk, Ctrl-C) the snapshots this run
-wrote are removed and the database is left as it was.
+`serve` wires the same stages to live streams (see `live/`), `batch` to many files at once.
+Results commit once, at the end, in one transaction, with their snapshots written just before;
+if anything fails first (a corrupt tail, a full disk, Ctrl-C) nothing is stored and no file is
+left behind.
 """
 
 from __future__ import annotations
@@ -14,25 +15,21 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import cast
 
-from pipeline.camera import CameraPipeline
-from pipeline.clips import Clip, ClipCollector
-from pipeline.clock import recording_start
+from pipeline.chain import FileResult, analyse_chain
 from pipeline.config import Config
-from pipeline.db import Store, VideoRun
+from pipeline.db import Store
 from pipeline.detectors import Detector, load_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
+from pipeline.footage import Chain, probe
 from pipeline.lighting import LightingTally
-from pipeline.records import Crossing, Decision, Frame, Outcome
-from pipeline.registrations import Registration, RegistrationBook, read_registrations_csv
-from pipeline.rules import RuleEngine
-from pipeline.snapshots import SnapshotWriter
-from pipeline.sources import SkimmingVideoFile, VideoFile
+from pipeline.records import Decision, Outcome
+from pipeline.registrations import Registration, read_registrations_csv
+from pipeline.results import ResultWriter
 
 ProgressCallback = Callable[[int, int, int], None]  # (frames decoded, frames in file, crossings so far)
 
@@ -96,103 +93,48 @@ def analyze(
     """Analyse one recording. `detector` replaces the configured one (a benchmark's candidate model,
     a test's scripted detector); it is loaded from `config.detector` otherwise."""
     camera_id = config.camera_for(camera)
-    camera_config = config.cameras[camera_id]
-    started, start_source = recording_start(video, start, config.tz)
+    recording = probe(video.resolve(), camera_id, config, start)
     config_csv = ConfigRegistrations.read(config, db_path)
-    reader = SkimmingVideoFile if config.sampling.skim_idle else VideoFile
-    source = reader(video, config.sampling.fps, started)
-    outside = camera_config.outside((source.width, source.height))
-    if outside:
-        raise GatewatchError(f"cameras.{camera_id}.{outside[0]}.points: {outside[1]} of {video.name}")
     detector = detector or load_detector(config.detector, config.resolve)
     if jsonl_path is not None:
         ensure_writable_dir(jsonl_path.parent)
-    store = Store(db_path)
-    snapshots: SnapshotWriter | None = None
-    try:
-        store.set_meta({"timezone": config.timezone, "site": config.site.name})
-        if config_csv is not None:
-            config_csv.sync(store, analysed_at)
-        snapshots = SnapshotWriter(snapshot_dir, config.language)
-        video_key = str(video.resolve())
-        snapshots.sweep(camera_id, video.stem, store.events.evidence_of(camera_id))
-        stored = store.registrations.valid(overlapping=_registration_span(config, source), rerun=(camera_id, video_key))
-        book = RegistrationBook(stored, config.groups)
-    except BaseException:
-        if snapshots is not None:
-            snapshots.close()
-        store.close()
-        raise
-
-    pipeline = CameraPipeline(config, camera_id, (source.width, source.height), source.analysed_fps, detector.detect)
-    rules = RuleEngine(config, book)
-    summary = Summary(camera_id, video, started, start_source, source.fps, source.analysed_fps)
-    outcomes: list[Outcome] = []  # one per decision, in order
-    clips = ClipCollector(config.clips, pipeline.keep_s) if config.clips.enabled else None
-
-    def handle(crossings_now: list[tuple[Crossing, Frame]]) -> None:
-        for crossing, frame in crossings_now:
-            decision = rules.decide(crossing)
-            summary.decisions.append(decision)
-            summary.counts[(crossing.line, crossing.direction)] += 1
-            evidence = None
-            if decision.flagged:
-                evidence = snapshots.write(frame, decision, camera_config.shape(crossing.line), video.stem)
-                if clips is not None:
-                    clips.want(len(outcomes), crossing.ts)
-            outcomes.append(Outcome(decision, evidence))
-
-    def save_clips(ready: list[Clip]) -> None:
-        """Each clip is on disk before the run commits, like the snapshots (and undone with them)."""
-        for clip in ready:
-            position = cast(int, clip.key)
-            outcome = outcomes[position]
-            assert outcome.evidence is not None
-            path = snapshots.write_clip(outcome.evidence, clip)
-            outcomes[position] = replace(outcome, evidence=replace(outcome.evidence, clip=path))
-
     clock_start = time.perf_counter()
-    try:
-        for frame in source.frames():
-            if frame.skimmed:
-                assert isinstance(source, SkimmingVideoFile)
-                if pipeline.gate.changed(frame.image):
-                    source.rewind()
-                continue
-            if clips is not None:
-                save_clips(clips.offer(frame))
-            step = pipeline.step(frame)
-            summary.frames_detected += step.detected
-            if isinstance(source, SkimmingVideoFile):
-                source.idle = not step.detected and not step.pending
-            handle(step.crossings)
-            summary.frames_analysed += 1
-            if progress:
-                progress(frame.index + 1, source.frame_count, len(summary.decisions))
-        handle(pipeline.finish())
-        if clips is not None:
-            save_clips(clips.finish())
-        summary.lighting = pipeline.lighting
-        summary.frames_decoded = source.decoded
-        summary.frames_missing = source.missing
-        run = VideoRun(camera_id, video_key, started, source.fps, source.decoded, analysed_at)
-        event_ids = store.events.save_run(run, outcomes)
-    except BaseException:
-        snapshots.remove_created()
-        raise
-    finally:
-        snapshots.close()
-        store.close()
-    summary.elapsed_s = time.perf_counter() - clock_start
-
+    with Store(db_path) as store:
+        writer = ResultWriter(store, snapshot_dir, config, analysed_at)
+        registrations = prepare(store, config, config_csv, Chain(camera_id, (recording,)), analysed_at)
+        result = None
+        for item in analyse_chain(config, Chain(camera_id, (recording,)), registrations, detector):
+            if isinstance(item, FileResult):
+                result = item
+            elif progress:
+                progress(item.frames, item.frame_count, item.crossings)
+        assert result is not None
+        if result.error is not None:
+            raise GatewatchError(result.error)
+        outcomes, event_ids = writer.write(result)
+    summary = Summary(
+        camera_id,
+        video,
+        recording.start,
+        recording.start_source,
+        result.fps,
+        result.analysed_fps,
+        result.frames_decoded,
+        result.frames_missing,
+        result.frames_analysed,
+        result.frames_detected,
+        time.perf_counter() - clock_start,
+        lighting=result.lighting,
+    )
     for outcome, event_id in zip(outcomes, event_ids, strict=True):
-        if event_id is None or outcome.evidence is None:
-            continue
-        c = outcome.decision.crossing
-        kind = outcome.decision.kind or ""
-        summary.flagged.append(
-            FlaggedEvent(event_id, kind, c.line, c.ts, c.track_id, outcome.evidence.full, outcome.evidence.crop)
-        )
+        decision, c = outcome.decision, outcome.decision.crossing
+        summary.decisions.append(decision)
+        summary.counts[(c.line, c.direction)] += 1
+        if event_id is not None and outcome.evidence is not None:
+            kind = decision.kind or ""
+            summary.flagged.append(
+                FlaggedEvent(event_id, kind, c.line, c.ts, c.track_id, outcome.evidence.full, outcome.evidence.crop)
+            )
     if jsonl_path is not None:
         try:
             _write_jsonl(jsonl_path, outcomes, event_ids)
@@ -204,6 +146,18 @@ def analyze(
                 "`gatewatch events export` writes them out, or re-run with --jsonl on a disk with space"
             ) from None
     return summary
+
+
+def prepare(
+    store: Store, config: Config, config_csv: ConfigRegistrations | None, chain: Chain, at: datetime
+) -> list[tuple[Registration, int]]:
+    """Before a chain is analysed: the site's facts and the config's registrations stored, and
+    the registrations that may excuse the chain's entries read, with the entries each has left."""
+    store.set_meta({"timezone": config.timezone, "site": config.site.name})
+    if config_csv is not None:
+        config_csv.sync(store, at)
+    videos = [str(r.path) for r in chain.recordings]
+    return store.registrations.valid(overlapping=_registration_span(config, chain), rerun=(chain.camera, videos))
 
 
 def load_config_registrations(config: Config) -> list[Registration]:
@@ -261,14 +215,15 @@ def _digest_key(origin: str) -> str:
     return f"digest of {origin}"
 
 
-def _registration_span(config: Config, source: VideoFile) -> tuple[datetime, datetime] | None:
-    """The times a registration must touch to matter for this video: its length (with slack for
-    containers that misstate it) widened by the longest registration window of any rule."""
-    if not source.duration_s:
+def _registration_span(config: Config, chain: Chain) -> tuple[datetime, datetime] | None:
+    """The times a registration must touch to matter for these files: their span (with slack for
+    containers that misstate lengths) widened by the longest registration window of any rule."""
+    if not chain.duration_s:
         return None
     margin = timedelta(seconds=max((rule.window for rule in config.rules), default=0.0) + 60)
-    length = timedelta(seconds=source.duration_s * 1.1)
-    return source.start - margin, source.start + length + margin
+    first, last = chain.recordings[0], chain.recordings[-1]
+    slack = timedelta(seconds=last.duration_s * 0.1)
+    return first.start - margin, last.end + slack + margin
 
 
 def _write_jsonl(path: Path, outcomes: list[Outcome], event_ids: list[int | None]) -> None:

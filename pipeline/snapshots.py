@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -38,6 +39,35 @@ def _safe(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "x"
 
 
+@dataclass(frozen=True)
+class EvidenceFiles:
+    """A flagged crossing's evidence as bytes, named relative to the snapshot folder: made where
+    the frame is (a worker process, a cluster node), written where the database is."""
+
+    name: str  # camera/date/stem, without suffix
+    full: bytes  # the annotated frame (JPEG)
+    crop: bytes  # the person (JPEG)
+    clip: bytes | None = None  # seconds around the crossing (MP4), once encoded
+
+
+def render_evidence(
+    frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str, language: Language
+) -> EvidenceFiles:
+    c = decision.crossing
+    stem = f"{c.ts:%H%M%S}_{_safe(video_stem)}_f{c.frame}_t{c.track_id}_{_safe(c.line)}"
+    name = f"{_safe(c.camera)}/{c.ts:%Y-%m-%d}/{stem}"
+    return EvidenceFiles(
+        name, _jpeg(annotate(frame.image, decision, shape, language)), _jpeg(crop_person(frame.image, c.box))
+    )
+
+
+def _jpeg(image: np.ndarray) -> bytes:
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    if not ok:
+        raise GatewatchError("could not encode a snapshot")
+    return data.tobytes()
+
+
 class SnapshotWriter:
     def __init__(self, root: Path, language: Language = "en") -> None:
         # Absolute: rows keep these paths, and `events show`, `prune` and `serve` may run elsewhere.
@@ -48,14 +78,17 @@ class SnapshotWriter:
         ensure_writable_dir(self.root)
 
     def write(self, frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str) -> Evidence:
-        c = decision.crossing
-        folder = self.root / _safe(c.camera) / c.ts.strftime("%Y-%m-%d")
-        stem = f"{c.ts:%H%M%S}_{_safe(video_stem)}_f{c.frame}_t{c.track_id}_{_safe(c.line)}"
-        full = folder / f"{stem}.jpg"
-        crop = folder / f"{stem}_crop.jpg"
-        self._write_jpeg(full, annotate(frame.image, decision, shape, self.language))
-        self._write_jpeg(crop, crop_person(frame.image, c.box))
-        return Evidence(full, crop)
+        return self.save(render_evidence(frame, decision, shape, video_stem, self.language))
+
+    def save(self, files: EvidenceFiles) -> Evidence:
+        full, crop = self.root / f"{files.name}.jpg", self.root / f"{files.name}_crop.jpg"
+        self._write(full, files.full)
+        self._write(crop, files.crop)
+        clip = None
+        if files.clip is not None:
+            clip = self.root / f"{files.name}.mp4"
+            self._write(clip, files.clip)
+        return Evidence(full, crop, clip)
 
     def write_clip(self, evidence: Evidence, clip: Clip) -> Path:
         """The event's clip beside its snapshots (same name, .mp4), kept and pruned with them."""
@@ -106,12 +139,9 @@ class SnapshotWriter:
                 path.unlink()
         self.created.clear()
 
-    def _write_jpeg(self, path: Path, image: np.ndarray) -> None:
-        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-        if not ok:
-            raise GatewatchError(f"{path}: could not encode the snapshot")
+    def _write(self, path: Path, data: bytes) -> None:
         existed = path.exists()
-        atomic_write(path, data.tobytes())
+        atomic_write(path, data)
         if not existed:
             self.created.append(path)
 

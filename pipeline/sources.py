@@ -83,8 +83,11 @@ class VideoFile:
         """Even spacing at any ratio: take a frame whenever the sample slot number moves on."""
         return index == 0 or math.floor(index * self.sample_ratio) > math.floor((index - 1) * self.sample_ratio)
 
-    def frames(self) -> Iterator[Frame]:
+    def frames(self, first: int = 0) -> Iterator[Frame]:
+        """From frame `first` on (a seek, for the last seconds of a file analysed before)."""
         index = 0
+        if first > 0 and self.capture.set(cv2.CAP_PROP_POS_FRAMES, first):
+            index = first
         while self.capture.grab():
             if self.is_sampled(index):
                 ok, image = self.capture.retrieve()

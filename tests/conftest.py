@@ -125,3 +125,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("gatewatch measurements")
         for line in REPORT:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str, str, str, int]]:
+    """Crossings of the sample analysed as one (losslessly re-encoded) file: see tests/nvr.py."""
+    from .nvr import analysed_whole
+
+    return analysed_whole(tmp_path_factory.mktemp("reference"))

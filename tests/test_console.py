@@ -400,8 +400,8 @@ SIZES = {
 TABS = ("live", "events", "cameras", "register", "reports", "users")
 # English words that may stay on a Chinese page: the switch to English, names and addresses.
 ALWAYS_ENGLISH = {"English"}
-# What people typed (visitor names, an alarm's reason) stays as they wrote it, in either language.
-TYPED_BY_PEOPLE = ("王五", "李四", "有人翻门")
+# What people typed (visitor names, an alarm's reason, a review note) stays as they wrote it, in either language.
+TYPED_BY_PEOPLE = ("王五", "李四", "有人翻门", "在查看")
 
 
 def english_on(text: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -11,44 +12,89 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out
-from pipeline.config import load_config
+from pipeline.config import Config, load_config
+from pipeline.errors import GatewatchError
+from pipeline.footage import MAX_GAP_S
 from pipeline.lighting import Lighting, LightingTally
 from pipeline.redact import redact
 from pipeline.schedule import ALL_DAY, WEEKDAYS, WHOLE_DAY, Schedule
 from pipeline.vocabulary import Direction
 
 if TYPE_CHECKING:
+    from rich.progress import Progress, ProgressColumn
+
     from pipeline.analyze import Summary
+    from pipeline.batch import BatchReport
 
 
 @app.command()
 def analyze(
-    video: Annotated[Path, typer.Argument(help="recorded video file")],
+    videos: Annotated[
+        list[str],
+        typer.Argument(
+            help="recorded video file(s), folders (searched recursively) or glob patterns, e.g. an NVR export",
+            show_default=False,
+        ),
+    ],
     config: ConfigOption,
-    camera: Annotated[str | None, typer.Option(help="camera id from the config (optional with one camera)")] = None,
+    camera: Annotated[
+        str | None,
+        typer.Option(help="camera id from the config, for every file (else from the config's files/channel)"),
+    ] = None,
     start: Annotated[
-        str | None, typer.Option(help="wall-clock time of the first frame, e.g. 2026-11-28T23:00:00+08:00")
+        str | None,
+        typer.Option(help="wall-clock time of the first frame, e.g. 2026-11-28T23:00:00+08:00 (one file only)"),
     ] = None,
     db: DbOption = DEFAULT_DB,
     snapshots: Annotated[Path, typer.Option(help="folder for event snapshots")] = Path("out/snapshots"),
-    jsonl: Annotated[Path | None, typer.Option(help="also write every crossing as JSON lines here")] = None,
+    jsonl: Annotated[
+        Path | None, typer.Option(help="also write every crossing as JSON lines here (one file only)")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="parallel workers for several files (default: what cores and memory allow)"),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="analyse again files already analysed with this config")] = False,
+    max_gap: Annotated[
+        float, typer.Option(min=0, help="seconds between two files of a camera beyond which they are not continuous")
+    ] = MAX_GAP_S,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            envvar="RAY_ADDRESS",
+            help="run the batch on this Ray cluster (e.g. ray://head:10001 or auto)",
+            show_envvar=True,
+        ),
+    ] = None,
 ) -> None:
-    """Analyse a recorded video: count line crossings and flag unregistered entries during closed hours."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+    """Analyse recorded video: count line crossings and flag unregistered entries during closed hours.
+
+    One file is analysed as given. Several files, folders or patterns are a batch: each file goes to
+    its camera, each camera's files are analysed in time order as one recording, cameras in
+    parallel, and files already analysed with the same config are skipped."""
+    cfg = load_config(config)
+    single = len(videos) == 1 and Path(videos[0]).is_file() and workers is None and not force and ray is None
+    if single:
+        _analyze_one(cfg, Path(videos[0]), camera, start, db, snapshots, jsonl)
+        return
+    for flag, value in (("--start", start), ("--jsonl", jsonl)):
+        if value is not None:
+            raise GatewatchError(f"{flag}: only for one file; a batch dates each file by its name or metadata")
+    _analyze_batch(cfg, videos, camera, db, snapshots, workers, force, max_gap, ray)
+
+
+def _analyze_one(
+    cfg: Config, video: Path, camera: str | None, start: str | None, db: Path, snapshots: Path, jsonl: Path | None
+) -> None:
+    from rich.progress import TextColumn
 
     from pipeline.analyze import analyze as run_analysis
 
-    cfg = load_config(config)
-    progress = Progress(
+    progress = _progress_bar(
         TextColumn("{task.description}", style="bold"),
-        BarColumn(),
         TextColumn("{task.completed}/{task.total} frames"),
         TextColumn("{task.fields[fps]:.0f} fps"),
         TextColumn("{task.fields[crossings]} crossings"),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
     )
     with progress:
         task = progress.add_task(video.name, total=None, fps=0.0, crossings=0)
@@ -76,6 +122,134 @@ def analyze(
             progress=on_frame,
         )
     _print_summary(summary, db, jsonl)
+
+
+def _analyze_batch(
+    cfg: Config,
+    videos: list[str],
+    camera: str | None,
+    db: Path,
+    snapshots: Path,
+    workers: int | None,
+    force: bool,
+    max_gap: float,
+    ray: str | None,
+) -> None:
+    from rich.progress import TextColumn
+
+    from pipeline.batch import BatchProgress, default_workers, run_batch
+    from pipeline.db import Store
+    from pipeline.footage import find_videos, plan
+
+    files = find_videos(videos)
+    done = None
+    if not force and db.is_file():
+        with Store(db, readonly=True) as store:
+            done = store.events.analysed_files()
+    batch = plan(files, cfg, camera=camera, done=done, max_gap_s=max_gap)
+    workers = workers or default_workers(len(batch.chains))
+    where = f"on the Ray cluster at {ray}" if ray else f"with {workers} worker(s)"
+    seconds = sum(c.duration_s for c in batch.chains)
+    err.print(
+        f"{len(files)} file(s): {len(batch.recordings)} to analyse ({_length(seconds)} of video in "
+        f"{len(batch.chains)} continuous run(s)), {len(batch.done)} analysed before, "
+        f"{len(batch.unassigned)} without a camera, {len(batch.unreadable)} unreadable; {where}",
+        soft_wrap=True,
+    )
+    for path, why in batch.unassigned:
+        err.print(f"  skipped {path}: {why}", soft_wrap=True)
+    for gap in batch.gaps:
+        what = f"a gap of {gap.seconds:.0f} s" if gap.seconds > 0 else f"an overlap of {-gap.seconds:.0f} s"
+        err.print(
+            f"  {gap.camera}: {what} between {gap.before.name} and {gap.after.name}; tracks restart there",
+            soft_wrap=True,
+        )
+    progress = _progress_bar(
+        TextColumn("[bold]batch"),
+        TextColumn("{task.fields[files]} files"),
+        TextColumn("{task.fields[hours]} h of video"),
+        TextColumn("{task.fields[speed]:.1f}x real time"),
+    )
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    report = None
+    try:
+        with progress:
+            task = progress.add_task("batch", total=seconds or None, files="0/0", hours="0.0", speed=0.0)
+
+            def on_progress(state: BatchProgress) -> None:
+                elapsed = time.perf_counter() - clock
+                progress.update(
+                    task,
+                    completed=state.seconds_seen,
+                    files=f"{state.files_done}/{state.files_total}",
+                    hours=f"{state.seconds_seen / 3600:.1f}/{state.seconds_total / 3600:.1f}",
+                    speed=state.seconds_seen / elapsed if elapsed > 0 else 0.0,
+                )
+
+            report = run_batch(
+                cfg,
+                batch,
+                db_path=db,
+                snapshot_dir=snapshots,
+                analysed_at=started,
+                workers=workers,
+                ray_address=ray,
+                on_progress=on_progress,
+            )
+    except KeyboardInterrupt:
+        err.print(
+            "gatewatch: interrupted; every file finished before is stored, the files in progress are not. "
+            "Run the same command again to analyse the rest.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    _print_batch(report, db)
+    if report.failed:
+        raise typer.Exit(1)  # some files failed, the rest are stored
+
+
+def _progress_bar(title: ProgressColumn, *columns: ProgressColumn) -> Progress:
+    """A bar on the terminal's stderr, gone once done (nothing of it in a log or pipe)."""
+    from rich.progress import BarColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        title, BarColumn(), *columns, TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal
+    )
+
+
+def _print_batch(report: BatchReport, db: Path) -> None:
+    table = Table(title="Cameras", title_justify="left")
+    for column in ("camera", "files", "hours", "in", "out", "flagged", "skipped", "failed"):
+        table.add_column(column, justify="left" if column == "camera" else "right")
+    for name, tally in report.cameras.items():
+        if tally.files or tally.skipped or tally.failed:
+            table.add_row(
+                name,
+                str(tally.files),
+                f"{tally.seconds / 3600:.2f}",
+                str(tally.crossings_in),
+                str(tally.crossings_out),
+                str(tally.flagged),
+                str(len(tally.skipped)),
+                str(len(tally.failed)),
+            )
+    out.print(table)
+    for path, why in report.failed:
+        out.print(f"failed {path}: {why}", style="bold", soft_wrap=True)
+    out.print(
+        f"{_length(report.seconds)} of video in {report.elapsed_s:.0f} s ({report.speed:.1f}x real time, "
+        f"{report.workers} worker(s)); stored in {db}",
+        soft_wrap=True,
+    )
+    if report.failed:
+        out.print(f"{len(report.failed)} file(s) failed; the rest are stored. Fix or remove them and run again.")
+
+
+def _length(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 7200 else f"{seconds / 3600:.1f} h"
 
 
 def _print_summary(summary: Summary, db: Path, jsonl: Path | None) -> None:

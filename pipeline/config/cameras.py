@@ -47,6 +47,14 @@ class CameraConfig(Section):
     resolution: tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]] | None = Field(
         None, description="frame size [width, height]; when given, lines and zones are checked against it here"
     )
+    files: list[str] = Field(
+        default_factory=list,
+        description="for `analyze` of a whole NVR export: glob patterns of this camera's files, matched against "
+        "the file name and its path (e.g. ch01_*, */D1/*)",
+    )
+    channel: int | None = Field(
+        None, ge=1, description="the NVR channel number this camera records on (ch01, D1, Channel 1 in file names)"
+    )
     lines: dict[str, LineConfig] = Field(default_factory=dict)
     zones: dict[str, ZoneConfig] = Field(
         default_factory=dict, description="polygons; entering one (e.g. inside a dormitory door) is a crossing `in`"

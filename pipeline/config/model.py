@@ -73,6 +73,16 @@ class Config(Section):
         return self
 
     @model_validator(mode="after")
+    def _channels_unique(self) -> Config:
+        seen: dict[int, str] = {}
+        for name, camera in self.cameras.items():
+            if camera.channel is not None:
+                other = seen.setdefault(camera.channel, name)
+                if other != name:
+                    raise ValueError(f"cameras.{name}.channel: channel {camera.channel} is camera {other!r}'s already")
+        return self
+
+    @model_validator(mode="after")
     def _names_resolve(self) -> Config:
         for group, members in self.groups.items():
             if group in self.cameras:

@@ -31,6 +31,10 @@ class VideoRun:
     fps: float
     frames: int
     analysed_at: datetime
+    # A recorded file's size, mtime and the digest of the config it was analysed with (None live).
+    size: int | None = None
+    mtime_ns: int | None = None
+    config_digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -192,11 +196,30 @@ class Events(Repository):
 
     def _upsert_video(self, run: VideoRun) -> None:
         self.db.execute(
-            """INSERT INTO videos (camera, video, start, fps, frames, analysed_at) VALUES (?, ?, ?, ?, ?, ?)
+            """INSERT INTO videos (camera, video, start, fps, frames, analysed_at, size, mtime_ns, config_digest)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                ON CONFLICT (camera, video) DO UPDATE SET start = excluded.start, fps = excluded.fps,
-                   frames = excluded.frames, analysed_at = excluded.analysed_at""",
-            [run.camera, run.video, run.start.isoformat(), run.fps, run.frames, run.analysed_at.isoformat()],
+                   frames = excluded.frames, analysed_at = excluded.analysed_at, size = excluded.size,
+                   mtime_ns = excluded.mtime_ns, config_digest = excluded.config_digest""",
+            [
+                run.camera,
+                run.video,
+                run.start.isoformat(),
+                run.fps,
+                run.frames,
+                run.analysed_at.isoformat(),
+                run.size,
+                run.mtime_ns,
+                run.config_digest,
+            ],
         )
+
+    def analysed_files(self) -> dict[tuple[str, str], tuple[int, int, str]]:
+        """(camera, file) -> (size, mtime_ns, config digest) of every file analysed from a recording."""
+        rows = self.db.execute(
+            "SELECT camera, video, size, mtime_ns, config_digest FROM videos WHERE config_digest IS NOT NULL"
+        ).fetchall()
+        return {(camera, video): (size, mtime, digest) for camera, video, size, mtime, digest in rows}
 
     def _insert_crossing(self, video: str, decision: Decision, event_id: int | None) -> None:
         c = decision.crossing

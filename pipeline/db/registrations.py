@@ -4,7 +4,8 @@ video used."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,10 +32,10 @@ class Registrations(Repository):
         ending_after: datetime | None = None,
         registration_id: int | None = None,
         first_id: int | None = None,
-        rerun: tuple[str, str] | None = None,
+        rerun: tuple[str, Collection[str]] | None = None,
     ) -> list[tuple[Registration, int]]:
         """Registrations valid at some time in `overlapping` (all without it), with how many entries
-        each still covers. `rerun` (camera, video) leaves out what that video's earlier analysis
+        each still covers. `rerun` (camera, videos) leaves out what those videos' earlier analysis
         used, since a new run is about to replace those crossings. The time range is answered by
         the `julianday` indexes, so a book of a million card swipes costs what the range holds."""
         clauses, params = ["1 = 1"], []
@@ -50,12 +51,13 @@ class Registrations(Repository):
         if first_id is not None:
             clauses.append("r.id >= ?")
             params.append(first_id)
-        camera, video = rerun or ("", "")
+        camera, videos = rerun or ("", ())
         rows = self.db.query(
             f"""SELECT r.*, r.count - (SELECT count(*) FROM crossings c WHERE c.registration_id = r.id
-                                       AND NOT (c.camera = ? AND c.video = ?)) AS left
+                                       AND NOT (c.camera = ? AND c.video IN (SELECT value FROM json_each(?))))
+                           AS left
                 FROM registrations r WHERE {" AND ".join(clauses)} ORDER BY julianday(r.valid_from), r.id""",
-            [camera, video, *params],
+            [camera, json.dumps(list(videos)), *params],
         )
         return [(registration_from_row(row), int(row["left"])) for row in rows]
 

@@ -17,13 +17,24 @@ from pipeline.vocabulary import EventStatus
 
 # 5: users.disabled_at; 6: alarms, deliveries.alarm_id; 7: messages worded at display time
 # (events.reason_message, event_reviews.note_message, alarms.reason_message), events.track_path, events.clip_path,
-# users.display_name, camera_outages
-SCHEMA_VERSION = 7
+# users.display_name, camera_outages; 8: videos.size, videos.mtime_ns, videos.config_digest (a batch skips
+# files analysed before with the same config)
+SCHEMA_VERSION = 8
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
 TABLES: dict[str, dict[str, type]] = {
     "meta": {"key": str, "value": str},
-    "videos": {"camera": str, "video": str, "start": str, "fps": float, "frames": int, "analysed_at": str},
+    "videos": {
+        "camera": str,
+        "video": str,
+        "start": str,
+        "fps": float,
+        "frames": int,
+        "analysed_at": str,
+        "size": int,  # of the file when analysed (with mtime_ns and config_digest: analysed before, skip it)
+        "mtime_ns": int,
+        "config_digest": str,  # footage.analysis_digest of the config it was analysed with
+    },
     "events": {
         "id": int,
         "kind": str,
