@@ -21,7 +21,7 @@ import numpy as np
 from benchmarks.data import LONG_SOURCE, Sequence, load_sequences, long_video
 from benchmarks.night import CONDITIONS, Look, degrade, looks, night_sequences
 from benchmarks.pipelines import gatewatch, naive
-from benchmarks.run import ROOT, Report, machine, scored
+from benchmarks.run import ROOT, Report, machine, replace_section, scored
 from pipeline.evaluation import Score
 
 ORIGINAL_MODEL = ROOT / "models" / "ssdlite_person_voc.onnx"
@@ -37,7 +37,6 @@ IDLE_PIPELINES: dict[str, dict | None] = {
     "gatewatch, original model": ORIGINAL,
     "original model, whole frame (before)": {"detector": {**ORIGINAL["detector"], "tiles": "off"}},
 }
-SECTION = "## Night"
 IDLE_NOTE = (
     "Where the idle video lost its crossings (recall 0.56 before, even by day): the 16:9 frame squashed "
     "into the network's square input makes people a quarter narrower than in any photo it learnt from; "
@@ -182,17 +181,6 @@ def night_report(report: Report, real: list[Sequence], with_idle: bool = True, r
         report.table(["sequence", "pipeline", "P", "R", "F1", "ms / frame"], rows)
         report.text(IDLE_NOTE)
     report.text("\nThe looks:\n" + "\n".join(descriptions))
-
-
-def replace_section(path: Path, section: str) -> None:
-    """Put `section` in place of the file's night section (up to the next top-level heading)."""
-    text = path.read_text() if path.is_file() else ""
-    start = text.find(SECTION)
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section)
-        return
-    end = text.find("\n## ", start + len(SECTION))
-    path.write_text(text[:start] + section + (text[end + 1 :] if end >= 0 else ""))
 
 
 def main() -> None:

@@ -76,6 +76,32 @@ def speed(sequence: Sequence, result: RunResult) -> float:
     return sequence.seconds / result.seconds
 
 
+def replace_section(path: Path, section: str) -> None:
+    """Put `section` in place of the file's section of the same heading (its first line), so that
+    one benchmark can be re-run without the others."""
+    text = path.read_text() if path.is_file() else ""
+    span = _section_span(text, section.split("\n", 1)[0])
+    if span is None:
+        path.write_text(text.rstrip("\n") + "\n\n" + section)
+    else:
+        path.write_text(text[: span[0]] + section + text[span[1] :])
+
+
+def section_of(path: Path, heading: str) -> str | None:
+    text = path.read_text() if path.is_file() else ""
+    span = _section_span(text, heading)
+    return None if span is None else text[span[0] : span[1]]
+
+
+def _section_span(text: str, heading: str) -> tuple[int, int] | None:
+    """From the heading's line up to the next top-level heading (or the end)."""
+    start = text.find(heading + "\n")
+    if start < 0:
+        return None
+    end = text.find("\n## ", start + len(heading))
+    return start, end + 1 if end >= 0 else len(text)
+
+
 def machine() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
@@ -344,7 +370,12 @@ def main() -> None:
         "Inputs: the annotated sequences in `../shared/data` and, built from TUD-Stadtmitte, ten-minute "
         "mostly idle 25 fps videos (see `benchmarks/data.py`).\n"
     )
+    from benchmarks.batch import SECTION as BATCH
+
+    batch = section_of(args.out, BATCH)  # its own, longer run (benchmarks/batch.py): kept as it was
     args.out.write_text(header + "\n".join(report.parts) + "\n")
+    if batch is not None:
+        replace_section(args.out, batch)
     print(f"\nwritten {args.out}")
 
 

@@ -119,10 +119,13 @@ def test_missing_video(demo_copy: Path) -> None:
     assert_nothing_stored(demo_copy)
 
 
-def test_video_path_that_is_a_folder(demo_copy: Path) -> None:
+def test_folder_without_videos(demo_copy: Path) -> None:
+    """A folder is an NVR export to search; one with no video in it says so rather than finishing
+    a batch of nothing."""
     folder = demo_copy / "recordings_20261128230000"
-    folder.mkdir()
-    assert_user_error(analyze(demo_copy, folder), "recordings_20261128230000: not a readable file")
+    (folder / "D1").mkdir(parents=True)
+    (folder / "D1" / "index.dat").write_bytes(b"\0" * 64)
+    assert_user_error(analyze(demo_copy, folder), "recordings_20261128230000: no video files in this folder")
     assert_nothing_stored(demo_copy)
 
 

@@ -4,12 +4,15 @@ files (the sample clip cut as recorders cut it), the real model, real SQLite, a 
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from .conftest import ROOT
 from .live import wait_for
@@ -86,23 +89,33 @@ def test_a_gap_between_files_is_reported_and_a_bad_file_does_not_stop_the_batch(
     assert sorted(files_of(db)) == sorted([first.name, last.name])
 
 
-def test_a_batch_killed_midway_is_finished_by_the_next_run(tmp_path: Path, reference: Crossings) -> None:
-    """kill -9 once the first files are stored: they stay, the next run does only the rest,
-    and the end result is the same as an uninterrupted run's."""
+@pytest.mark.parametrize(("stop", "workers"), [(signal.SIGKILL, "1"), (signal.SIGINT, "2")], ids=["kill-9", "ctrl-c"])
+def test_a_batch_stopped_midway_is_finished_by_the_next_run(
+    tmp_path: Path, reference: Crossings, stop: signal.Signals, workers: str
+) -> None:
+    """kill -9 (one worker, in the process) or Ctrl-C (worker processes) once the first files are
+    stored: they stay, the next run does only the rest, and the end result is the same as an
+    uninterrupted run's."""
     export = tmp_path / "export"
     for channel in (1, 2, 3):
         cut(export, [240, 510], name=f"ch{channel:02d}")
     config = write_config(tmp_path, {"a": {"channel": 1}, "b": {"channel": 2}, "c": {"channel": 3}})
     db = tmp_path / "out" / "g.db"
     command = [sys.executable, "-m", "pipeline", "analyze", str(export), "--config", str(config), "--db", str(db)]
-    command += ["--snapshots", str(db.parent / "snapshots"), "--workers", "1"]
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command += ["--snapshots", str(db.parent / "snapshots"), "--workers", workers]
+    # Its own process group, as a terminal's foreground job: Ctrl-C reaches the workers too.
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         wait_for(lambda: stored_any(db) or process.poll() is not None, 120, "the first files stored")
         assert process.poll() is None, process.communicate()
     finally:
-        process.send_signal(signal.SIGKILL)
-        process.communicate(timeout=30)
+        os.killpg(process.pid, stop)
+        _, stderr = process.communicate(timeout=60)
+    if stop == signal.SIGINT:
+        assert process.returncode == 130 and "Traceback" not in stderr, stderr
+        assert "interrupted; every file finished before is stored" in stderr
     done_before = files_of(db)
     assert 0 < len(done_before) < 9
 

@@ -77,10 +77,13 @@ def analyze(
     if single:
         _analyze_one(cfg, Path(videos[0]), camera, start, db, snapshots, jsonl)
         return
+    from pipeline.footage import find_videos
+
+    files = find_videos(videos)  # a path that is not there is the first thing to say
     for flag, value in (("--start", start), ("--jsonl", jsonl)):
         if value is not None:
             raise GatewatchError(f"{flag}: only for one file; a batch dates each file by its name or metadata")
-    _analyze_batch(cfg, videos, camera, db, snapshots, workers, force, max_gap, ray)
+    _analyze_batch(cfg, files, camera, db, snapshots, workers, force, max_gap, ray)
 
 
 def _analyze_one(
@@ -126,7 +129,7 @@ def _analyze_one(
 
 def _analyze_batch(
     cfg: Config,
-    videos: list[str],
+    files: list[Path],
     camera: str | None,
     db: Path,
     snapshots: Path,
@@ -139,9 +142,8 @@ def _analyze_batch(
 
     from pipeline.batch import BatchProgress, default_workers, run_batch
     from pipeline.db import Store
-    from pipeline.footage import find_videos, plan
+    from pipeline.footage import plan
 
-    files = find_videos(videos)
     done = None
     if not force and db.is_file():
         with Store(db, readonly=True) as store:
