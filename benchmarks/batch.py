@@ -32,8 +32,7 @@ import av
 import yaml
 
 from benchmarks.data import CACHE, load_sequences, long_video
-from benchmarks.night_tables import replace_section
-from benchmarks.run import machine
+from benchmarks.run import machine, replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = CACHE / "batch-one-worker.json"  # wall time and crossings of the last 1-worker run
@@ -282,7 +281,6 @@ def main() -> None:
                     os.killpg(node.pid, signal.SIGKILL)
     # The 1-worker run of an earlier invocation (same inputs) is the reference when not run now.
     single, reference = json.loads(REFERENCE.read_text()) if REFERENCE.is_file() else (None, None)
-    reference = [list(c) for c in reference] if reference is not None else None
     lines = [
         f"{args.channels} channels x {args.files} files x {args.minutes:g} min of 720p H.264 (25 fps) = "
         f"{hours:.2f} h of video; {cores} cores.",
@@ -300,9 +298,9 @@ def main() -> None:
             f"{peak / 2**20:.0f} MB | {len(crossings)} | {same} |"
         )
     lines += ["", READING]
-    local = [(name, result) for name, result in results.items() if name not in (ONE, RAY)]
-    if local:
-        name, (elapsed, peak, _) = local[0]
+    default = next((result for name, result in results.items() if name not in (ONE, RAY)), None)
+    if default is not None:
+        elapsed, peak, _ = default
         lines += ["", *estimate(hours * 3600 / elapsed / cores, peak / cores)]
     print("\n".join(lines))
     if set(runs) >= {"one", "default", "ray"}:

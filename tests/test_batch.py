@@ -111,7 +111,8 @@ def test_a_batch_stopped_midway_is_finished_by_the_next_run(
         wait_for(lambda: stored_any(db) or process.poll() is not None, 120, "the first files stored")
         assert process.poll() is None, process.communicate()
     finally:
-        os.killpg(process.pid, stop)
+        if process.poll() is None:  # else the assertion above says why it ended
+            os.killpg(process.pid, stop)
         _, stderr = process.communicate(timeout=60)
     if stop == signal.SIGINT:
         assert process.returncode == 130 and "Traceback" not in stderr, stderr
