@@ -113,9 +113,9 @@ def naive(sequence: Sequence) -> RunResult:
 def gatewatch(sequence: Sequence, overrides: dict[str, Any], detector: str = "default") -> RunResult:
     """`analyze` with its defaults, changed only by `overrides` (config sections). `detector="nanodet"`
     swaps in the candidate model (this process only) to compare it inside the same pipeline."""
-    from pipeline.analyze import analyze
     from pipeline.config import Config
     from pipeline.detectors import Detector
+    from pipeline.offline.analyze import analyze
 
     candidate: Detector | None = None
 

@@ -3,17 +3,28 @@
 A map to read first. Data flows one way, one stage per module, dataclasses between them:
 
     sources.py ─Frame─▶ motion.py ─▶ detectors/ ─Detections─▶ tracking.py ─Track─▶ crossings.py
-    ─Crossing─▶ rules.py (schedule.py, registrations/) ─Decision─▶ snapshots.py ─Outcome─▶ db/
+    ─Crossing─▶ rules.py (schedule.py, registrations/) ─Decision─▶ snapshots.py, clips.py ─Outcome─▶ db/
 
+The stages and what they share
     records.py      the dataclasses between stages       vocabulary.py  every closed set of words (enums)
     errors.py       InvalidInput(field) / NotFound / Conflict: what kind of problem, not how to word it
     config/         the YAML file, a module per section   geometry.py    lines and zones in pixels
+    clock.py        when a recording started              lighting.py    day, infrared or low light
     camera.py       one camera, frame to crossing (shared by the offline and the live run)
-    analyze.py      the offline run of one recording      live/          `serve`: streams, workers, recorder
+    wording.py      messages and names in Chinese and English, worded when shown
+    messages.py     what leaves the box (events, alarms, acks, camera health): one pydantic model each
+The two runs
+    offline/        `analyze`: footage.py (an NVR export), prepare.py, chain.py, results.py, analyze.py
+                    (one file), batch.py (worker processes), cluster.py (Ray)
+    live/           `serve`: stream.py, service.py, recorder.py, alarms.py, hub.py
+Around them
     db/             the only SQL: schema, Store, one repository per record kind, returning dataclasses
-    review.py       event lifecycle, late registrations, export, prune      report.py  daily/monthly report
+    review.py       event lifecycle, late registrations, export, prune     users.py   logins, sessions
+    report.py       daily/monthly report (report_words.py, templates/)     evaluation.py  scoring
     alerts/         outbox, MQTT, webhooks                center.py      the district centre's subscriber
     web/            FastAPI: one router per resource      cli/           the `gatewatch` commands
+    files.py  fonts.py  redact.py  spreadsheet.py         small helpers: atomic writes, CJK fonts,
+                                                          passwords out of URLs, formula-safe CSV
 
 Rules of the house: stages do not import each other sideways; time comes in on each frame, never
 from the clock inside a stage; domain code raises with the field, front ends word it.

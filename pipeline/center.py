@@ -8,7 +8,6 @@ A message that is not what gatewatch publishes is logged and skipped, never fata
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import asdict
@@ -21,8 +20,8 @@ import paho.mqtt.client as mqtt
 from pipeline.alerts.mqtt import connect
 from pipeline.config import MqttConfig
 from pipeline.db import Store, ThreadStores
-from pipeline.db.center import EVENT_FIELDS
-from pipeline.vocabulary import EventStatus
+from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, validation_summary
+from pipeline.vocabulary import Availability, EventStatus
 
 log = logging.getLogger("gatewatch.center")
 
@@ -64,37 +63,37 @@ class CenterSubscriber:
             client.subscribe(f"{prefix}/{pattern}", qos=1)
         log.info("subscribed to %s/# on %s:%s", prefix, self.config.host, self.config.port)
         for alarm in self.stores.get().center.unsent_acks():  # confirmed while the broker was away
-            self._publish_ack(
-                client, alarm.site_topic, alarm.alarm_id, alarm.acknowledged_by or "", alarm.acknowledged_at
-            )
+            if alarm.acknowledged_by and alarm.acknowledged_at:
+                self._publish_ack(
+                    client, alarm.site_topic, alarm.alarm_id, alarm.acknowledged_by, alarm.acknowledged_at
+                )
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         levels = message.topic.split("/")[self.prefix_levels :]
         try:
             self.handle(levels, message.payload)
-        except (ValueError, KeyError, TypeError) as exc:
-            log.warning("skipped a message on %s: %s", message.topic, exc)
+        except ValueError as exc:  # pydantic's ValidationError is one
+            log.warning("skipped a message on %s: %s", message.topic, validation_summary(exc))
 
     def handle(self, levels: list[str], payload: bytes) -> None:
+        """One message, checked against the model of what gatewatch sends on its topic."""
         store = self.stores.get()
         now = datetime.now(UTC)
-        text = payload.decode("utf-8")
         if len(levels) == 2 and levels[1] == "events":
-            event = json.loads(text)
-            if not isinstance(event, dict) or not all(k in event for k in EVENT_FIELDS):
-                raise ValueError(f"not a gatewatch event (needs {', '.join(EVENT_FIELDS)})")
-            store.center.save_event(str(event.get("site") or levels[0]), event, text, now)
+            event = EventMessage.model_validate_json(payload)
+            store.center.save_event(event, payload.decode("utf-8"), now)
             self.received += 1
         elif len(levels) == 2 and levels[1] == "alarms":
-            alarm = json.loads(text)
-            if not isinstance(alarm, dict) or not all(k in alarm for k in ("id", "kind", "time")):
-                raise ValueError("not a gatewatch alarm (needs id, kind, time)")
+            alarm = AlarmMessage.model_validate_json(payload)
             store.center.save_alarm(levels[0], alarm, now)
-            log.warning("alarm #%s from %s: %s", alarm["id"], alarm.get("site") or levels[0], alarm.get("reason"))
+            log.warning("alarm #%s from %s: %s", alarm.id, alarm.site, alarm.reason)
         elif len(levels) == 2 and levels[1] == "availability":
-            store.center.save_site(levels[0], text, now)
-        elif len(levels) == 4 and levels[1] == "cameras" and levels[3] in ("availability", "state"):
-            store.center.save_camera(levels[0], levels[2], levels[3], text, now)
+            store.center.save_site(levels[0], Availability(payload.decode("utf-8")), now)
+        elif len(levels) == 4 and levels[1] == "cameras" and levels[3] == "availability":
+            store.center.save_camera(levels[0], levels[2], "availability", Availability(payload.decode("utf-8")), now)
+        elif len(levels) == 4 and levels[1] == "cameras" and levels[3] == "state":
+            status = CameraStatus.model_validate_json(payload)
+            store.center.save_camera(levels[0], levels[2], "state", status.model_dump_json(), now)
         else:
             raise ValueError("not a gatewatch topic")
 
@@ -108,13 +107,13 @@ class CenterSubscriber:
             self._publish_ack(self.client, site_topic, alarm_id, by, now.isoformat())
         return True
 
-    def _publish_ack(self, client: mqtt.Client, site_topic: str, alarm_id: int, by: str, at: str | None) -> None:
+    def _publish_ack(self, client: mqtt.Client, site_topic: str, alarm_id: int, by: str, at: str) -> None:
         """Retained, so the school reads it whenever it connects; marked sent only once the broker
         has it (QoS 1 PUBACK): a confirmation given while the broker is away, or just before the
         centre stops, is sent again on the next connection instead of living only in memory."""
         topic = f"{self.config.topic_prefix}/{site_topic}/alarms/{alarm_id}/ack"
         with self._lock:
-            info = client.publish(topic, json.dumps({"by": by, "at": at}, ensure_ascii=False), qos=1, retain=True)
+            info = client.publish(topic, AlarmAck(by=by, at=at).model_dump_json(), qos=1, retain=True)
             self._acks_in_flight[info.mid] = (site_topic, alarm_id)
 
     def _on_publish(self, _client: mqtt.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:

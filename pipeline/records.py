@@ -2,7 +2,7 @@
 
 Stages pass each other these dataclasses (and the words of `vocabulary.py`), never each other's
 objects, so each stage can be tested (and replaced) on its own and only the wiring (`camera.py`,
-`analyze.py`, `live/`) knows them all; each stage reads only its own section of the config. Time
+`offline/chain.py`, `live/`) knows them all; each stage reads only its own section of the config. Time
 arrives as data (`Frame.ts`), never from the clock inside a stage, so offline analysis and tests
 behave exactly like a live run.
 """

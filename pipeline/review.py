@@ -18,9 +18,9 @@ from pathlib import Path
 from pipeline.config import Config
 from pipeline.db import Added, Event, EventFilter, EventReview, Store
 from pipeline.errors import Conflict, InvalidInput, NotFound
-from pipeline.registrations import OpenAlert, Registration, RegistrationBook
+from pipeline.registrations import OpenAlert, Registration, RegistrationBook, RegistrationLeft
 from pipeline.spreadsheet import csv_text
-from pipeline.vocabulary import EventStatus
+from pipeline.vocabulary import EventStatus, MessageCode
 from pipeline.wording import Message
 
 EXPORT_COLUMNS = (
@@ -132,11 +132,12 @@ def authorize_late(
         # so importing a million card swipes does not read each of them, nor compare it with
         # every alert.
         widest = timedelta(seconds=max(alert.window_s for alert in alerts))
-        near: dict[int, tuple[Registration, int]] = {}
+        near: dict[int, RegistrationLeft] = {}
         for alert in alerts:
             span = (alert.ts - widest, alert.ts + widest)
             near.update(
-                (r.id, (r, left)) for r, left in store.registrations.valid(overlapping=span, first_id=added.first_id)
+                (r.id, RegistrationLeft(r, left))
+                for r, left in store.registrations.valid(overlapping=span, first_id=added.first_id)
             )
         by_id = {e.id: e for e in open_events}
         done: list[tuple[int, Registration]] = []
@@ -147,7 +148,7 @@ def authorize_late(
                 EventStatus.AUTHORIZED,
                 by=registration.created_by or "gatewatch",
                 at=at,
-                note=registration.message("entered_after_alert"),
+                note=registration.message(MessageCode.ENTERED_AFTER_ALERT),
                 registration_id=registration.id,
             )
             done.append((alert.event_id, registration))
@@ -193,7 +194,7 @@ def register_and_authorize(
                 EventStatus.AUTHORIZED,
                 by=registration.created_by or "gatewatch",
                 at=at,
-                note=stored.message("registered_at_gate"),
+                note=stored.message(MessageCode.REGISTERED_AT_GATE),
                 registration_id=registration_id,
             )
     return added, [(event_id, stored) for event_id in dict.fromkeys(chosen)]

@@ -16,7 +16,7 @@ from pipeline.config import Config
 from pipeline.records import Crossing, Decision
 from pipeline.registrations import Registration
 from pipeline.schedule import Schedule
-from pipeline.vocabulary import EventKind
+from pipeline.vocabulary import EventKind, MessageCode
 from pipeline.wording import Message, number
 
 
@@ -33,7 +33,7 @@ class RuleEngine:
         self.book = book
 
     def decide(self, crossing: Crossing) -> Decision:
-        reason = Message("no_rule")
+        reason = Message(MessageCode.NO_RULE)
         for rule in self.rules:
             if (rule.camera, rule.target) != (crossing.camera, crossing.line):
                 continue
@@ -41,26 +41,28 @@ class RuleEngine:
                 continue
             if crossing.track_age_s < rule.min_track_age_s:
                 reason = Message(
-                    "track_young", {"age": f"{crossing.track_age_s:.1f}", "need": number(rule.min_track_age_s)}
+                    MessageCode.TRACK_YOUNG,
+                    {"age": f"{crossing.track_age_s:.1f}", "need": number(rule.min_track_age_s)},
                 )
                 continue
             if crossing.travel_px < rule.min_displacement_px:
                 reason = Message(
-                    "short_move", {"px": f"{crossing.travel_px:.0f}", "need": number(rule.min_displacement_px)}
+                    MessageCode.SHORT_MOVE,
+                    {"px": f"{crossing.travel_px:.0f}", "need": number(rule.min_displacement_px)},
                 )
                 continue
             closed = self.schedules[rule.schedule].closed_by(crossing.ts)
             if closed is None:
-                reason = Message("schedule_open", {"schedule": rule.schedule})
+                reason = Message(MessageCode.SCHEDULE_OPEN, {"schedule": rule.schedule})
                 continue
             kind = EventKind.of(crossing.direction, needs_registration=rule.require_registration)
             window = str(closed)
             if not rule.require_registration:
-                return Decision(crossing, True, kind, Message("closed", {"closed": window}), closed=window)
+                return Decision(crossing, True, kind, Message(MessageCode.CLOSED, {"closed": window}), closed=window)
             registration = self.book.take(crossing.camera, crossing.ts, rule.window)
             if registration is not None:
-                covered = registration.message("covered", closed=window)
+                covered = registration.message(MessageCode.COVERED, closed=window)
                 return Decision(crossing, False, None, covered, registration.id, closed=window)
-            unregistered = Message("unregistered", {"closed": window, "window": number(rule.window)})
+            unregistered = Message(MessageCode.UNREGISTERED, {"closed": window, "window": number(rule.window)})
             return Decision(crossing, True, kind, unregistered, closed=window)
         return Decision(crossing, False, None, reason)

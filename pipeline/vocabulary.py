@@ -115,6 +115,39 @@ class Role(StrEnum):
     ADMIN = "admin"  # also manages users and imports registration exports
 
 
+class MessageCode(StrEnum):
+    """What a reason, a review note, an alarm's reason or a camera problem says, before it is put
+    into words (`wording.TEMPLATES` has each in Chinese and English)."""
+
+    # Why the rules decided as they did.
+    NO_RULE = "no_rule"
+    TRACK_YOUNG = "track_young"
+    SHORT_MOVE = "short_move"
+    SCHEDULE_OPEN = "schedule_open"
+    CLOSED = "closed"
+    COVERED = "covered"
+    UNREGISTERED = "unregistered"
+    # Review steps gatewatch takes itself.
+    ENTERED_AFTER_ALERT = "entered_after_alert"
+    REGISTERED_AT_GATE = "registered_at_gate"
+    # Alarms raised by escalation.
+    UNHANDLED = "unhandled"
+    # Why a camera is down or not analysed.
+    AUTH_FAILED = "auth_failed"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    NO_DATA = "no_data"
+    REFUSED = "refused"
+    NO_FRAME = "no_frame"
+    NO_VIDEO = "no_video"
+    STALLED = "stalled"
+    ENDED_STREAM = "ended_stream"
+    FILE_ENDED = "file_ended"
+    RETRYING = "retrying"
+    OUTSIDE_PICTURE = "outside_picture"
+    ERROR = "error"
+
+
 class RegistrationSource(StrEnum):
     """Where a registration came from."""
 

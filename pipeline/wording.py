@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from pipeline.vocabulary import CameraState, MessageCode
+
 Language = Literal["zh", "en"]
 LANGUAGES: tuple[Language, ...] = ("zh", "en")
 
@@ -41,70 +43,76 @@ def language_of_zone(timezone: str) -> Language:
     return "zh" if timezone in CHINESE_ZONES else "en"
 
 
-TEMPLATES: dict[str, dict[Language, str]] = {
+TEMPLATES: dict[MessageCode, dict[Language, str]] = {
     # Why the rules decided as they did.
-    "no_rule": {"en": "no rule for this line and direction", "zh": "该警戒线和方向没有规则"},
-    "track_young": {
+    MessageCode.NO_RULE: {"en": "no rule for this line and direction", "zh": "该警戒线和方向没有规则"},
+    MessageCode.TRACK_YOUNG: {
         "en": "track seen for {age} s, rule needs {need} s",
         "zh": "轨迹仅出现 {age} 秒，规则要求 {need} 秒",
     },
-    "short_move": {"en": "moved {px} px, rule needs {need} px", "zh": "仅移动 {px} 像素，规则要求 {need} 像素"},
-    "schedule_open": {"en": "schedule '{schedule}' open", "zh": "时间表“{schedule}”处于开放时段"},
-    "closed": {"en": "closed ({closed})", "zh": "封闭时段（{closed}）"},
-    "covered": {
+    MessageCode.SHORT_MOVE: {
+        "en": "moved {px} px, rule needs {need} px",
+        "zh": "仅移动 {px} 像素，规则要求 {need} 像素",
+    },
+    MessageCode.SCHEDULE_OPEN: {"en": "schedule '{schedule}' open", "zh": "时间表“{schedule}”处于开放时段"},
+    MessageCode.CLOSED: {"en": "closed ({closed})", "zh": "封闭时段（{closed}）"},
+    MessageCode.COVERED: {
         "en": "closed ({closed}), covered by registration #{id} ({who}, {count} at {scope})",
         "zh": "封闭时段（{closed}），已有登记 #{id}（{who}，{count} 人，{scope}）",
     },
-    "unregistered": {
+    MessageCode.UNREGISTERED: {
         "en": "closed ({closed}), no registration within {window} s",
         "zh": "封闭时段（{closed}），前后 {window} 秒内无登记",
     },
     # Review steps gatewatch takes itself.
-    "entered_after_alert": {
+    MessageCode.ENTERED_AFTER_ALERT: {
         "en": "registration #{id} ({who}, {count} at {scope}) entered after the alert",
         "zh": "登记 #{id}（{who}，{count} 人，{scope}）在告警后补录",
     },
-    "registered_at_gate": {
+    MessageCode.REGISTERED_AT_GATE: {
         "en": "registration #{id} ({who}, {count} at {scope}) registered at the gate",
         "zh": "登记 #{id}（{who}，{count} 人，{scope}）在门岗登记",
     },
     # Alarms raised by escalation.
-    "unhandled": {
+    MessageCode.UNHANDLED: {
         "en": "alert #{event} at {camera}/{line} not handled within {after} s",
         "zh": "告警 #{event}（{camera}/{line}）{after} 秒内无人处理",
     },
     # Why a camera is down (the stream reader's findings).
-    "auth_failed": {
+    MessageCode.AUTH_FAILED: {
         "en": "authorization failed (401): check the camera's user name and password",
         "zh": "认证失败（401）：请检查摄像机用户名和密码",
     },
-    "forbidden": {
+    MessageCode.FORBIDDEN: {
         "en": "access forbidden (403): this user may not view the stream",
         "zh": "禁止访问（403）：该用户无权查看视频流",
     },
-    "not_found": {
+    MessageCode.NOT_FOUND: {
         "en": "stream not found (404): check the path of the URL",
         "zh": "找不到视频流（404）：请检查地址路径",
     },
-    "no_data": {"en": "no data for {seconds} s (stalled or unreachable)", "zh": "{seconds} 秒无数据（卡住或无法连接）"},
-    "refused": {
+    MessageCode.NO_DATA: {
+        "en": "no data for {seconds} s (stalled or unreachable)",
+        "zh": "{seconds} 秒无数据（卡住或无法连接）",
+    },
+    MessageCode.REFUSED: {
         "en": "connection refused: camera or NVR not listening on that port",
         "zh": "连接被拒绝：摄像机或录像机未在该端口监听",
     },
-    "no_frame": {
+    MessageCode.NO_FRAME: {
         "en": "the stream opened but no frame could be decoded",
         "zh": "视频流已打开，但无法解码任何画面",
     },
-    "no_video": {"en": "no video in this stream", "zh": "该视频流中没有视频"},
-    "stalled": {"en": "no frame for {seconds} s (stalled)", "zh": "{seconds} 秒没有画面（卡住）"},
-    "ended_stream": {"en": "the camera ended the stream", "zh": "摄像机结束了视频流"},
-    "file_ended": {"en": "the video file has been played to the end", "zh": "视频文件已播放完毕"},
-    "retrying": {"en": "retrying in {delay} s", "zh": "{delay} 秒后重试"},
-    "outside_picture": {
+    MessageCode.NO_VIDEO: {"en": "no video in this stream", "zh": "该视频流中没有视频"},
+    MessageCode.STALLED: {"en": "no frame for {seconds} s (stalled)", "zh": "{seconds} 秒没有画面（卡住）"},
+    MessageCode.ENDED_STREAM: {"en": "the camera ended the stream", "zh": "摄像机结束了视频流"},
+    MessageCode.FILE_ENDED: {"en": "the video file has been played to the end", "zh": "视频文件已播放完毕"},
+    MessageCode.RETRYING: {"en": "retrying in {delay} s", "zh": "{delay} 秒后重试"},
+    MessageCode.OUTSIDE_PICTURE: {
         "en": "cameras.{camera}.{key}.points: {problem} ({size})",
         "zh": "配置错误：cameras.{camera}.{key} 的端点超出 {size} 画面",
     },
-    "error": {"en": "{text}", "zh": "错误：{text}"},
+    MessageCode.ERROR: {"en": "{text}", "zh": "错误：{text}"},
 }
 
 # Names of things, for captions, the report and the pages.
@@ -129,19 +137,31 @@ NAMES: dict[str, dict[Language, str]] = {
 }
 
 
+# A camera's state, on the cameras page and its problem cards.
+CAMERA_STATES: dict[CameraState, dict[Language, str]] = {
+    CameraState.STARTING: {"en": "Starting", "zh": "启动中"},
+    CameraState.CONNECTING: {"en": "Connecting", "zh": "连接中"},
+    CameraState.LIVE: {"en": "Live", "zh": "在线"},
+    CameraState.DOWN: {"en": "Down", "zh": "离线"},
+    CameraState.ENDED: {"en": "Ended", "zh": "已结束"},
+    CameraState.STOPPED: {"en": "Stopped", "zh": "已停止"},
+    CameraState.MISCONFIGURED: {"en": "Misconfigured", "zh": "配置错误"},
+}
+
+
 @dataclass(frozen=True)
 class Message:
     """Something to tell a person, not yet worded: a code of `TEMPLATES` and its values (already
     formatted as text, so both languages show the same numbers)."""
 
-    code: str
+    code: MessageCode
     values: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", MessageCode(self.code))  # an unknown code is an error, not a blank
+
     def text(self, language: Language = "en") -> str:
-        template = TEMPLATES.get(self.code)
-        if template is None:  # a code from a newer gatewatch: its values are still worth showing
-            return " ".join(self.values.values()) or self.code
-        return template[language].format_map(_Values(self.values))
+        return TEMPLATES[self.code][language].format_map(_Values(self.values))
 
     def to_json(self) -> str:
         return json.dumps({"code": self.code, "values": dict(self.values)}, ensure_ascii=False)
@@ -151,7 +171,7 @@ class Message:
         if not text:
             return None
         data = json.loads(text)
-        return cls(str(data["code"]), {str(k): str(v) for k, v in data.get("values", {}).items()})
+        return cls(MessageCode(data["code"]), {str(k): str(v) for k, v in data.get("values", {}).items()})
 
 
 class _Values(dict[str, str]):

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import av
 import httpx
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "north-gate_20261128222950.mp4"
 LINE = {"points": [[320, 250], [320, 470]], "inside": [420, 380]}
 PASSWORD = "guard-pass-1"
+T = TypeVar("T", bound="Process | Subscriber | Webhook")
 
 
 def query(db: Path, sql: str, *params: Any) -> list[sqlite3.Row]:
@@ -296,8 +297,8 @@ class Webhook:
         self.server.shutdown()
 
 
-def start_center(folder: Path, broker_port: int, port: int) -> Process:
-    """`gatewatch center` on the broker, with one user ("district"), its log in `folder`."""
+def start_center(folder: Path, broker_port: int, port: int, prefix: str = "gatewatch") -> Process:
+    """`gatewatch center` on the broker (schools under `prefix`), with one user ("district"), its log in `folder`."""
     db = folder / "center.db"
     subprocess.run(
         [sys.executable, "-m", "pipeline", "users", "add", "district", "--db", str(db), "--password-stdin"],
@@ -307,6 +308,7 @@ def start_center(folder: Path, broker_port: int, port: int) -> Process:
         capture_output=True,
     )
     args = ["center", "--mqtt", f"mqtt://127.0.0.1:{broker_port}", "--db", str(db), "--port", str(port)]
+    args += ["--topic-prefix", prefix]
     return Process([sys.executable, "-m", "pipeline", *args], folder / "center.log").start()
 
 
@@ -320,3 +322,22 @@ def log_in(page: Any, url: str, user: str, lang: str | None = None) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(lambda address: not address.endswith("/login"))  # logged in: the session is set
+
+
+class Servers:
+    """The real servers and clients one test starts (`live` fixture): whatever the test does or
+    fails to do, each still running is stopped after it."""
+
+    def __init__(self) -> None:
+        self.started: list[Process | Subscriber | Webhook] = []
+
+    def __call__(self, thing: T) -> T:
+        self.started.append(thing)
+        return thing
+
+    def stop_all(self) -> None:
+        for thing in reversed(self.started):
+            if isinstance(thing, Process):
+                thing.kill()
+            else:
+                thing.close()

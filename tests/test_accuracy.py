@@ -17,9 +17,9 @@ import pytest
 
 from benchmarks.data import load_sequences
 from benchmarks.night import looks, night_sequence
-from pipeline.analyze import analyze
 from pipeline.config import Config
 from pipeline.evaluation import Event, Score, score
+from pipeline.offline.analyze import analyze
 
 from .conftest import REPORT, SHARED_DATA
 
@@ -43,9 +43,15 @@ NIGHT_FLOORS = {
 }
 
 
+@pytest.fixture(scope="session")
+def accuracy_data() -> Path:
+    """../shared/data: annotated footage beside the checkout (CI has it too)."""
+    assert SHARED_DATA.is_dir(), f"{SHARED_DATA} missing: the accuracy tests need ../shared/data beside the checkout"
+    return SHARED_DATA
+
+
 def crossing_score(tmp_path: Path, sequence: str, video: Path, label: str) -> Score:
     folder = SHARED_DATA / sequence
-    assert folder.is_dir(), f"{folder} missing: the accuracy tests need ../shared/data beside the checkout"
     lines = json.loads((folder / "lines.json").read_text())["lines"]
     truth = json.loads((folder / "crossings.json").read_text())
     config = Config.model_validate(
@@ -79,8 +85,10 @@ def crossing_score(tmp_path: Path, sequence: str, video: Path, label: str) -> Sc
 
 
 @pytest.mark.parametrize(("sequence", "video", "floor"), SEQUENCES)
-def test_crossing_f1_on_real_footage(tmp_path: Path, sequence: str, video: str, floor: float) -> None:
-    result = crossing_score(tmp_path, sequence, SHARED_DATA / sequence / video, sequence)
+def test_crossing_f1_on_real_footage(
+    accuracy_data: Path, tmp_path: Path, sequence: str, video: str, floor: float
+) -> None:
+    result = crossing_score(tmp_path, sequence, accuracy_data / sequence / video, sequence)
     assert result.f1 >= floor, REPORT[-1]
 
 
@@ -90,8 +98,10 @@ def night_videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize(("sequence", "condition"), sorted(NIGHT_FLOORS))
-def test_crossing_f1_at_night(tmp_path: Path, night_videos: Path, sequence: str, condition: str) -> None:
-    base = next(s for s in load_sequences(SHARED_DATA) if s.name == sequence)
+def test_crossing_f1_at_night(
+    accuracy_data: Path, tmp_path: Path, night_videos: Path, sequence: str, condition: str
+) -> None:
+    base = next(s for s in load_sequences(accuracy_data) if s.name == sequence)
     filmed = night_sequence(base, looks(condition, sequence)[0], 0, folder=night_videos)
     result = crossing_score(tmp_path, sequence, filmed.video, filmed.name)
     assert result.f1 >= NIGHT_FLOORS[(sequence, condition)], REPORT[-1]

@@ -13,11 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
+from pipeline.messages import AlarmMessage
+from pipeline.vocabulary import AlarmKind
+
 from .live import (
     PASSWORD,
     Broker,
     Process,
     Serve,
+    Servers,
     Subscriber,
     Webhook,
     cut_clip,
@@ -46,10 +50,12 @@ class District:
         return client
 
 
+PREFIX = "alarms-module"  # this module's topics on the session's broker
+
+
 @pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
+def district(tmp_path_factory: pytest.TempPathFactory, broker: Broker) -> Iterator[District]:
     folder = tmp_path_factory.mktemp("alarms")
-    broker = Broker(folder).start()
     webhook = Webhook()
     clip = cut_clip(folder / "clip.mp4", 10)
     rule = {
@@ -64,13 +70,13 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
         {"gate": {"source": str(clip), "loop": True}},
         site=SITE,
         rules=[rule],
-        mqtt={"host": "127.0.0.1", "port": broker.port},
+        mqtt={"host": "127.0.0.1", "port": broker.port, "topic_prefix": PREFIX},
         webhooks=[{"url": webhook.url}],
         alerts={"retry_min_s": 0.5, "retry_max_s": 2},
     )
     school = Serve(folder, config)
     port = free_port()
-    center = start_center(folder, broker.port, port)
+    center = start_center(folder, broker.port, port, PREFIX)
     try:
         school.start()
         found = District(school, center, f"http://127.0.0.1:{port}", webhook)
@@ -80,7 +86,6 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
         assert school.stop() == 0, school.output()
         center.stop()
         webhook.close()
-        broker.stop()
     for log in (school.output(), center.output()):
         assert "Traceback" not in log and "Caught exception" not in log, log
 
@@ -168,21 +173,24 @@ def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District,
     context.close()
 
 
-def test_a_confirmation_given_while_the_broker_is_away_reaches_the_school_later(tmp_path: Path) -> None:
+def test_a_confirmation_given_while_the_broker_is_away_reaches_the_school_later(tmp_path: Path, live: Servers) -> None:
     """The officer confirms while the broker is down, and the centre is restarted before it comes
     back: the confirmation is in the centre's database, not only in a client's memory, and is
-    sent once the broker is there again."""
-    broker = Broker(tmp_path).start()
+    sent once the broker is there again. (Its own broker: the session's is never stopped.)"""
+    broker = live(Broker(tmp_path)).start()
     port = free_port()
-    center = start_center(tmp_path, broker.port, port)
-    school = Subscriber(broker.port)  # stands in for a school: publishes an alarm, reads the confirmation
+    center = live(start_center(tmp_path, broker.port, port))
+    school = live(Subscriber(broker.port))  # stands in for a school: publishes an alarm, reads the confirmation
     try:
         url = f"http://127.0.0.1:{port}"
         officer = httpx.Client(base_url=url, timeout=10)
         wait_for(lambda: _logged_in(officer), 30, "the centre's web server")
         wait_for(lambda: officer.get("/api/health").json()["broker_connected"], 30, "the centre on the broker")
-        alarm = {"type": "alarm", "id": 7, "site": "No2 School", "kind": "one_click", "reason": "有人翻墙"}
-        school.client.publish("gatewatch/no2/alarms", json.dumps({**alarm, "time": "2026-11-28T23:00:00+08:00"}), qos=1)
+        alarm = AlarmMessage(
+            id=7, site="No2 School", kind=AlarmKind.ONE_CLICK, reason="有人翻墙", raised_by="guard",
+            time="2026-11-28T23:00:00+08:00",
+        )  # fmt: skip
+        school.client.publish("gatewatch/no2/alarms", alarm.model_dump_json(), qos=1)
         wait_for(lambda: officer.get("/api/alarms").json(), 30, "the alarm at the centre")
         school.close()
         broker.stop()
@@ -191,12 +199,12 @@ def test_a_confirmation_given_while_the_broker_is_away_reaches_the_school_later(
         row = query(tmp_path / "center.db", "SELECT status, ack_sent_at FROM center_alarms")[0]
         assert row["status"] == "acknowledged" and row["ack_sent_at"] is None
         assert center.stop() == 0
-        broker = Broker(tmp_path, broker.port).start()
+        broker = live(Broker(tmp_path, broker.port)).start()
         center.start()
-        school = Subscriber(broker.port)
+        school = live(Subscriber(broker.port))
         back = wait_for(lambda: school.on("/no2/alarms/7/ack"), 60, "the confirmation at the school")
         assert json.loads(back[0][2])["by"] == "district"
-        later = Subscriber(broker.port)  # retained: a school that connects afterwards reads it too
+        later = live(Subscriber(broker.port))  # retained: a school that connects afterwards reads it too
         try:
             kept = wait_for(lambda: later.on("/no2/alarms/7/ack"), 30, "the retained confirmation")
             assert kept[0][3] and json.loads(kept[0][2])["by"] == "district"

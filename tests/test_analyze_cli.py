@@ -1,10 +1,11 @@
-"""`gatewatch analyze` and `check-config` end to end, as a user runs them: real decoding, the real
-model, real SQLite, files on disk. Bad input must give one line, exit code 2 and no rows."""
+"""`gatewatch analyze` and `check-config` end to end: real decoding, the real model, real SQLite,
+files on disk. Bad input must give one line, exit code 2 and no rows. Commands run in process
+(the sample's one analysis is shared, see conftest); a few run as real processes, as a user runs
+them, for the exit code and what a failing process prints."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import av
 import cv2
 import yaml
 
-from .conftest import ROOT, SAMPLE, analyze, assert_user_error, gatewatch, rows
+from .conftest import ROOT, SAMPLE, Analysed, analyze, assert_user_error, gatewatch, rows
+from .live import cut_clip
 
 TRUTH = json.loads((ROOT / "sample_videos" / "north-gate.truth.json").read_text())
 
@@ -22,9 +24,8 @@ def person_at(frame: int) -> str:
     return min(TRUTH["crossings"], key=lambda c: abs(c["frame"] - frame))["person"]
 
 
-def test_demo_flags_the_unregistered_entries_with_snapshots(demo_copy: Path) -> None:
-    result = analyze(demo_copy)
-    assert result.returncode == 0, result.stderr
+def test_demo_flags_the_unregistered_entries_with_snapshots(analysed_demo: Analysed) -> None:
+    demo_copy, result = analysed_demo.folder, analysed_demo.result
     records = [json.loads(line) for line in (demo_copy / "out" / "crossings.jsonl").read_text().splitlines()]
 
     # Every scripted crossing found once, in the right direction, within 1 s; nothing else.
@@ -59,8 +60,8 @@ def test_demo_flags_the_unregistered_entries_with_snapshots(demo_copy: Path) -> 
     assert "x real time" in result.stdout
 
 
-def test_rerun_into_the_same_database_adds_nothing(demo_copy: Path) -> None:
-    assert analyze(demo_copy).returncode == 0
+def test_rerun_into_the_same_database_adds_nothing(analysed: Path) -> None:
+    demo_copy = analysed
     db = demo_copy / "out" / "gatewatch.db"
     first_events, first_crossings = rows(db, "events"), rows(db, "crossings")
     connection = sqlite3.connect(db)
@@ -75,9 +76,8 @@ def test_rerun_into_the_same_database_adds_nothing(demo_copy: Path) -> None:
     assert len(list((demo_copy / "out" / "snapshots").rglob("*.jpg"))) == 4
 
 
-def test_database_uses_wal(demo_copy: Path) -> None:
-    assert analyze(demo_copy).returncode == 0
-    connection = sqlite3.connect(demo_copy / "out" / "gatewatch.db")
+def test_database_uses_wal(analysed: Path) -> None:
+    connection = sqlite3.connect(analysed / "out" / "gatewatch.db")
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
 
@@ -132,14 +132,15 @@ def test_folder_without_videos(demo_copy: Path) -> None:
 def test_corrupt_video(demo_copy: Path) -> None:
     video = demo_copy / "junk_20261128230000.mp4"
     video.write_bytes(b"\x00\x01garbage" * 5000)
-    assert_user_error(analyze(demo_copy, video), "junk_20261128230000.mp4", "cannot be opened as a video")
+    # As a process: FFmpeg's own complaints about the file would go to the process's stderr.
+    assert_user_error(analyze(demo_copy, video, process=True), "junk_20261128230000.mp4", "cannot be opened as a video")
     assert_nothing_stored(demo_copy)
 
 
 def test_truncated_video_without_index(demo_copy: Path) -> None:
     video = demo_copy / "cut_20261128222950.mp4"
     video.write_bytes(SAMPLE.read_bytes()[: SAMPLE.stat().st_size // 2])
-    assert_user_error(analyze(demo_copy, video), "cut_20261128222950.mp4")
+    assert_user_error(analyze(demo_copy, video, process=True), "cut_20261128222950.mp4")
     assert_nothing_stored(demo_copy)
 
 
@@ -161,16 +162,16 @@ def test_truncated_video_with_index_first_stores_nothing(demo_copy: Path) -> Non
     """A file cut short whose index promises more frames: decoding stops early, and the partial
     results (which include flagged entries from the first half) are not stored."""
     video = cut_with_index_first(demo_copy, 0.7)
-    assert_user_error(analyze(demo_copy, video), "cut_20261128222950.mp4: decoding stopped at frame")
+    assert_user_error(analyze(demo_copy, video, process=True), "cut_20261128222950.mp4: decoding stopped at frame")
     assert_nothing_stored(demo_copy)
 
 
-def test_small_truncation_is_reported(demo_copy: Path) -> None:
+def test_small_truncation_is_reported(analysed_demo: Analysed) -> None:
     """Under the 2 % that fails a run (up to 72 s an hour), the loss is said, not passed over."""
-    result = analyze(demo_copy, cut_with_index_first(demo_copy, 0.995))
+    result = analyze(analysed_demo.folder, cut_with_index_first(analysed_demo.folder, 0.995))
     assert result.returncode == 0, result.stderr
     assert "Warning: the file ends " in result.stdout and "it is truncated" in result.stdout
-    assert "Warning" not in analyze(demo_copy).stdout
+    assert "Warning" not in analysed_demo.result.stdout
 
 
 def test_config_error_names_the_key(demo_copy: Path) -> None:
@@ -213,12 +214,15 @@ def test_unwritable_snapshot_folder(demo_copy: Path) -> None:
 
 def test_unknown_camera_and_missing_start(demo_copy: Path) -> None:
     assert_user_error(analyze(demo_copy, SAMPLE, "--camera", "south-gate"), "--camera 'south-gate'")
-    unnamed = demo_copy / "clip.mp4"
-    shutil.copy(SAMPLE, unnamed)
+    # The sample's first 8 s (person A walks in at 4.8 s, at 22:29:54.8 by the sample's name:
+    # open hours) in a file whose name says no time.
+    unnamed = cut_clip(demo_copy / "clip.mp4", 8)
     assert_user_error(analyze(demo_copy, unnamed), "pass --start")
-    result = analyze(demo_copy, unnamed, "--start", "2026-11-28T22:29:50+08:00")
+    result = analyze(demo_copy, unnamed, "--start", "2026-11-28T23:00:00+08:00")
     assert result.returncode == 0, result.stderr
-    assert "Flagged events: 2" in result.stdout
+    assert "Flagged events: 1" in result.stdout  # at 23:00:04.8 the gate is closed
+    [entry] = [json.loads(line) for line in (demo_copy / "out" / "crossings.jsonl").read_text().splitlines()]
+    assert entry["ts"].startswith("2026-11-28T23:00:04") and entry["flagged"]
 
 
 def test_unparsable_start_flag(demo_copy: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from .conftest import ROOT
 from .live import free_port, query, wait_for
-from .nvr import Crossings, crossings, cut, files_of, stored_any, write_config
+from .nvr import HALF_CUTS, Crossings, crossings, cut, files_of, first_half, stored_any, write_config
 
 ray = pytest.importorskip("ray", reason="Ray is in the test extra: scripts/install.sh test")
 RAY = Path(sys.executable).with_name("ray")
@@ -71,13 +71,13 @@ def _listening(port: int) -> bool:
 
 
 def test_a_batch_on_a_two_node_cluster_survives_losing_a_node(
-    tmp_path: Path, cluster: tuple[str, Node], reference: Crossings
+    tmp_path: Path, cluster: tuple[str, Node], half_reference: Crossings
 ) -> None:
     address, worker = cluster
     export = tmp_path / "export"
     cameras = [f"cam{n}" for n in range(1, 7)]
     for channel in range(1, 7):
-        cut(export / f"D{channel}", [240, 510], name=f"ch{channel:02d}")
+        cut(export / f"D{channel}", HALF_CUTS, name=f"ch{channel:02d}", frames=first_half())
     config = write_config(tmp_path, {name: {"channel": n} for n, name in enumerate(cameras, 1)})
     db = tmp_path / "out" / "g.db"
     command = [sys.executable, "-m", "pipeline", "analyze", str(export), "--config", str(config), "--db", str(db)]
@@ -97,7 +97,7 @@ def test_a_batch_on_a_two_node_cluster_survives_losing_a_node(
     assert "on the Ray cluster at" in stderr and "Traceback" not in stderr + stdout
     assert len(files_of(db)) == 18
     for camera in cameras:
-        assert [c[1:4] for c in crossings(db, camera)] == [c[1:4] for c in reference], camera
+        assert [c[1:4] for c in crossings(db, camera)] == [c[1:4] for c in half_reference], camera
     events = [
         (Path(full), Path(crop), Path(clip))
         for full, crop, clip in query(db, "SELECT snapshot_path, crop_path, clip_path FROM events")

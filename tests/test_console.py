@@ -1,16 +1,18 @@
 """The guard's console with a long night behind it: 128 open alerts in the database must all be
 counted and reachable (API paging, the live page, the events list), and acknowledged in one go.
 
-The alerts are stored through the real `Store` (real SQLite, real JPEG evidence files) before
-`gatewatch serve` starts; the served rule's schedule is never closed, so the looped camera adds
-none, while its registration window (120 s) still decides which alerts a visitor explains. A
-second camera ("dorm") is down, as an offline dormitory camera is on a real night."""
+The alerts are stored through the real `Store` (real SQLite, real JPEG evidence files) before the
+box's web app starts, in this process (tests/box.py) on a port of its own for Chromium: its
+rule's schedule is never closed, while its registration window (120 s) still decides which
+alerts a visitor explains. The side gate's camera is live (the sample replayed); a second camera
+("dorm") is down, as an offline dormitory camera is on a real night. Alerts arriving from a real
+camera through `gatewatch serve` are tested in test_web.py."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,12 +30,13 @@ from pipeline.db import EventFilter, Store, VideoRun
 from pipeline.records import Crossing, Decision, Evidence, Outcome
 from pipeline.snapshots import SnapshotWriter
 from pipeline.sources import VideoFile
-from pipeline.vocabulary import Direction, EventKind
+from pipeline.vocabulary import CameraState, Direction, EventKind, MessageCode
 from pipeline.web.i18n import LABELS
 from pipeline.wording import TEMPLATES, Message
 
+from .box import WebBox, replay, web_box
 from .conftest import save_screenshot
-from .live import Serve, cut_clip, log_in, query, wait_for, write_config
+from .live import PASSWORD, cut_clip, log_in, query, wait_for, write_config
 
 OPEN = 128
 SITE = ZoneInfo("Asia/Shanghai")
@@ -53,7 +56,7 @@ def stored_alerts(db: Path, snapshots: Path, count: int, video: str = "night-exp
             crossing,
             True,
             EventKind.UNREGISTERED_ENTRY,
-            Message("unregistered", {"closed": "22:00-06:00", "window": "120"}),
+            Message(MessageCode.UNREGISTERED, {"closed": "22:00-06:00", "window": "120"}),
         )
         outcomes.append(Outcome(decision, Evidence(full, crop)))
     run = VideoRun("side-gate", video, NIGHT, 5.0, count * 25, datetime.now(UTC))
@@ -69,7 +72,7 @@ def alert_with_evidence(db: Path, snapshots: Path, video: Path) -> int:
     at = frames[15]  # 3 s in: the clip has 3 s before and what follows, up to the end of the video
     path = tuple((200.0 + 8 * i, 300.0 + 4 * i) for i in range(16))
     crossing = Crossing("side-gate", "gate", Direction.IN, 900, at.index, at.ts, (280, 200, 360, 460), 0.9, path=path)
-    reason = Message("unregistered", {"closed": "22:00-06:00", "window": "120"})
+    reason = Message(MessageCode.UNREGISTERED, {"closed": "22:00-06:00", "window": "120"})
     decision = Decision(crossing, True, EventKind.UNREGISTERED_ENTRY, reason)
     collector = ClipCollector(ClipConfig(), late_s=5)
     clips = []
@@ -88,53 +91,81 @@ def alert_with_evidence(db: Path, snapshots: Path, video: Path) -> int:
         return max(e.id for e in store.events.list(EventFilter(camera="side-gate")))
 
 
+@dataclass
+class Console:
+    """The box's web app in this process (tests/box.py), served on a port for the browser."""
+
+    box: WebBox
+    url: str
+    folder: Path
+
+    @property
+    def db(self) -> Path:
+        return self.box.db
+
+    @property
+    def snapshots(self) -> Path:
+        return self.box.snapshots
+
+    def client(self, user: str = "guard") -> httpx.Client:
+        client = httpx.Client(base_url=self.url, timeout=10)
+        response = client.post("/api/login", json={"username": user, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return client
+
+
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
     folder = tmp_path_factory.mktemp("console")
     clip = cut_clip(folder / "clip.mp4", 6)
     cameras = {"side-gate": {"source": str(clip), "loop": True}, "dorm": {"source": "rtsp://127.0.0.1:9/down"}}
     rule = {"camera": "side-gate", "line": "gate", "schedule": "never", "window": 120}
     config = write_config(folder, cameras, schedules={"never": {"closed": []}}, rules=[rule])
-    server = Serve(folder, config)
-    server.snapshots.mkdir(parents=True)
-    stored_alerts(server.db, server.snapshots, OPEN)
-    server.start()
-    yield server
-    assert server.stop() == 0, server.output()
-    assert "Traceback" not in server.output()
+    snapshots = folder / "snapshots"
+    snapshots.mkdir()
+    stored_alerts(folder / "console.db", snapshots, OPEN)
+    box = web_box(
+        config,
+        folder / "console.db",
+        snapshots,
+        frames={"side-gate": replay(clip, 6)},
+        states={"dorm": CameraState.DOWN},
+    )
+    with box.served() as url:
+        yield Console(box, url, folder)
 
 
-def logged_in(serve: Serve, browser: Any, user: str, *, clock: bool = False, **context: Any) -> tuple[Any, Any]:
+def logged_in(console: Console, browser: Any, user: str, *, clock: bool = False, **context: Any) -> tuple[Any, Any]:
     """A browser context logged in as `user`; `clock`: the page's timers run on a clock the test moves."""
     session = browser.new_context(**context)
     page = session.new_page()
     if clock:
         page.clock.install()
-    log_in(page, serve.url, user, "en" if str(context.get("locale", "")).startswith("en") else None)
+    log_in(page, console.url, user, "en" if str(context.get("locale", "")).startswith("en") else None)
     return session, page
 
 
-def open_in_db(serve: Serve) -> int:
-    return query(serve.db, "SELECT count(*) AS n FROM events WHERE status IN ('new', 'acknowledged')")[0]["n"]
+def open_in_db(console: Console) -> int:
+    return query(console.db, "SELECT count(*) AS n FROM events WHERE status IN ('new', 'acknowledged')")[0]["n"]
 
 
-def test_every_open_alert_is_counted_and_reachable_page_by_page(serve: Serve) -> None:
-    api = serve.client("guard")
-    assert api.get("/api/events/counts").json()["open"] == open_in_db(serve)
+def test_every_open_alert_is_counted_and_reachable_page_by_page(console: Console) -> None:
+    api = console.client("guard")
+    assert api.get("/api/events/counts").json()["open"] == open_in_db(console)
     seen: list[int] = []
     for offset in range(0, 1000, 50):
         page = api.get("/api/events", params={"open": "true", "limit": 50, "offset": offset})
-        assert page.status_code == 200 and int(page.headers["X-Total-Count"]) == open_in_db(serve)
+        assert page.status_code == 200 and int(page.headers["X-Total-Count"]) == open_in_db(console)
         seen += [e["id"] for e in page.json()]
         if len(page.json()) < 50:
             break
-    assert len(seen) == len(set(seen)) == open_in_db(serve)
+    assert len(seen) == len(set(seen)) == open_in_db(console)
     times = [e["time"] for e in api.get("/api/events", params={"limit": 1000}).json()]
     assert times == sorted(times, reverse=True)
 
 
-def test_time_of_day_filter_runs_past_midnight(serve: Serve) -> None:
-    api = serve.client("guard")
+def test_time_of_day_filter_runs_past_midnight(console: Console) -> None:
+    api = console.client("guard")
     night = api.get("/api/events", params={"from_time": "23:00", "to_time": "01:00", "limit": 1000}).json()
     # 21:00 + 5 min steps: 23:00 ... 00:55 is 24 alerts, every one inside the range in site time
     assert len(night) == 24
@@ -143,8 +174,8 @@ def test_time_of_day_filter_runs_past_midnight(serve: Serve) -> None:
     assert lone.status_code == 422 and "from_time" in lone.json()["detail"]
 
 
-def test_batch_acknowledge_changes_each_event_and_lists_what_it_could_not(serve: Serve) -> None:
-    api = serve.client("guard")
+def test_batch_acknowledge_changes_each_event_and_lists_what_it_could_not(console: Console) -> None:
+    api = console.client("guard")
     newest = api.get("/api/events", params={"status": "new", "limit": 3}).json()
     ids = [e["id"] for e in newest]
     final = api.post(f"/api/events/{ids[0]}/review", json={"action": "false_alarm", "note": "cat"})
@@ -155,25 +186,25 @@ def test_batch_acknowledge_changes_each_event_and_lists_what_it_could_not(serve:
     assert result["changed"] == ids[1:]
     assert {r["id"] for r in result["refused"]} == {ids[0], 999999}
     for event_id in ids[1:]:
-        review = query(serve.db, "SELECT * FROM event_reviews WHERE event_id = ?", event_id)[-1]
+        review = query(console.db, "SELECT * FROM event_reviews WHERE event_id = ?", event_id)[-1]
         assert (review["to_status"], review["by"], review["note"]) == ("acknowledged", "guard", "seen")
     assert api.post("/api/events/review", json={"ids": [], "action": "acknowledged"}).status_code == 422
 
 
-def test_live_page_shows_every_open_alert_and_the_database_count(serve: Serve, browser: Any) -> None:
-    context, page = logged_in(serve, browser, "guard", locale="en-GB")
-    expected = open_in_db(serve)
+def test_live_page_shows_every_open_alert_and_the_database_count(console: Console, browser: Any) -> None:
+    context, page = logged_in(console, browser, "guard", locale="en-GB")
+    expected = open_in_db(console)
     page.wait_for_function(f"document.querySelectorAll('#alerts .alert').length === {expected}", timeout=30_000)
     page.wait_for_function(f"document.querySelector('#open-count').textContent === '({expected})'")
     assert page.title().startswith(f"({expected}) ")
     # Acknowledge every new one at once: the cards and the database follow
     page.click("#ack-all")
-    wait_for(lambda: not query(serve.db, "SELECT 1 FROM events WHERE status = 'new'"), 30, "all new acknowledged")
+    wait_for(lambda: not query(console.db, "SELECT 1 FROM events WHERE status = 'new'"), 30, "all new acknowledged")
     page.wait_for_function("!document.querySelector('#alerts .alert[data-status=new]')")
     assert page.is_hidden("#ack-all")
     # The events list pages through everything, 100 at a time
     page.click("[data-tab=events]")
-    total = query(serve.db, "SELECT count(*) AS n FROM events")[0]["n"]
+    total = query(console.db, "SELECT count(*) AS n FROM events")[0]["n"]
     page.wait_for_function(f"document.querySelector('#page-info').textContent === '1-100 / {total}'")
     first = page.eval_on_selector_all("#event-rows tr td:first-child", "tds => tds.map(td => td.textContent)")
     page.click("#next")
@@ -184,10 +215,10 @@ def test_live_page_shows_every_open_alert_and_the_database_count(serve: Serve, b
     context.close()
 
 
-def test_phone_layout_and_site_time_whatever_the_browser_zone(serve: Serve, browser: Any) -> None:
+def test_phone_layout_and_site_time_whatever_the_browser_zone(console: Console, browser: Any) -> None:
     # A guard's phone, set to another zone than the school's: times stay the school's, with the zone.
     context, page = logged_in(
-        serve,
+        console,
         browser,
         "guard",
         locale="zh-CN",
@@ -196,7 +227,7 @@ def test_phone_layout_and_site_time_whatever_the_browser_zone(serve: Serve, brow
         is_mobile=True,
     )
     page.wait_for_selector("#alerts .alert")
-    shown = serve.client("guard").get("/api/events", params={"open": "true", "limit": 1}).json()[0]
+    shown = console.client("guard").get("/api/events", params={"open": "true", "limit": 1}).json()[0]
     newest = datetime.fromisoformat(shown["time"])  # early morning, school time
     card = page.query_selector(f"#alert-{shown['id']}")
     assert f"{newest:%H:%M:%S}" in card.inner_text() and "GMT+8" in card.inner_text()
@@ -216,8 +247,8 @@ def test_phone_layout_and_site_time_whatever_the_browser_zone(serve: Serve, brow
     context.close()
 
 
-def test_a_visitor_authorizes_only_the_alert_the_guard_chose(serve: Serve, browser: Any) -> None:
-    api = serve.client("guard")
+def test_a_visitor_authorizes_only_the_alert_the_guard_chose(console: Console, browser: Any) -> None:
+    api = console.client("guard")
     newest_two = api.get("/api/events", params={"open": "true", "status": "new", "limit": 2}).json()
     if len(newest_two) < 2:  # the batch test acknowledged the new ones: any two open alerts will do
         newest_two = api.get("/api/events", params={"open": "true", "limit": 2}).json()
@@ -228,13 +259,13 @@ def test_a_visitor_authorizes_only_the_alert_the_guard_chose(serve: Serve, brows
     assert [c["event"]["id"] for c in candidates] == [earlier["id"], later["id"]]
     assert candidates[0]["gap_s"] < candidates[1]["gap_s"]
     unrelated = api.get("/api/events", params={"open": "true", "limit": 1, "offset": 40}).json()[0]
-    before = query(serve.db, "SELECT count(*) AS n FROM registrations")[0]["n"]
+    before = query(console.db, "SELECT count(*) AS n FROM registrations")[0]["n"]
     refused = api.post("/api/registrations", json={**body, "authorize": [unrelated["id"]]})
     assert refused.status_code == 409 and f"#{unrelated['id']}" in refused.json()["detail"]
-    assert query(serve.db, "SELECT count(*) AS n FROM registrations")[0]["n"] == before  # all or nothing
+    assert query(console.db, "SELECT count(*) AS n FROM registrations")[0]["n"] == before  # all or nothing
     # In the browser: the form defaults to the camera of the newest alert, not the offline
     # dormitory camera first in the list; the guard sees both candidates and picks the later one.
-    context, page = logged_in(serve, browser, "guard", locale="en-GB")
+    context, page = logged_in(console, browser, "guard", locale="en-GB")
     page.wait_for_selector("#alerts .alert")
     page.click("[data-tab=register]")
     page.wait_for_function("document.querySelector('#register-form [name=scope]').value === 'side-gate'")
@@ -251,17 +282,19 @@ def test_a_visitor_authorizes_only_the_alert_the_guard_chose(serve: Serve, brows
     page.click("#confirm-register")
     page.wait_for_function("document.querySelector('#register-result').textContent.includes('#')")
     assert f"#{later['id']}" in page.inner_text("#register-result")
-    statuses = {r["id"]: r["status"] for r in query(serve.db, "SELECT id, status FROM events")}
+    statuses = {r["id"]: r["status"] for r in query(console.db, "SELECT id, status FROM events")}
     assert statuses[later["id"]] == "authorized" and statuses[earlier["id"]] in ("new", "acknowledged")
-    review = query(serve.db, "SELECT * FROM event_reviews WHERE event_id = ?", later["id"])[-1]
+    review = query(console.db, "SELECT * FROM event_reviews WHERE event_id = ?", later["id"])[-1]
     assert review["by"] == "guard" and "registered at the gate" in review["note"]
     context.close()
 
 
-def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts(serve: Serve, browser: Any) -> None:
-    stored_alerts(serve.db, serve.snapshots, 1, video="later-export.mp4")  # one new alert, not yet seen
-    fresh = query(serve.db, "SELECT id FROM events WHERE video = 'later-export.mp4'")[0]["id"]
-    context, page = logged_in(serve, browser, "guard", clock=True, locale="zh-CN")
+def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts(
+    console: Console, browser: Any
+) -> None:
+    stored_alerts(console.db, console.snapshots, 1, video="later-export.mp4")  # one new alert, not yet seen
+    fresh = query(console.db, "SELECT id FROM events WHERE video = 'later-export.mp4'")[0]["id"]
+    context, page = logged_in(console, browser, "guard", clock=True, locale="zh-CN")
     page.wait_for_selector(f"#alert-{fresh}[data-status=new]")
     page.wait_for_selector("#alarm:not([hidden])")
     assert "条新告警尚未处理" in page.inner_text("#alarm")
@@ -283,41 +316,43 @@ def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts
     context.close()
 
 
-def test_admin_manages_users_in_the_browser(serve: Serve, browser: Any) -> None:
-    context, page = logged_in(serve, browser, "admin", locale="en-GB")
+def test_admin_manages_users_in_the_browser(console: Console, browser: Any) -> None:
+    context, page = logged_in(console, browser, "admin", locale="en-GB")
     page.click("[data-tab=users]")
     page.fill("#user-form [name=username]", "night.guard")
     page.fill("#user-form [name=password]", "first-pass-1")
     page.click("#user-form button")
     page.wait_for_selector("[data-user='night.guard']")
-    assert httpx.post(f"{serve.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"}).is_success
+    assert httpx.post(
+        f"{console.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"}
+    ).is_success
     # Reset the password: the old one stops working
     page.evaluate("document.querySelector('#user-result').textContent = ''")
     page.once("dialog", lambda dialog: dialog.accept("second-pass-2"))
     page.click("[data-user='night.guard'] .reset")
     page.wait_for_function("document.querySelector('#user-result').textContent.includes('night.guard')")
-    old = httpx.post(f"{serve.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"})
+    old = httpx.post(f"{console.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"})
     assert old.status_code == 401
-    session = serve.client("admin")  # a session of the user, to see it end when disabled
-    guard = httpx.Client(base_url=serve.url, timeout=10)
+    session = console.client("admin")  # a session of the user, to see it end when disabled
+    guard = httpx.Client(base_url=console.url, timeout=10)
     assert guard.post("/api/login", json={"username": "night.guard", "password": "second-pass-2"}).is_success
     assert guard.get("/api/me").is_success
     page.click("[data-user='night.guard'] .access")
     page.wait_for_function("document.querySelector(\"[data-user='night.guard']\").textContent.includes('Disabled')")
     assert guard.get("/api/me").status_code == 401  # its session ended
-    refused = httpx.post(f"{serve.url}/api/login", json={"username": "night.guard", "password": "second-pass-2"})
+    refused = httpx.post(f"{console.url}/api/login", json={"username": "night.guard", "password": "second-pass-2"})
     assert refused.status_code == 403 and "disabled" in refused.json()["detail"]
-    row = query(serve.db, "SELECT disabled_at FROM users WHERE username = 'night.guard'")[0]
+    row = query(console.db, "SELECT disabled_at FROM users WHERE username = 'night.guard'")[0]
     assert row["disabled_at"]
     # Nobody locks the box: an admin cannot disable themselves, nor the last enabled admin
     itself = session.post("/api/users/admin/access", json={"disabled": True})
     assert itself.status_code == 409 and "yourself" in itself.json()["detail"]
-    assert serve.client("guard").get("/api/users").status_code == 403
+    assert console.client("guard").get("/api/users").status_code == 403
     context.close()
 
 
-def test_live_view_is_a_motion_jpeg_stream(serve: Serve, browser: Any) -> None:
-    api = serve.client("guard")
+def test_live_view_is_a_motion_jpeg_stream(console: Console, browser: Any) -> None:
+    api = console.client("guard")
     received = b""
     with api.stream("GET", "/api/cameras/side-gate/live.mjpg", timeout=30) as response:
         assert response.status_code == 200
@@ -334,7 +369,7 @@ def test_live_view_is_a_motion_jpeg_stream(serve: Serve, browser: Any) -> None:
         image = cv2.imdecode(np.frombuffer(body[:length], np.uint8), cv2.IMREAD_COLOR)
         assert image is not None and image.shape[1] == 640
     assert api.get("/api/cameras/nope/live.mjpg").status_code == 404
-    context, page = logged_in(serve, browser, "guard", locale="en-GB")
+    context, page = logged_in(console, browser, "guard", locale="en-GB")
     page.click("[data-tab=cameras]")
     image = page.wait_for_selector("[data-camera=side-gate] img")
     assert image.get_attribute("src").endswith("/live.mjpg")
@@ -342,16 +377,16 @@ def test_live_view_is_a_motion_jpeg_stream(serve: Serve, browser: Any) -> None:
     context.close()
 
 
-def test_event_page_shows_the_evidence_the_clip_the_path_and_how_it_was_handled(serve: Serve, browser: Any) -> None:
-    event_id = alert_with_evidence(serve.db, serve.snapshots, serve.folder / "clip.mp4")  # new, while serving
-    api = serve.client("guard")
+def test_event_page_shows_the_evidence_the_clip_the_path_and_how_it_was_handled(console: Console, browser: Any) -> None:
+    event_id = alert_with_evidence(console.db, console.snapshots, console.folder / "clip.mp4")  # new, while serving
+    api = console.client("guard")
     detail = api.get(f"/api/events/{event_id}").json()
     assert detail["clip_url"] == f"/api/events/{event_id}/clip" and len(detail["track_path"]) == 16
     assert detail["reason_message"]["code"] == "unregistered" and detail["alarms"] == []
     # The clip: H.264 in MP4, about the seconds around the crossing, served in ranges (seeking)
     part = api.get(detail["clip_url"], headers={"Range": "bytes=0-99"})
     assert part.status_code == 206 and part.headers["content-type"] == "video/mp4" and len(part.content) == 100
-    row = query(serve.db, "SELECT clip_path FROM events WHERE id = ?", event_id)[0]
+    row = query(console.db, "SELECT clip_path FROM events WHERE id = ?", event_id)[0]
     with av.open(row["clip_path"]) as clip:
         video = clip.streams.video[0]
         assert video.codec_context.name == "h264" and 5.0 <= clip.duration / 1e6 <= 7.0, clip.duration
@@ -359,8 +394,8 @@ def test_event_page_shows_the_evidence_the_clip_the_path_and_how_it_was_handled(
     assert api.post("/api/alarms", json={"reason": "有人翻门", "event_id": event_id}).status_code == 201
     assert api.post(f"/api/events/{event_id}/review", json={"action": "acknowledged", "note": "在查看"}).is_success
 
-    context, page = logged_in(serve, browser, "guard", locale="zh-CN")
-    page.goto(f"{serve.url}/events/{event_id}")
+    context, page = logged_in(console, browser, "guard", locale="zh-CN")
+    page.goto(f"{console.url}/events/{event_id}")
     assert "未登记进入" in page.inner_text("h2") and "前后 120 秒内无登记" in page.inner_text("#reason")
     assert "GMT+8" in page.inner_text("#event-time")
     points = page.get_attribute("#track-path polyline", "points")
@@ -379,14 +414,14 @@ def test_event_page_shows_the_evidence_the_clip_the_path_and_how_it_was_handled(
     assert "已确认 → 已放行" in page.inner_text("#history")
     assert not page.query_selector("#actions")  # final: nothing left to do
     # The same page in English, and on a phone
-    page.goto(f"{serve.url}/events/{event_id}?lang=en")
+    page.goto(f"{console.url}/events/{event_id}?lang=en")
     assert "Unregistered entry" in page.inner_text("h2") and "no registration within 120 s" in page.inner_text(
         "#reason"
     )
     assert "Acknowledged → Authorized" in page.inner_text("#history")
     context.close()
-    context, page = logged_in(serve, browser, "guard", viewport={"width": 390, "height": 844}, is_mobile=True)
-    page.goto(f"{serve.url}/events/{event_id}")
+    context, page = logged_in(console, browser, "guard", viewport={"width": 390, "height": 844}, is_mobile=True)
+    page.goto(f"{console.url}/events/{event_id}")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     snapshot = page.query_selector("#snapshot").bounding_box()
     assert snapshot is not None and snapshot["x"] + snapshot["width"] <= 390
@@ -412,22 +447,24 @@ def english_on(text: str) -> list[str]:
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_in_both_languages_on_desktop_and_phone(serve: Serve, browser: Any, lang: str, size: str) -> None:
+def test_every_page_in_both_languages_on_desktop_and_phone(
+    console: Console, browser: Any, lang: str, size: str
+) -> None:
     """Each page the box serves, as the admin sees it, in Chinese (the site's language) and English,
     on a desktop and a phone: all of it in that language, nothing wider than the screen. The
     screenshots are kept (test-artifacts/pages) to look at."""
-    event_id = alert_with_evidence(serve.db, serve.snapshots, serve.folder / "clip.mp4")
+    event_id = alert_with_evidence(console.db, console.snapshots, console.folder / "clip.mp4")
     context = browser.new_context(**SIZES[size])
     page = context.new_page()
     if lang == "en":
-        context.add_cookies([{"name": "lang", "value": "en", "url": serve.url}])
+        context.add_cookies([{"name": "lang", "value": "en", "url": console.url}])
     width = SIZES[size]["viewport"]["width"]
-    views: list[tuple[str, Any]] = [("login", lambda: page.goto(f"{serve.url}/login"))]
-    views.append(("live", lambda: (log_in(page, serve.url, "admin"), page.wait_for_selector("#alerts .alert"))))
+    views: list[tuple[str, Any]] = [("login", lambda: page.goto(f"{console.url}/login"))]
+    views.append(("live", lambda: (log_in(page, console.url, "admin"), page.wait_for_selector("#alerts .alert"))))
     for tab in TABS[1:]:
         views.append((tab, lambda tab=tab: (page.click(f"[data-tab={tab}]"), page.wait_for_timeout(0))))
-    views.append(("event", lambda: page.goto(f"{serve.url}/events/{event_id}")))
-    views.append(("report", lambda: page.goto(f"{serve.url}/reports/month?month=2026-11")))
+    views.append(("event", lambda: page.goto(f"{console.url}/events/{event_id}")))
+    views.append(("report", lambda: page.goto(f"{console.url}/reports/month?month=2026-11")))
     for name, show in views:
         show()
         page.wait_for_load_state("load")

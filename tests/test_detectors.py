@@ -14,12 +14,12 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from pipeline.analyze import analyze
 from pipeline.config import DetectorConfig, load_config
 from pipeline.detectors import Detector, kinds, load_detector
 from pipeline.detectors.ssdlite import SSDLiteDetector
 from pipeline.detectors.yolo_onnx import YoloOnnxDetector
 from pipeline.errors import GatewatchError
+from pipeline.offline.analyze import analyze
 from pipeline.records import Detections
 
 from .conftest import DEMO_CONFIG, ROOT, SAMPLE

@@ -74,14 +74,21 @@ DEMO_NIGHTS = {
 }
 
 
+@pytest.fixture(scope="module")
+def night_films(day_frames: list[np.ndarray], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The demo clip filmed in each night look, named as the sample (so it is dated the same)."""
+    films = {}
+    for condition, look in DEMO_NIGHTS.items():
+        films[condition] = tmp_path_factory.mktemp(condition) / SAMPLE.name
+        _film(day_frames, look, films[condition])
+    return films
+
+
 @pytest.mark.parametrize("condition", sorted(DEMO_NIGHTS))
-def test_demo_at_night_flags_the_same_entries(demo_copy: Path, day_frames: list[np.ndarray], condition: str) -> None:
+def test_demo_at_night_flags_the_same_entries(demo_copy: Path, night_films: dict[str, Path], condition: str) -> None:
     """The demo's 22:30 gate, filmed by an IR camera or a dark colour one: the same two people are
     flagged and the same three covered, and the summary says the footage is night footage."""
-    look = DEMO_NIGHTS[condition]
-    video = demo_copy / "sample_videos" / SAMPLE.name
-    _film(day_frames, look, video)
-    result = analyze(demo_copy, video)
+    result = analyze(demo_copy, night_films[condition])
     assert result.returncode == 0, result.stderr
     events = rows(demo_copy / "out" / "gatewatch.db", "events")
     assert len(events) == 2, result.stdout

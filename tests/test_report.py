@@ -1,5 +1,6 @@
-"""The monthly safety report: numbers from the real analysis of the sample clip, rendered in a real
-headless Chromium (Debian's package, driven by Playwright) to prove it shows what it should."""
+"""The monthly safety report: numbers from the real analysis of the sample clip (the session's one,
+copied), rendered in a real headless Chromium (Debian's package, driven by Playwright, one per
+session) to prove it shows what it should."""
 
 from __future__ import annotations
 
@@ -17,17 +18,10 @@ from pipeline.db import EventFilter, Store, VideoRun
 from pipeline.records import Crossing, Decision, Evidence, Outcome
 from pipeline.review import change_status
 from pipeline.users import add_user
-from pipeline.vocabulary import AlarmKind, Direction, EventKind, EventStatus, Role
+from pipeline.vocabulary import AlarmKind, Direction, EventKind, EventStatus, MessageCode, Role
 from pipeline.wording import Message
 
-from .conftest import SAMPLE, analyze, assert_user_error, gatewatch
-
-
-@pytest.fixture
-def analysed(demo_copy: Path) -> Path:
-    result = analyze(demo_copy)
-    assert result.returncode == 0, result.stderr
-    return demo_copy
+from .conftest import SAMPLE, assert_user_error, gatewatch
 
 
 def report(folder: Path, *args: str) -> Path:
@@ -170,7 +164,7 @@ def busy_month(folder: Path) -> Path:
                 cv2.imwrite(str(full), image)
                 cv2.imwrite(str(crop), image[100:400, 250:400])
                 crossing = Crossing(camera, "gate", Direction.IN, n, n * 10, ts, (250, 100, 400, 400), 0.8)
-                reason = Message("unregistered", {"closed": "22:00-06:00", "window": "120"})
+                reason = Message(MessageCode.UNREGISTERED, {"closed": "22:00-06:00", "window": "120"})
                 decision = Decision(crossing, True, EventKind.UNREGISTERED_ENTRY, reason, closed="22:00-06:00")
                 outcomes.append(Outcome(decision, Evidence(full, crop)))
             # The gate's camera was analysed all month round the clock, the dormitory's half of it

@@ -18,6 +18,7 @@ from .live import (
     Broker,
     RtspServer,
     Serve,
+    Servers,
     Subscriber,
     Webhook,
     cut_clip,
@@ -36,19 +37,20 @@ def clip(tmp_path: Path) -> Path:
     return cut_clip(tmp_path / "clip.mp4", 10)
 
 
-def test_live_rtsp_camera_with_mqtt_and_webhook(tmp_path: Path, clip: Path) -> None:
-    broker = Broker(tmp_path).start()
-    subscriber = Subscriber(broker.port)
-    hook = Webhook()
-    rtsp = RtspServer(clip, tmp_path / "rtsp.log", credentials=f"admin:{CAMERA_PASSWORD}").start()
+def test_live_rtsp_camera_with_mqtt_and_webhook(
+    tmp_path: Path, clip: Path, live: Servers, broker: Broker, topic_prefix: str
+) -> None:
+    subscriber = live(Subscriber(broker.port, f"{topic_prefix}/#"))
+    hook = live(Webhook())
+    rtsp = live(RtspServer(clip, tmp_path / "rtsp.log", credentials=f"admin:{CAMERA_PASSWORD}").start())
     config = write_config(
         tmp_path,
         {"north-gate": {"source": f"rtsp://admin:${{CAM_PASS}}@127.0.0.1:{rtsp.port}/gate"}},
-        mqtt={"host": "127.0.0.1", "port": broker.port},
+        mqtt={"host": "127.0.0.1", "port": broker.port, "topic_prefix": topic_prefix},
         webhooks=[{"url": hook.url, "headers": {"Authorization": "Bearer ${HOOK_TOKEN}"}}],
         alerts={"retry_min_s": 0.5},
     )
-    serve = Serve(tmp_path, config, env={"CAM_PASS": CAMERA_PASSWORD, "HOOK_TOKEN": "tok-1"})
+    serve = live(Serve(tmp_path, config, env={"CAM_PASS": CAMERA_PASSWORD, "HOOK_TOKEN": "tok-1"}))
     try:
         serve.start()
         api = serve.client()
@@ -99,7 +101,8 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(tmp_path: Path, clip: Path) -> N
         rtsp.kill()
         wait_for(lambda: api.get("/api/cameras").json()[0]["state"] == "down", 20, "camera shown down")
         last_before = max(e["id"] for e in api.get("/api/events").json())
-        rtsp = RtspServer(clip, tmp_path / "rtsp.log", credentials=f"admin:{CAMERA_PASSWORD}", port=rtsp.port).start()
+        rtsp = live(RtspServer(clip, tmp_path / "rtsp.log", credentials=f"admin:{CAMERA_PASSWORD}", port=rtsp.port))
+        rtsp.start()
         wait_for(lambda: max(e["id"] for e in api.get("/api/events").json()) > last_before, 60, "events after")
         camera = api.get("/api/cameras").json()[0]
         assert camera["state"] == "live" and camera["reconnects"] >= 1 and camera["frames_analysed"] > 20
@@ -125,11 +128,9 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(tmp_path: Path, clip: Path) -> N
     wait_for(lambda: subscriber.on("/cameras/north-gate/availability")[-1][2] == b"offline", 10, "offline")
     footage = query(serve.db, "SELECT * FROM videos WHERE camera = 'north-gate'")
     assert footage and footage[0]["video"].startswith("live ") and footage[0]["frames"] > 20
-    subscriber.close()
-    broker.stop()
 
 
-def test_broker_down_and_camera_unreachable(tmp_path: Path, clip: Path) -> None:
+def test_broker_down_and_camera_unreachable(tmp_path: Path, clip: Path, live: Servers) -> None:
     """Events are stored while the broker is down and published once it is up; an unreachable
     camera is shown down and retried while the other camera works."""
     broker_port = free_port()
@@ -142,7 +143,7 @@ def test_broker_down_and_camera_unreachable(tmp_path: Path, clip: Path) -> None:
         mqtt={"host": "127.0.0.1", "port": broker_port},
         alerts={"retry_min_s": 0.5, "retry_max_s": 1},
     )
-    serve = Serve(tmp_path, config)
+    serve = live(Serve(tmp_path, config))
     try:
         serve.start()
         api = serve.client()
@@ -163,22 +164,21 @@ def test_broker_down_and_camera_unreachable(tmp_path: Path, clip: Path) -> None:
         assert cameras["east-gate"]["reconnects"] >= 2 and cameras["side-gate"]["state"] == "live"
         assert httpx.get(f"{serve.url}/api/health").json()["cameras"] == {"side-gate": "live", "east-gate": "down"}
 
-        broker = Broker(tmp_path, port=broker_port).start()
-        subscriber = Subscriber(broker_port)
+        live(Broker(tmp_path, port=broker_port)).start()  # its own broker: the shared one is never down
+        subscriber = live(Subscriber(broker_port))
         wait_for(lambda: any(e["id"] == first["id"] for e in subscriber.events()), 40, "the stored event published")
         sent = query(serve.db, "SELECT * FROM deliveries WHERE event_id = ?", first["id"])
         assert sent[0]["status"] == "sent" and sent[0]["attempts"] >= 2
         # The retained availability shows the unreachable camera offline
         wait_for(lambda: subscriber.on("/cameras/east-gate/availability"), 20, "east-gate availability")
         assert subscriber.on("/cameras/east-gate/availability")[-1][2] == b"offline"
-        subscriber.close()
     finally:
         assert serve.stop() == 0, serve.output()
-    broker.stop()
 
 
-def test_district_centre_collects_two_schools(tmp_path: Path, clip: Path) -> None:
-    broker = Broker(tmp_path).start()
+def test_district_centre_collects_two_schools(
+    tmp_path: Path, clip: Path, live: Servers, broker: Broker, topic_prefix: str
+) -> None:
     schools = []
     for site in ("No1 Middle School", "第二小学"):
         folder = tmp_path / f"school{len(schools)}"
@@ -187,11 +187,11 @@ def test_district_centre_collects_two_schools(tmp_path: Path, clip: Path) -> Non
             folder,
             {"gate": {"source": str(clip), "loop": True}},
             site=site,
-            mqtt={"host": "127.0.0.1", "port": broker.port},
+            mqtt={"host": "127.0.0.1", "port": broker.port, "topic_prefix": topic_prefix},
         )
-        schools.append(Serve(folder, config))
+        schools.append(live(Serve(folder, config)))
     center_port = free_port()
-    center = start_center(tmp_path, broker.port, center_port)
+    center = live(start_center(tmp_path, broker.port, center_port, topic_prefix))
     try:
         for school in schools:
             school.start()
@@ -238,7 +238,6 @@ def test_district_centre_collects_two_schools(tmp_path: Path, clip: Path) -> Non
         for school in schools:
             school.stop()
         center.stop()
-        broker.stop()
     assert "Traceback" not in center.output() and "Caught exception" not in center.output()
 
 
@@ -249,12 +248,12 @@ def _login(client: httpx.Client) -> bool:
         return False
 
 
-def test_a_crossing_still_awaiting_confirmation_is_stored_when_the_stream_ends(tmp_path: Path) -> None:
+def test_a_crossing_still_awaiting_confirmation_is_stored_when_the_stream_ends(tmp_path: Path, live: Servers) -> None:
     """The clip stops 0.1-0.2 s after person A is first seen inside (confirmation takes 0.3 s): the
     worker's end-of-stream flush (the same path as stopping) still stores the entry."""
     clip = cut_clip(tmp_path / "short.mp4", 5.0)
     config = write_config(tmp_path, {"gate": {"source": str(clip)}})
-    serve = Serve(tmp_path, config)
+    serve = live(Serve(tmp_path, config))
     try:
         serve.start()
         api = serve.client()
@@ -265,17 +264,18 @@ def test_a_crossing_still_awaiting_confirmation_is_stored_when_the_stream_ends(t
         assert serve.stop() == 0, serve.output()
 
 
-def test_a_line_outside_the_picture_shows_the_camera_misconfigured(tmp_path: Path, clip: Path) -> None:
+def test_a_line_outside_the_picture_shows_the_camera_misconfigured(
+    tmp_path: Path, clip: Path, live: Servers, broker: Broker, topic_prefix: str
+) -> None:
     """Without `resolution` in the config, the frame size is known only once the stream is up."""
     wide = {"gate": {"points": [[700, 250], [700, 470]], "inside": [420, 380]}}
-    broker = Broker(tmp_path).start()
-    subscriber = Subscriber(broker.port)
+    subscriber = live(Subscriber(broker.port, f"{topic_prefix}/#"))
     config = write_config(
         tmp_path,
         {"gate": {"source": str(clip), "loop": True, "lines": wide}},
-        mqtt={"host": "127.0.0.1", "port": broker.port},
+        mqtt={"host": "127.0.0.1", "port": broker.port, "topic_prefix": topic_prefix},
     )
-    serve = Serve(tmp_path, config)
+    serve = live(Serve(tmp_path, config))
     try:
         serve.start()
         api = serve.client()
@@ -293,5 +293,3 @@ def test_a_line_outside_the_picture_shows_the_camera_misconfigured(tmp_path: Pat
         assert subscriber.on("/cameras/gate/availability")[-1][2] == b"offline"
     finally:
         assert serve.stop() == 0, serve.output()
-        subscriber.close()
-        broker.stop()

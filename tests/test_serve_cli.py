@@ -1,25 +1,17 @@
-"""The commands around the live service: users, and the errors `serve` gives before it starts."""
+"""The commands around the live service: users, and the errors `serve` gives before it starts (in
+process; the secrets test also as a real process with its environment)."""
 
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
-from .conftest import ROOT, assert_user_error, gatewatch
+from .conftest import Ran, assert_user_error, gatewatch, gatewatch_process
 from .live import LINE, PASSWORD, write_config
 
 
-def users(*args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", "users", *args],
-        input=None if password is None else password + "\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-    )
+def users(*args: str, password: str | None = None) -> Ran:
+    return gatewatch("users", *args, input=None if password is None else password + "\n")
 
 
 def test_users_add_list_passwd_remove(tmp_path: Path) -> None:
@@ -70,13 +62,7 @@ def test_secrets_come_from_the_environment_and_a_missing_one_is_named(tmp_path: 
     )
     result = gatewatch("check-config", config)
     assert_user_error(result, f"{config}:4: cameras.gate.source: environment variable GATE_PASSWORD_UNSET is not set")
-    env_result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "check-config", str(config)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**__import__("os").environ, "GATE_PASSWORD_UNSET": "S3cret-pw"},
-    )
+    env_result = gatewatch_process("check-config", config, env={"GATE_PASSWORD_UNSET": "S3cret-pw"})
     assert env_result.returncode == 0, env_result.stderr
     assert "rtsp://***@10.0.0.5/stream" in env_result.stdout and "S3cret-pw" not in env_result.stdout
 

@@ -106,8 +106,8 @@ def test_skimming_and_full_decoding_find_the_same_crossings(tmp_path) -> None:
     import av
     import cv2
 
-    from pipeline.analyze import analyze
     from pipeline.config import load_config
+    from pipeline.offline.analyze import analyze
 
     capture = cv2.VideoCapture(str(SAMPLE))
     walk = [capture.read()[1] for _ in range(100)]

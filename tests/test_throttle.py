@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -12,6 +15,8 @@ from starlette.types import Receive, Scope, Send
 
 from pipeline.web import throttle
 from pipeline.web.throttle import Busy, LoadShedder, LoginThrottle
+
+T = TypeVar("T")
 
 
 class Clock:
@@ -100,20 +105,30 @@ def test_load_shedding_answers_503_at_once_past_the_limit() -> None:
 
     shedder = LoadShedder(slow, limit=2)
 
+    async def reached(count: int) -> None:
+        async with asyncio.timeout(10):  # a deadline, not a guess
+            while started < count:
+                await asyncio.sleep(0.01)
+
     async def drive() -> list[int]:
         transport = httpx.ASGITransport(app=shedder)
         async with httpx.AsyncClient(transport=transport, base_url="http://box") as client:
             held = [asyncio.create_task(client.get("/api/events")) for _ in range(2)]
-            while started < 2:
-                await asyncio.sleep(0.01)
+            await reached(2)
             refused = await client.get("/api/events")
             exempt = [asyncio.create_task(client.get(path)) for path in ("/api/health", "/api/events/7/crop")]
-            while started < 4:  # never shed: both reached the app
-                await asyncio.sleep(0.01)
+            await reached(4)  # never shed: both reached the app
             release.set()
             answers = [r.status_code for r in await asyncio.gather(*held, *exempt)]
             assert refused.headers["retry-after"] == "1" and "busy" in refused.json()["detail"]
             return [*answers, refused.status_code]
 
-    assert asyncio.run(drive()) == [200, 200, 200, 200, 503]
+    assert run_in_own_loop(drive()) == [200, 200, 200, 200, 503]
     assert shedder.shed == 1 and shedder.in_flight == 0
+
+
+def run_in_own_loop(work: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run` in a thread of its own: this thread's loop belongs to the session's Chromium
+    (Playwright's sync API keeps one running while the browser is open)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result(timeout=60)

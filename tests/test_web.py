@@ -1,21 +1,17 @@
-"""The guard web UI and its API against a running `gatewatch serve` (a looped clip as the camera):
-login, every route behind it, reviews that change the database, quick registration, limits and
-validation; and the UI itself in Debian's Chromium: log in, see a live alert, acknowledge it."""
+"""The guard's web UI against a running `gatewatch serve` (a looped clip as the camera), end to end:
+in Debian's Chromium, a guard logs in, sees a live alert arrive and acknowledges it; wrong
+passwords are throttled while the cameras keep running; behind a TLS proxy the session cookie is
+secure. The API route by route is tested in process (test_api.py)."""
 
 from __future__ import annotations
 
-import re
-import sqlite3
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from .live import PASSWORD, Serve, cut_clip, query, wait_for, write_config
-
-PUBLIC = {("/api/login", "post"), ("/api/health", "get")}
 
 
 @pytest.fixture(scope="module")
@@ -27,174 +23,6 @@ def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve]:
     yield server
     assert server.stop() == 0, server.output()
     assert "Traceback" not in server.output()
-
-
-def open_events(api: httpx.Client, count: int = 1) -> list[dict[str, Any]]:
-    return wait_for(
-        lambda: (e := api.get("/api/events", params={"status": "new"}).json()) and len(e) >= count and e,
-        60,
-        f"{count} new event(s)",
-    )
-
-
-def test_every_api_route_needs_a_login(serve: Serve) -> None:
-    # The docs too (README: a map of the API is for people with a login).
-    assert httpx.get(f"{serve.url}/openapi.json").status_code == 401
-    assert httpx.get(f"{serve.url}/docs", follow_redirects=False).headers["location"] == "/login"
-    api = serve.client("guard")
-    assert "swagger-ui-bundle.js" in api.get("/docs").text
-    spec = api.get("/openapi.json").json()
-    checked = 0
-    for path, methods in spec["paths"].items():
-        concrete = re.sub(r"\{[^}]+\}", "1", path)
-        for method in methods:
-            if (path, method) in PUBLIC:
-                continue
-            response = httpx.request(method.upper(), serve.url + concrete, json={}, timeout=10)
-            assert response.status_code == 401, (method, path, response.status_code, response.text)
-            checked += 1
-    assert checked >= 15
-
-
-def test_openapi_documents_the_models_of_requests_and_answers(serve: Serve) -> None:
-    spec = serve.client("guard").get("/openapi.json").json()
-    schemas = spec["components"]["schemas"]
-    listed = spec["paths"]["/api/events"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert listed["items"]["$ref"] == "#/components/schemas/EventView"
-    assert schemas["EventStatus"]["enum"] == ["new", "acknowledged", "false_alarm", "authorized"]
-    for model in ("EventDetail", "Review", "RegistrationView", "Registered", "Imported", "CameraStatus", "UserView"):
-        assert schemas[model]["properties"], model
-    cameras = spec["paths"]["/api/cameras"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert cameras["items"]["$ref"] == "#/components/schemas/CameraStatus"
-    assert httpx.get(f"{serve.url}/api/health").status_code == 200
-    assert httpx.get(f"{serve.url}/", follow_redirects=False).headers["location"] == "/login"
-    # A made-up token is no better than none
-    forged = httpx.get(f"{serve.url}/api/events", headers={"Authorization": "Bearer not-a-session"})
-    assert forged.status_code == 401
-
-
-def test_login_is_checked_and_logout_ends_the_session(serve: Serve) -> None:
-    bad = httpx.post(f"{serve.url}/api/login", json={"username": "guard", "password": "wrong-password"})
-    assert bad.status_code == 401 and "wrong user name or password" in bad.json()["detail"]
-    token = httpx.post(f"{serve.url}/api/login", json={"username": "guard", "password": PASSWORD}).json()["token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    assert httpx.get(f"{serve.url}/api/me", headers=headers).json() == {"username": "guard", "role": "guard"}
-    assert httpx.post(f"{serve.url}/api/logout", headers=headers).status_code == 200
-    assert httpx.get(f"{serve.url}/api/me", headers=headers).status_code == 401
-    stored = [r["token_hash"] for r in query(serve.db, "SELECT token_hash FROM sessions")]
-    assert token not in stored  # only a hash of the token is kept
-    assert all(len(h) == 64 for h in stored)
-    password_hashes = [r[0] for r in query(serve.db, "SELECT password_hash FROM users")]
-    assert all(h.startswith("$argon2") and PASSWORD not in h for h in password_hashes)
-
-
-def test_review_changes_the_database_and_refuses_what_is_final(serve: Serve) -> None:
-    api = serve.client("guard")
-    event = open_events(api)[-1]
-    response = api.post(f"/api/events/{event['id']}/review", json={"action": "acknowledged", "note": "on my way"})
-    assert response.status_code == 200 and response.json()["status"] == "acknowledged"
-    row = query(serve.db, "SELECT status FROM events WHERE id = ?", event["id"])[0]
-    review = query(serve.db, "SELECT * FROM event_reviews WHERE event_id = ?", event["id"])[-1]
-    assert row["status"] == "acknowledged" and review["by"] == "guard" and review["note"] == "on my way"
-    assert api.post(f"/api/events/{event['id']}/review", json={"action": "false_alarm"}).status_code == 200
-    again = api.post(f"/api/events/{event['id']}/review", json={"action": "authorized"})
-    assert again.status_code == 409 and "false_alarm by guard" in again.json()["detail"]
-    shown = api.get(f"/api/events/{event['id']}").json()
-    assert [h["to_status"] for h in shown["history"]] == ["acknowledged", "false_alarm"]
-
-
-def test_quick_registration_authorizes_the_open_alert_it_explains(serve: Serve) -> None:
-    api = serve.client("guard")
-    event = open_events(api)[0]
-    body = {
-        "scope": "main",
-        "name": "王芳",
-        "ref": "V-0042",
-        "reason": "parent",
-        "at": event["time"],
-        "window_minutes": 0.5,
-    }
-    response = api.post("/api/registrations", json=body)
-    assert response.status_code == 201, response.text
-    result = response.json()
-    assert event["id"] in result["authorized_events"]
-    row = query(serve.db, "SELECT status, registration_id FROM events WHERE id = ?", event["id"])[0]
-    assert row["status"] == "authorized" and row["registration_id"] == result["registration"]["id"]
-    stored = query(serve.db, "SELECT * FROM registrations WHERE id = ?", result["registration"]["id"])[0]
-    assert stored["name"] == "王芳" and stored["created_by"] == "guard" and stored["origin"] == "web"
-    listed = api.get("/api/registrations").json()
-    assert any(r["id"] == stored["id"] and r["left"] == 0 for r in listed)
-
-
-def test_malformed_input_gets_422_with_a_clear_message(serve: Serve) -> None:
-    api = serve.client("guard")
-    response = api.post("/api/registrations", json={"scope": "side-gate", "count": 0})
-    assert response.status_code == 422
-    assert "body.count: Input should be greater than or equal to 1" in response.json()["detail"]
-    unknown = api.post("/api/registrations", json={"scope": "back-door"})
-    assert unknown.status_code == 422 and "'back-door' is not a camera or group" in unknown.json()["detail"]
-    assert api.post("/api/events/1/review", json={"action": "delete"}).status_code == 422
-    assert api.get("/api/events/..%2F..%2Fetc%2Fpasswd/snapshot").status_code in (404, 422)  # no such route
-    assert api.get("/api/events", params={"since": "yesterday-ish"}).status_code == 422
-    assert api.post("/api/login", content=b"{not json", headers={"Content-Type": "application/json"}).status_code == 422
-
-
-def test_oversized_uploads_are_refused(serve: Serve) -> None:
-    admin = serve.client("admin")
-    big = b"time,camera,count\n" + b"2026-11-28 22:31,side-gate,1\n" * 80_000  # 2.3 MB
-    response = admin.post("/api/registrations/import", content=big, headers={"Content-Type": "text/csv"})
-    assert response.status_code == 413 and "too large" in response.json()["detail"]
-
-    def chunks() -> Iterator[bytes]:  # no Content-Length: the limit still holds
-        for _ in range(40):
-            yield b"x" * 50_000
-
-    chunked = admin.post("/api/registrations/import", content=chunks(), headers={"Content-Type": "text/csv"})
-    assert chunked.status_code == 413
-    small = b"time,camera,count,name\n2026-11-28 22:31,side-gate,1,Li Lei\nnot a time,side-gate,1,x\n"
-    imported = admin.post("/api/registrations/import", content=small, headers={"Content-Type": "text/csv"})
-    assert imported.status_code == 200, imported.text
-    assert imported.json()["added"] == 1 and imported.json()["bad_rows"][0]["row"] == 3
-    guard = serve.client("guard")
-    assert guard.post("/api/registrations/import", content=small).status_code == 403
-
-
-def test_snapshots_are_served_by_event_id_only(serve: Serve) -> None:
-    api = serve.client("guard")
-    event = open_events(api)[0]
-    assert api.get(f"/api/events/{event['id']}/crop").content[:2] == b"\xff\xd8"
-    # Even a row pointing outside the snapshot folder does not serve that file
-    connection = sqlite3.connect(serve.db)
-    with connection:
-        connection.execute("UPDATE events SET crop_path = '/etc/passwd' WHERE id = ?", [event["id"]])
-    connection.close()
-    assert api.get(f"/api/events/{event['id']}/crop").status_code == 404
-    assert api.get("/api/events/999999/snapshot").status_code == 404
-
-
-def test_users_are_managed_by_admins(serve: Serve) -> None:
-    guard, admin = serve.client("guard"), serve.client("admin")
-    new = {"username": "night-guard", "password": "long-enough-1", "role": "guard"}
-    assert guard.post("/api/users", json=new).status_code == 403
-    assert admin.post("/api/users", json=new).status_code == 201
-    assert admin.post("/api/users", json=new).status_code == 409
-    assert admin.post("/api/users", json={**new, "username": "x", "password": "short"}).status_code == 422
-    assert "night-guard" in {u["username"] for u in admin.get("/api/users").json()}
-
-
-def test_reports_and_camera_pages(serve: Serve) -> None:
-    api = serve.client("guard")
-    today = datetime.now().astimezone().strftime("%Y-%m-%d")
-    day = api.get("/reports/day", params={"date": today})
-    assert day.status_code == 200 and "<html" in day.text.lower()
-    assert api.get("/reports/month", params={"month": today[:7]}).status_code == 200
-    invalid_month = api.get("/reports/month", params={"month": "2026-13"})
-    assert invalid_month.status_code == 422 and "month '2026-13': write the month as YYYY-MM" in invalid_month.text
-    invalid_day = api.get("/reports/day", params={"date": "2026-02-30"})
-    assert invalid_day.status_code == 422 and invalid_day.json()["detail"].startswith("date '2026-02-30'")
-    cameras = api.get("/api/cameras").json()
-    assert cameras[0]["name"] == "side-gate" and cameras[0]["state"] == "live"
-    assert api.get("/api/cameras/nope/frame.jpg").status_code == 404
 
 
 def test_guard_sees_a_live_alert_and_acknowledges_it(serve: Serve, browser: Any) -> None:
@@ -245,25 +73,6 @@ def test_guard_sees_a_live_alert_and_acknowledges_it(serve: Serve, browser: Any)
     assert requests and all(url.startswith(serve.url) for url in requests)  # nothing from the internet
 
 
-def test_authorize_registers_the_visitor_on_the_spot(serve: Serve) -> None:
-    api = serve.client("guard")
-    event = open_events(api)[0]
-    wrong = api.post(f"/api/events/{event['id']}/review", json={"action": "acknowledged", "visitor": {"name": "x"}})
-    assert wrong.status_code == 422 and "visitor goes with action 'authorized'" in wrong.json()["detail"]
-    body = {"action": "authorized", "note": "parent, late pick-up", "visitor": {"name": "李雷", "ref": "110101"}}
-    response = api.post(f"/api/events/{event['id']}/review", json=body)
-    assert response.status_code == 200 and response.json()["status"] == "authorized"
-    row = query(serve.db, "SELECT registration_id FROM events WHERE id = ?", event["id"])[0]
-    registration = query(serve.db, "SELECT * FROM registrations WHERE id = ?", row["registration_id"])[0]
-    assert (registration["name"], registration["ref"], registration["scope"]) == ("李雷", "110101", "side-gate")
-    assert registration["created_by"] == "guard" and registration["valid_from"] == event["time"]
-    # An event that is already final is refused, and no registration is left behind
-    before = len(query(serve.db, "SELECT id FROM registrations"))
-    again = api.post(f"/api/events/{event['id']}/review", json={**body, "visitor": {"name": "王五"}})
-    assert again.status_code == 409
-    assert len(query(serve.db, "SELECT id FROM registrations")) == before
-
-
 def test_wrong_passwords_are_throttled_and_cameras_keep_running(serve: Serve) -> None:
     admin = serve.client("admin")
     user = {"username": "gate-2", "password": "long-enough-2", "role": "guard"}
@@ -287,31 +96,3 @@ def test_session_cookie_is_secure_behind_https(serve: Serve) -> None:
     # A TLS proxy on the box (uvicorn trusts X-Forwarded-Proto from 127.0.0.1).
     proxied = httpx.post(f"{serve.url}/api/login", json=body, headers={"X-Forwarded-Proto": "https"})
     assert "; secure" in proxied.headers["set-cookie"].lower()
-
-
-def test_out_of_range_input_is_422_or_404_never_500(serve: Serve) -> None:
-    api = serve.client("guard")
-    assert api.get("/api/events/99999999999999999999999").status_code == 422
-    assert api.get("/api/events/99999999999999999999999/crop").status_code == 422
-    assert api.get("/api/events/9223372036854775807").status_code == 404
-    review = {"action": "authorized", "registration_id": 99999999999999999999999}
-    assert api.post("/api/events/1/review", json=review).status_code == 422
-    for at in ("9999-12-31T23:00:00", "0001-01-01T00:00:00"):
-        response = api.post("/api/registrations", json={"scope": "side-gate", "at": at})
-        assert response.status_code == 422 and "between 2000 and 2099" in response.json()["detail"], response.text
-    admin = serve.client("admin")
-    rows = b"time,camera,count\n2026-11-28 22:31,side-gate,99999999999999999999999\n9999-01-01 00:00,side-gate,1\n"
-    imported = admin.post("/api/registrations/import", content=rows, headers={"Content-Type": "text/csv"})
-    assert imported.status_code == 200, imported.text
-    assert [b["row"] for b in imported.json()["bad_rows"]] == [2, 3] and imported.json()["added"] == 0
-
-    def chunks() -> Iterator[bytes]:  # a JSON route, no Content-Length
-        yield b'{"scope": "side-gate", "name": "'
-        for _ in range(25):
-            yield b"x" * 50_000
-        yield b'"}'
-
-    assert (
-        api.post("/api/registrations", content=chunks(), headers={"Content-Type": "application/json"}).status_code
-        == 413
-    )

@@ -6,7 +6,7 @@ Topics (retained ones marked R):
     <prefix>/<site>/cameras/<camera>/availability R online / offline
     <prefix>/<site>/cameras/<camera>/state     R    JSON health (state, detail, fps, reconnects, ...)
     <prefix>/<site>/alarms                          each alarm for the police and the district centre (QoS >= 1)
-    <prefix>/<site>/alarms/<id>/ack            R    the centre's confirmation {"by", "at"}, read by the school
+    <prefix>/<site>/alarms/<id>/ack            R    the centre's confirmation (`AlarmAck`), read by the school
 
 A last will only exists per connection, so each camera has its own small connection whose will
 is its availability topic: if the box loses power, the broker itself marks every camera
@@ -16,7 +16,6 @@ broker has acknowledged them (QoS 1 by default).
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import ssl
@@ -26,9 +25,11 @@ from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from pydantic import ValidationError
 
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import MqttConfig
+from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, validation_summary
 from pipeline.vocabulary import Availability, CameraState
 
 log = logging.getLogger("gatewatch.mqtt")
@@ -89,7 +90,7 @@ class MqttLink:
         self.alarms_topic = f"{self.base}/alarms"
         self.availability = f"{self.base}/availability"
         self.on_alarm_ack = on_alarm_ack
-        self._camera_state: dict[str, dict[str, Any]] = {}
+        self._camera_state: dict[str, CameraStatus] = {}
         self.client = connect(
             config,
             f"gatewatch-{topic_level(site)}",
@@ -124,28 +125,25 @@ class MqttLink:
         """The centre's confirmation of an alarm, on `<site>/alarms/<id>/ack` (retained)."""
         try:
             alarm_id = int(message.topic.split("/")[-2])
-            ack = json.loads(message.payload.decode("utf-8"))
-            by, at = str(ack["by"]), datetime.fromisoformat(str(ack["at"]))
-            if at.tzinfo is None:
-                raise ValueError("time without a zone")
-        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-            log.warning("skipped a malformed alarm confirmation on %s: %s", message.topic, exc)
+            ack = AlarmAck.model_validate_json(message.payload)
+        except (ValueError, ValidationError) as exc:
+            log.warning("skipped a malformed alarm confirmation on %s: %s", message.topic, validation_summary(exc))
             return
         if self.on_alarm_ack is not None:
-            self.on_alarm_ack(alarm_id, by, at)
+            self.on_alarm_ack(alarm_id, ack.by, datetime.fromisoformat(ack.at))
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if reason.is_failure:
             log.warning("MQTT connection to %s:%s lost (%s); reconnecting", self.config.host, self.config.port, reason)
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, message: EventMessage | AlarmMessage) -> None:
         """Publish one event or alarm and wait for the broker's acknowledgement (the outbox retries
         on failure). Alarms go at least once whatever `qos` says."""
         if not self.client.is_connected():
             raise DeliveryError(f"MQTT broker {self.config.host}:{self.config.port} not connected")
-        alarm = payload.get("type") == "alarm"
+        alarm = isinstance(message, AlarmMessage)
         topic, qos = (self.alarms_topic, max(1, self.config.qos)) if alarm else (self.events_topic, self.config.qos)
-        info = self.client.publish(topic, json.dumps(payload, ensure_ascii=False), qos=qos)
+        info = self.client.publish(topic, message.model_dump_json(), qos=qos)
         try:
             info.wait_for_publish(PUBLISH_TIMEOUT_S)
         except (RuntimeError, ValueError) as exc:
@@ -153,19 +151,19 @@ class MqttLink:
         if not info.is_published():
             raise DeliveryError(f"MQTT broker did not acknowledge within {PUBLISH_TIMEOUT_S:g} s")
 
-    def camera_state(self, camera: str, state: dict[str, Any]) -> None:
+    def camera_state(self, camera: str, status: CameraStatus) -> None:
         """Retained, so a dashboard that connects later sees the current state at once."""
-        self._camera_state[camera] = state
+        self._camera_state[camera] = status
         self._publish_camera(camera)
 
     def _publish_camera(self, camera: str, client: mqtt.Client | None = None) -> None:
-        state = self._camera_state.get(camera)
+        status = self._camera_state.get(camera)
         client = client or self.cameras.get(camera)
-        if state is None or client is None or not client.is_connected():
+        if status is None or client is None or not client.is_connected():
             return  # on_connect publishes it
-        online = Availability.ONLINE if state.get("state") == CameraState.LIVE else Availability.OFFLINE
+        online = Availability.ONLINE if status.state == CameraState.LIVE else Availability.OFFLINE
         client.publish(self._camera_topic(camera), online, qos=1, retain=True)
-        client.publish(self._camera_topic(camera, "state"), json.dumps(state, ensure_ascii=False), qos=1, retain=True)
+        client.publish(self._camera_topic(camera, "state"), status.model_dump_json(), qos=1, retain=True)
 
     def close(self) -> None:
         """A clean disconnect does not fire the will, so say offline ourselves first."""

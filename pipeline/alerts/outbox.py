@@ -14,10 +14,11 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from pipeline.config import AlertsConfig
 from pipeline.db import Alarm, Event, Store
+from pipeline.messages import AlarmMessage, EventMessage
 from pipeline.vocabulary import DeliveryStatus
 
 log = logging.getLogger("gatewatch.alerts")
@@ -31,7 +32,7 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    def send(self, payload: dict[str, Any]) -> None: ...
+    def send(self, message: EventMessage | AlarmMessage) -> None: ...
 
 
 class Dispatcher:
@@ -40,12 +41,13 @@ class Dispatcher:
         db_path: Path,
         senders: dict[str, Sender],
         config: AlertsConfig,
-        payload: Callable[[Event | Alarm], dict[str, Any]],
+        message: Callable[[Event | Alarm], EventMessage | AlarmMessage],
     ) -> None:
+        """`message`: what is sent for a stored event or alarm (as it is at the time of sending)."""
         self.db_path = db_path
         self.senders = senders
         self.config = config
-        self.payload = payload
+        self.message = message
         self._wake = {target: threading.Event() for target in senders}
         self._stop = threading.Event()
         self._threads = [
@@ -93,7 +95,7 @@ class Dispatcher:
             assert record is not None
             what = f"event #{record.id}" if delivery.event else f"alarm #{record.id}"
             try:
-                self.senders[target].send(self.payload(record))
+                self.senders[target].send(self.message(record))
             except DeliveryError as exc:
                 self._failed(store, target, delivery.delivery_id, attempts, str(exc), what)
                 return False  # the target is down: wait for the backoff, do not hammer it with the rest

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import WebhookConfig
+from pipeline.messages import AlarmMessage, EventMessage
 from pipeline.redact import redact
 
 
@@ -20,9 +19,9 @@ class WebhookSender:
     def label(self) -> str:
         return redact(self.config.url.split("?", 1)[0])  # query strings often carry tokens
 
-    def send(self, payload: dict[str, Any]) -> None:
+    def send(self, message: EventMessage | AlarmMessage) -> None:
         try:
-            response = self.client.post(self.config.url, json=payload)
+            response = self.client.post(self.config.url, json=message.model_dump(mode="json"))
         except Exception as exc:  # httpx's texts repeat the URL, which may carry a token: the kind only
             raise DeliveryError(f"{self.label}: {type(exc).__name__}") from None
         if not response.is_success:

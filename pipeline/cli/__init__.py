@@ -1,5 +1,11 @@
 """The `gatewatch` command. Errors the user can fix (`GatewatchError`) print one line and exit with
-code 2; typer's own usage errors also exit 2. Tracebacks are for bugs only."""
+code 2; typer's own usage errors also exit 2. Tracebacks are for bugs only.
+
+    app.py            the Typer app, consoles, options and time parsing the commands share
+    analyze.py        analyze, check-config            schedule.py   schedule
+    registrations.py  register, registrations          events.py     events, prune
+    report.py         report                           serve.py      serve, users, center
+"""
 
 from __future__ import annotations
 
@@ -22,9 +28,11 @@ FLAGS = {"registration_id": "--registration", "username": "user name", "password
 __all__ = ["analyze", "app", "events", "main", "registrations", "report", "schedule", "serve"]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """`argv`: the arguments after the command's name (the process's own when None); the tests
+    run commands in process through here, exactly as the console script does."""
     try:
-        app()
+        app(args=argv, prog_name="gatewatch")
     except GatewatchError as exc:
         message = exc.worded(flag_for(exc.field)) if isinstance(exc, InvalidInput) else str(exc)
         err.print(f"gatewatch: error: {message}", soft_wrap=True)

@@ -14,8 +14,8 @@ from rich.text import Text
 from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out
 from pipeline.config import Config, load_config
 from pipeline.errors import GatewatchError
-from pipeline.footage import MAX_GAP_S
 from pipeline.lighting import Lighting, LightingTally
+from pipeline.offline.footage import MAX_GAP_S
 from pipeline.redact import redact
 from pipeline.schedule import ALL_DAY, WEEKDAYS, WHOLE_DAY, Schedule
 from pipeline.vocabulary import Direction
@@ -23,8 +23,8 @@ from pipeline.vocabulary import Direction
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn
 
-    from pipeline.analyze import Summary
-    from pipeline.batch import BatchReport
+    from pipeline.offline.analyze import Summary
+    from pipeline.offline.batch import BatchReport
 
 
 @app.command()
@@ -77,7 +77,7 @@ def analyze(
     if single:
         _analyze_one(cfg, Path(videos[0]), camera, start, db, snapshots, jsonl)
         return
-    from pipeline.footage import find_videos
+    from pipeline.offline.footage import find_videos
 
     files = find_videos(videos)  # a path that is not there is the first thing to say
     for flag, value in (("--start", start), ("--jsonl", jsonl)):
@@ -91,7 +91,7 @@ def _analyze_one(
 ) -> None:
     from rich.progress import TextColumn
 
-    from pipeline.analyze import analyze as run_analysis
+    from pipeline.offline.analyze import analyze as run_analysis
 
     progress = _progress_bar(
         TextColumn("{task.description}", style="bold"),
@@ -140,9 +140,9 @@ def _analyze_batch(
 ) -> None:
     from rich.progress import TextColumn
 
-    from pipeline.batch import BatchProgress, default_workers, run_batch
     from pipeline.db import Store
-    from pipeline.footage import plan
+    from pipeline.offline.batch import BatchProgress, default_workers, run_batch
+    from pipeline.offline.footage import plan
 
     done = None
     if not force and db.is_file():
@@ -313,7 +313,7 @@ def _night_note(lighting: LightingTally) -> str:
 @app.command("check-config")
 def check_config(config: Annotated[Path, typer.Argument(help="YAML config to validate")]) -> None:
     """Validate a config and print what gatewatch understood from it."""
-    from pipeline.analyze import load_config_registrations
+    from pipeline.offline.prepare import load_config_registrations
 
     cfg = load_config(config)
     out.print(Text.assemble((str(config), "bold"), f": valid. Site {cfg.site.name!r}, time zone {cfg.timezone}."))

@@ -15,6 +15,7 @@ error names the file, the key path and, where the YAML has it, the line. A modul
 
 from pipeline.config.cameras import CameraConfig, LineConfig, ZoneConfig
 from pipeline.config.detection import (
+    BundledModel,
     ClipConfig,
     CrossingConfig,
     DetectorConfig,
@@ -30,6 +31,7 @@ from pipeline.config.service import AlertsConfig, LiveConfig, MqttConfig, Server
 
 __all__ = [
     "AlertsConfig",
+    "BundledModel",
     "CameraConfig",
     "ClipConfig",
     "Config",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -10,9 +11,16 @@ from pipeline.config.base import Section
 from pipeline.vocabulary import Anchor
 
 
+class BundledModel(StrEnum):
+    """A model that ships with gatewatch, by the name a config gives it (anything else is a path)."""
+
+    DEFAULT = "default"  # the SSDLite person model, models/ssdlite_person.onnx
+
+
 class DetectorConfig(Section):
-    model: str = Field(
-        "default",
+    model: BundledModel | str = Field(
+        BundledModel.DEFAULT,
+        union_mode="left_to_right",
         description="`default` (the bundled SSDLite person model), or a path to a .onnx or .pt file",
     )
     type: Literal["auto", "ssdlite", "yolo", "ultralytics"] = Field(
@@ -32,7 +40,8 @@ class DetectorConfig(Section):
         "auto",
         description="`auto`: the bundled model (SSDLite, square input) detects on overlapping 4:3 tiles of a "
         "frame wider than 4:3 (two for 16:9), where squashing the whole frame makes people too narrow to find "
-        "(BENCHMARKS.md: 720p recall 0.56 -> 0.79); `off`: the whole frame, at half the detector cost",
+        "(BENCHMARKS.md, Night: Idle video, for what tiles do at 720p); `off`: the whole frame, at half the "
+        "detector cost",
     )
     region: Literal["frame", "watched"] = Field(
         "frame",

@@ -2,6 +2,7 @@
 
     schema.py         tables, indexes, upgrades of older databases
     store.py          `Store`: one connection, write transactions, site facts, the repositories
+    base.py           `Repository`: what every repository holds
     events.py         `store.events`: analysis results, events, their review trail, report queries
     registrations.py  `store.registrations`: stored registrations and what each still covers
     deliveries.py     `store.deliveries`: the alert outbox

@@ -9,9 +9,8 @@ from typing import Any
 
 from pipeline.db.base import Repository
 from pipeline.db.schema import create_center_tables
+from pipeline.messages import AlarmMessage, EventMessage
 from pipeline.vocabulary import AlarmStatus, EventStatus
-
-EVENT_FIELDS = ("id", "kind", "camera", "line", "direction", "time", "status", "reason", "snapshot_url")
 
 
 @dataclass(frozen=True)
@@ -77,7 +76,7 @@ class Center(Repository):
     def create_tables(self) -> None:
         create_center_tables(self.db, self.store.write)
 
-    def save_event(self, site: str, event: dict[str, Any], payload: str, at: datetime) -> None:
+    def save_event(self, event: EventMessage, payload: str, at: datetime) -> None:
         """A school's event, new or changed (its status moves on as guards review it)."""
         with self.store.write():
             self.db.execute(
@@ -87,16 +86,23 @@ class Center(Repository):
                    ON CONFLICT (site, event_id) DO UPDATE SET status = excluded.status,
                        payload = excluded.payload, updated_at = excluded.updated_at""",
                 [
-                    site,
-                    int(event["id"]),
-                    *(str(event[k] or "") for k in EVENT_FIELDS[1:]),
+                    event.site,
+                    event.id,
+                    event.kind,
+                    event.camera,
+                    event.line,
+                    event.direction or "",
+                    event.time,
+                    event.status,
+                    event.reason or "",
+                    event.snapshot_url,
                     payload,
                     at.isoformat(),
                     at.isoformat(),
                 ],
             )
 
-    def save_alarm(self, site_topic: str, alarm: dict[str, Any], at: datetime) -> None:
+    def save_alarm(self, site_topic: str, alarm: AlarmMessage, at: datetime) -> None:
         """A school's alarm; a repeat (the outbox sends at least once) changes nothing the centre did."""
         with self.store.write():
             self.db.execute(
@@ -105,18 +111,18 @@ class Center(Repository):
                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id) DO NOTHING""",
                 [
                     site_topic,
-                    int(alarm["id"]),
-                    str(alarm.get("site") or site_topic),
-                    str(alarm["kind"]),
-                    alarm.get("camera"),
-                    alarm.get("event_id"),
-                    str(alarm.get("reason") or ""),
-                    str(alarm.get("raised_by") or ""),
-                    str(alarm["time"]),
-                    alarm.get("snapshot_url"),
+                    alarm.id,
+                    alarm.site,
+                    alarm.kind,
+                    alarm.camera,
+                    alarm.event_id,
+                    alarm.reason,
+                    alarm.raised_by,
+                    alarm.time,
+                    alarm.snapshot_url,
                     AlarmStatus.OPEN,
                     at.isoformat(),
-                    json.dumps(alarm["reason_message"], ensure_ascii=False) if alarm.get("reason_message") else None,
+                    alarm.reason_message.model_dump_json() if alarm.reason_message else None,
                 ],
             )
 

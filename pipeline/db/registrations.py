@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.db.base import Repository
-from pipeline.registrations import Registration
+from pipeline.registrations import Registration, RegistrationLeft
 from pipeline.vocabulary import RegistrationSource
 
 
@@ -33,7 +33,7 @@ class Registrations(Repository):
         registration_id: int | None = None,
         first_id: int | None = None,
         rerun: tuple[str, Collection[str]] | None = None,
-    ) -> list[tuple[Registration, int]]:
+    ) -> list[RegistrationLeft]:
         """Registrations valid at some time in `overlapping` (all without it), with how many entries
         each still covers. `rerun` (camera, videos) leaves out what those videos' earlier analysis
         used, since a new run is about to replace those crossings. The time range is answered by
@@ -59,14 +59,14 @@ class Registrations(Repository):
                 FROM registrations r WHERE {" AND ".join(clauses)} ORDER BY julianday(r.valid_from), r.id""",
             [camera, json.dumps(list(videos)), *params],
         )
-        return [(registration_from_row(row), int(row["left"])) for row in rows]
+        return [RegistrationLeft(registration_from_row(row), int(row["left"])) for row in rows]
 
     def id_of(self, registration: Registration) -> int | None:
         """The id a registration of the same content was stored under, if it was."""
         row = self.db.execute("SELECT id FROM registrations WHERE key = ?", [registration.key]).fetchone()
         return int(row[0]) if row else None
 
-    def get(self, registration_id: int) -> tuple[Registration, int] | None:
+    def get(self, registration_id: int) -> RegistrationLeft | None:
         """A registration and how many entries it still covers."""
         if not 0 < registration_id < 2**63:  # SQLite's integers; a larger id names nothing
             return None

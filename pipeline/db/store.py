@@ -65,12 +65,17 @@ class Store:
         upgraded first, which needs write access once."""
         uri = self.path.absolute().as_uri()
         for query in ("mode=ro", "immutable=1"):
+            connection = None
             try:
                 connection = sqlite3.connect(f"{uri}?{query}", uri=True, check_same_thread=False)
                 self.db = sqlite_utils.Database(connection)
                 version = self._check_version()
                 break
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, GatewatchError) as exc:
+                if connection is not None:  # else its files stay open (a full disk then cannot be remounted)
+                    connection.close()
+                if isinstance(exc, GatewatchError):
+                    raise
                 error = exc
         else:
             reason = _reason(error, self.path)

@@ -2,6 +2,12 @@
 
 Importing the package registers every backend (ultralytics only imports its library when a
 `.pt` model is actually loaded, so the edge-box install needs no torch).
+
+    base.py       the interface        registry.py  which backend reads which model file
+    onnx.py       onnxruntime sessions, the bundled model's path
+    ssdlite.py    the bundled SSDLite person model        yolo_onnx.py  YOLO exported to ONNX
+    ultralytics.py  YOLO .pt (optional extra)             boxes.py      box helpers
+    shared.py     one detector for all cameras of `serve`, batching across them
 """
 
 from pipeline.detectors import ssdlite, ultralytics, yolo_onnx

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import DetectorConfig
+from pipeline.config import BundledModel, DetectorConfig
 from pipeline.detectors.base import Detector
 from pipeline.detectors.onnx import bundled_model_path
 from pipeline.errors import GatewatchError
@@ -38,9 +38,11 @@ def kinds() -> tuple[str, ...]:
 
 def load_detector(config: DetectorConfig, resolve: Callable[[str], Path]) -> Detector:
     """Build the configured detector. `resolve` turns a configured path into a real one."""
-    if config.model == "default":
+    if isinstance(config.model, BundledModel):
         if config.type not in ("auto", DEFAULT_KIND):
-            raise GatewatchError(f"detector.type: {config.type!r} does not fit model 'default' (an SSDLite model)")
+            raise GatewatchError(
+                f"detector.type: {config.type!r} does not fit model '{config.model}' (an SSDLite model)"
+            )
         return _BACKENDS[DEFAULT_KIND].build(bundled_model_path(), config)
     path = resolve(config.model)
     if not path.is_file():

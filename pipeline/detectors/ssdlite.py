@@ -30,7 +30,8 @@ SEAM_MARGIN = 0.01  # a box this close (fraction of the tile) to an inner seam c
 # ONNX metadata key naming the resize a model was trained with. The night model says `area`:
 # area resizing averages the pixels it shrinks, so a night frame's sensor noise is smoothed
 # instead of sampled. Models without it (the original day model) were trained on bilinear input
-# and lose accuracy on area-resized frames (TUD-Stadtmitte F1 0.857 -> 0.70), so they keep it.
+# and lose accuracy on area-resized frames (measured on TUD-Stadtmitte when the night model came), so
+# they keep it.
 RESIZE_KEY = "gatewatch_resize"
 RESIZES = {"area": cv2.INTER_AREA, "bilinear": cv2.INTER_LINEAR}
 
@@ -92,8 +93,8 @@ class SSDLiteDetector(Detector):
     def _tiles(self, image: np.ndarray) -> list[tuple[int, int]]:
         """(x, width) of the tiles to detect on. The network squashes its input to a square, which a
         4:3 picture survives (it was trained on such photos) but a 16:9 one does not: people come out
-        25 % narrower than any it learnt (on the ten-minute 720p benchmark video, tiles took the
-        original model's crossing recall from 0.56 to 0.79). A frame wider than `TILE_ASPECT` is cut
+        25 % narrower than any it learnt (BENCHMARKS.md, Night: Idle video, has what tiles bring on the
+        ten-minute 720p benchmark video). A frame wider than `TILE_ASPECT` is cut
         into 4:3 tiles (two for 16:9), overlapping by at least half a tile so everyone is whole in one."""
         height, width = image.shape[:2]
         tile = round(height * TILE_ASPECT)

@@ -17,7 +17,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.db import Alarm, Store, ThreadStores
-from pipeline.vocabulary import AlarmKind
+from pipeline.vocabulary import AlarmKind, MessageCode
 from pipeline.wording import Message, number
 
 log = logging.getLogger("gatewatch.alarms")
@@ -80,7 +80,7 @@ class Alarms:
                 store,
                 AlarmKind.AUTOMATIC,
                 reason=Message(
-                    "unhandled",
+                    MessageCode.UNHANDLED,
                     {"event": str(event_id), "camera": camera, "line": line, "after": number(after[(camera, line)])},
                 ),
                 by=SYSTEM,

@@ -16,14 +16,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pipeline.alerts.mqtt import MqttLink
 from pipeline.alerts.outbox import Dispatcher, Sender
-from pipeline.alerts.payload import alarm_payload, event_payload
 from pipeline.alerts.webhooks import WebhookSender
 from pipeline.camera import CameraPipeline
 from pipeline.clips import Clip, ClipCollector
@@ -36,8 +34,9 @@ from pipeline.live.alarms import Alarms
 from pipeline.live.hub import Hub
 from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
+from pipeline.messages import AlarmMessage, CameraStatus, EventMessage, MessageView
 from pipeline.records import Detections, Frame
-from pipeline.vocabulary import CameraState
+from pipeline.vocabulary import CameraState, MessageCode
 from pipeline.wording import Message
 
 log = logging.getLogger("gatewatch.serve")
@@ -128,7 +127,7 @@ class CameraWorker:
         outside = self.config.cameras[self.name].outside(size)
         if outside:
             values = {"camera": self.name, "key": outside[0], "problem": outside[1], "size": f"{size[0]}x{size[1]}"}
-            self.problem = Message("outside_picture", values)
+            self.problem = Message(MessageCode.OUTSIDE_PICTURE, values)
             log.error("camera %s not analysed: %s", self.name, self.problem.text())
             self.on_problem(self.name)
             return None
@@ -158,6 +157,7 @@ class Service:
         chosen = detector or load_detector(config.detector, config.resolve)
         self.detector = SharedDetector(chosen, config.live.max_batch)
         self.alarms = Alarms(config, db_path, self.hub.publish)
+        self.raise_alarm = self.alarms.raise_  # a person's alarm (the web's live side)
         self.mqtt = (
             MqttLink(config.mqtt, config.site.name, list(config.cameras), self.alarms.acknowledged)
             if config.mqtt
@@ -167,7 +167,7 @@ class Service:
         if self.mqtt is not None:
             senders = {"mqtt": self.mqtt, **senders}
         self.targets = list(senders)
-        self.dispatcher = Dispatcher(db_path, senders, config.alerts, self.payload)
+        self.dispatcher = Dispatcher(db_path, senders, config.alerts, self.message)
         self.recorder = Recorder(
             config,
             db_path,
@@ -190,10 +190,11 @@ class Service:
             for name, stream in self.streams.items()
         }
 
-    def payload(self, record: Event | Alarm) -> dict[str, Any]:
+    def message(self, record: Event | Alarm) -> EventMessage | AlarmMessage:
+        """What goes out over MQTT and the webhooks for a stored event or alarm."""
         if isinstance(record, Alarm):
-            return alarm_payload(record, self.config.site.name, self.public_url)
-        return event_payload(record, self.config.site.name, self.public_url)
+            return AlarmMessage.of(record, self.config.site.name, self.public_url)
+        return EventMessage.of(record, self.config.site.name, self.public_url)
 
     def start(self) -> None:
         self.recorder.start()
@@ -223,13 +224,6 @@ class Service:
             store.outages.end(datetime.now(UTC))  # stopped on purpose: not the cameras' fault
         log.info("stopped")
 
-    def event_changed(self, store: Store, event_id: int) -> None:
-        """A review changed an event: tell the browsers and send it out again with its new status.
-        `store` is the caller's connection (web requests have one per thread)."""
-        store.deliveries.queue(event_id, self.targets, datetime.now(UTC))
-        self.dispatcher.wake()
-        self.hub.publish({"type": "event", "id": event_id})
-
     def _on_recorded(self, recorded: Recorded) -> None:
         crossing = recorded.crossing
         if recorded.event_id is not None:
@@ -242,10 +236,10 @@ class Service:
 
     def _on_state(self, camera: str, _health: StreamHealth) -> None:
         status = self.camera_status(camera)
-        self._note_outage(camera, status["state"], status["detail"])
+        self._note_outage(camera, status.state, status.detail)
         if self.mqtt is not None:
             self.mqtt.camera_state(camera, status)
-        self.hub.publish({"type": "camera", "camera": camera, "state": status["state"]})
+        self.hub.publish({"type": "camera", "camera": camera, "state": status.state})
 
     def _note_outage(self, camera: str, state: CameraState, detail: str) -> None:
         """Down and misconfigured time is what the report's availability per camera subtracts."""
@@ -258,26 +252,45 @@ class Service:
         except Exception as exc:  # bookkeeping: a locked database must not stop the camera's thread
             log.warning("could not record the state of camera %s: %s", camera, exc)
 
-    def camera_status(self, name: str) -> dict[str, Any]:
-        stream, worker = self.streams[name], self.workers.get(name)
-        health = asdict(stream.health)
-        for key in ("since", "last_frame_at"):
-            health[key] = health[key].isoformat() if health[key] else None
-        if worker is not None and worker.problem:
-            health["state"], health["detail"] = CameraState.MISCONFIGURED, worker.problem.text()
-            health["messages"] = [asdict(worker.problem)]
-        return {
-            "name": name,
-            "source": stream.label,
-            **health,
-            "fps_analysed": round(worker.analysed.per_s, 1)
-            if worker and stream.health.state == CameraState.LIVE
-            else 0.0,
-            "frames_analysed": worker.frames_analysed if worker else 0,
-            "frames_detected": worker.frames_detected if worker else 0,
-            "detector_ms": round(worker.detector_ms, 1) if worker else 0.0,
-            "lighting": str(worker.lighting) if worker and worker.lighting else None,
-        }
+    def camera_status(self, name: str) -> CameraStatus:
+        stream, worker = self.streams[name], self.workers[name]
+        health = stream.health
+        state, detail, messages = health.state, health.detail, health.messages
+        if worker.problem:
+            state, detail, messages = CameraState.MISCONFIGURED, worker.problem.text(), (worker.problem,)
+        return CameraStatus(
+            name=name,
+            source=stream.label,
+            state=state,
+            since=health.since.isoformat() if health.since else None,
+            detail=detail,
+            messages=[view for view in map(MessageView.of, messages) if view is not None],
+            last_frame_at=health.last_frame_at.isoformat() if health.last_frame_at else None,
+            frames_in=health.frames_in,
+            frames_sampled=health.frames_sampled,
+            frames_dropped=health.frames_dropped,
+            reconnects=health.reconnects,
+            fps_in=health.fps_in,
+            width=health.width,
+            height=health.height,
+            fps_analysed=round(worker.analysed.per_s, 1) if health.state == CameraState.LIVE else 0.0,
+            frames_analysed=worker.frames_analysed,
+            frames_detected=worker.frames_detected,
+            detector_ms=round(worker.detector_ms, 1),
+            lighting=worker.lighting,
+        )
 
-    def cameras(self) -> list[dict[str, Any]]:
+    # What the web asks of the live side (`web.box.LiveSide`).
+
+    def cameras(self) -> list[CameraStatus]:
         return [self.camera_status(name) for name in self.streams]
+
+    def latest_frame(self, camera: str) -> Frame | None:
+        return self.workers[camera].latest
+
+    def event_changed(self, store: Store, event_id: int) -> None:
+        """A review changed an event: tell the browsers and send it out again with its new status.
+        `store` is the caller's connection (web requests have one per thread)."""
+        store.deliveries.queue(event_id, self.targets, datetime.now(UTC))
+        self.dispatcher.wake()
+        self.hub.publish({"type": "event", "id": event_id})

@@ -30,7 +30,7 @@ import numpy as np
 from pipeline.config import CameraConfig, LiveConfig
 from pipeline.records import Frame
 from pipeline.redact import redact, scrub
-from pipeline.vocabulary import CameraState
+from pipeline.vocabulary import CameraState, MessageCode
 from pipeline.wording import Message, number
 
 log = logging.getLogger("gatewatch.stream")
@@ -63,21 +63,21 @@ def describe_error(exc: BaseException, source: str, stall_s: float, silent_s: fl
     accepts the connection and then says nothing as "Invalid data", which sends a guard the
     wrong way."""
     if isinstance(exc, av.error.HTTPUnauthorizedError):
-        return Message("auth_failed")
+        return Message(MessageCode.AUTH_FAILED)
     if isinstance(exc, av.error.HTTPForbiddenError):
-        return Message("forbidden")
+        return Message(MessageCode.FORBIDDEN)
     if isinstance(exc, av.error.HTTPNotFoundError):
-        return Message("not_found")
+        return Message(MessageCode.NOT_FOUND)
     if isinstance(exc, av.error.ExitError) or (
         isinstance(exc, av.error.InvalidDataError | TimeoutError) and silent_s >= stall_s * 0.9
     ):
-        return Message("no_data", {"seconds": number(stall_s)})
+        return Message(MessageCode.NO_DATA, {"seconds": number(stall_s)})
     if isinstance(exc, ConnectionRefusedError):
-        return Message("refused")
+        return Message(MessageCode.REFUSED)
     if isinstance(exc, StreamError):
         return exc.message
     text = getattr(exc, "strerror", None) or type(exc).__name__
-    return Message("error", {"text": scrub(str(text), source)})
+    return Message(MessageCode.ERROR, {"text": scrub(str(text), source)})
 
 
 def _answers(address: tuple[str, int], timeout: float = PROBE_EVERY_S) -> bool:
@@ -183,26 +183,26 @@ class LiveStream:
                 if self._stop.is_set():
                     break
                 if self.health.frames_in == frames_before:
-                    raise StreamError(Message("no_frame"))
+                    raise StreamError(Message(MessageCode.NO_FRAME))
                 if self._is_file() and not self.loop:
-                    self._set_state(CameraState.ENDED, Message("file_ended"))
+                    self._set_state(CameraState.ENDED, Message(MessageCode.FILE_ENDED))
                     break
                 if self._is_file():
                     continue  # looped file: start again at once
-                problem = Message("ended_stream")
+                problem = Message(MessageCode.ENDED_STREAM)
             except (av.error.FFmpegError, OSError, StreamError) as exc:
                 silent = time.monotonic() - max(attempt, self._last_frame)
                 problem = describe_error(exc, self.source, self.live.stall_timeout_s, silent)
             except Exception as exc:  # a camera must never stop being retried because of one odd stream
                 problem = Message(
-                    "error", {"text": f"unexpected ({type(exc).__name__}: {scrub(str(exc), self.source)})"}
+                    MessageCode.ERROR, {"text": f"unexpected ({type(exc).__name__}: {scrub(str(exc), self.source)})"}
                 )
             if self._stop.is_set():
                 break
             if self.health.frames_in > frames_before:
                 delay = self.live.reconnect_min_s  # it worked for a while: start the backoff afresh
             self.health.reconnects += 1
-            self._set_state(CameraState.DOWN, problem, Message("retrying", {"delay": number(delay)}))
+            self._set_state(CameraState.DOWN, problem, Message(MessageCode.RETRYING, {"delay": number(delay)}))
             self._wait_for_camera(delay)
             delay = min(delay * 2, self.live.reconnect_max_s)
         if self.health.state != CameraState.ENDED:
@@ -261,7 +261,7 @@ class LiveStream:
     def _play(self) -> None:
         with self._open() as container:
             if not container.streams.video:
-                raise StreamError(Message("no_video"))
+                raise StreamError(Message(MessageCode.NO_VIDEO))
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             pace = self._is_file()  # a file decodes faster than real time; a camera sends at its own pace
@@ -281,7 +281,7 @@ class LiveStream:
                         return
                     now = time.monotonic()
                 if now - last_frame > self.live.stall_timeout_s:
-                    raise StreamError(Message("stalled", {"seconds": f"{now - last_frame:.0f}"}))
+                    raise StreamError(Message(MessageCode.STALLED, {"seconds": f"{now - last_frame:.0f}"}))
                 last_frame = self._last_frame = now
                 health = self.health
                 if health.state != CameraState.LIVE:

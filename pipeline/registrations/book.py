@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pipeline.registrations.model import Registration
+from pipeline.registrations.model import Registration, RegistrationLeft
 
-Lookup = Callable[[tuple[datetime, datetime]], list[tuple[Registration, int]]]
+Lookup = Callable[[tuple[datetime, datetime]], list[RegistrationLeft]]
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ class _Left:
 class RegistrationBook:
     """Registrations with the entries each still covers."""
 
-    def __init__(self, registrations: Iterable[tuple[Registration, int]], groups: Mapping[str, Iterable[str]]) -> None:
+    def __init__(self, registrations: Iterable[RegistrationLeft], groups: Mapping[str, Iterable[str]]) -> None:
         """`registrations` pairs each registration with how many entries it still covers."""
         self._left = [_Left(registration, left) for registration, left in registrations]
         self.groups = {name: set(members) for name, members in groups.items()}

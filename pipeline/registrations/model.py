@@ -7,9 +7,10 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from pipeline.records import seconds_between
-from pipeline.vocabulary import RegistrationSource
+from pipeline.vocabulary import MessageCode, RegistrationSource
 from pipeline.wording import Message
 
 
@@ -49,7 +50,14 @@ class Registration:
         label = f"#{self.id} " if self.id is not None else ""
         return f"registration {label}({who}, {self.count} at {self.scope})"
 
-    def message(self, code: str, **values: str) -> Message:
+    def message(self, code: MessageCode, **values: str) -> Message:
         """A message about this registration (see `wording.TEMPLATES`), worded when shown."""
         facts = {"id": str(self.id or "?"), "who": self.name or self.ref or "—", "count": str(self.count)}
         return Message(code, {**facts, "scope": self.scope, **values})
+
+
+class RegistrationLeft(NamedTuple):
+    """A registration and how many entries it still covers (its count less those it excused)."""
+
+    registration: Registration
+    left: int

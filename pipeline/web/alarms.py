@@ -26,7 +26,7 @@ class NewAlarm(BaseModel):
 @router.get("/alarms")
 def alarms(box: BoxDep, _: UserDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[AlarmView]:
     """The latest alarms, newest first, with the centre's confirmation."""
-    return [AlarmView.of(alarm) for alarm in box.store.alarms.recent(limit)]
+    return [AlarmView.of(alarm, box.site) for alarm in box.store.alarms.recent(limit)]
 
 
 @router.post("/alarms", status_code=201)
@@ -40,7 +40,7 @@ def raise_alarm(body: NewAlarm, box: BoxDep, user: UserDep) -> AlarmView:
         except NotFound:
             raise HTTPException(404, f"no event {body.event_id}") from None
     kind = AlarmKind.ESCALATION if body.event_id is not None else AlarmKind.ONE_CLICK
-    alarm = box.service.alarms.raise_(
+    alarm = box.live.raise_alarm(
         box.store, kind, reason=body.reason, by=user.username, event_id=body.event_id, camera=camera
     )
-    return AlarmView.of(alarm)
+    return AlarmView.of(alarm, box.site)

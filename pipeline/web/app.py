@@ -16,10 +16,9 @@ from pydantic import BaseModel
 
 from pipeline.config import Config
 from pipeline.db import User
-from pipeline.live.service import Service
 from pipeline.vocabulary import CameraState
 from pipeline.web import alarms, cameras, events, registrations, reports, users
-from pipeline.web.box import Box
+from pipeline.web.box import Box, LiveSide
 from pipeline.web.common import Auth, new_app, page_or_login, templates
 from pipeline.web.i18n import language, page_context
 
@@ -30,7 +29,7 @@ class Health(BaseModel):
     cameras: dict[str, CameraState]
 
 
-def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Service) -> FastAPI:
+def create_app(config: Config, db_path: Path, snapshot_dir: Path, live: LiveSide) -> FastAPI:
     app = new_app(
         "gatewatch",
         "Unregistered entries at school gates: live alerts, events, registrations, cameras.",
@@ -42,7 +41,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
         config.language,
     )
     auth: Auth = app.state.auth
-    app.state.box = Box(config, service, snapshot_dir.resolve(), auth.stores)
+    app.state.box = Box(config, live, snapshot_dir.resolve(), auth.stores)
     for module in (events, registrations, cameras, reports, users, alarms):
         app.include_router(module.router)
     app.include_router(events.pages)
@@ -50,7 +49,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, service: Servi
     @app.get("/api/health", tags=["service"])
     def health() -> Health:
         """For monitoring: no login; says whether each camera is live, nothing more."""
-        states = {c["name"]: c["state"] for c in service.cameras()}
+        states = {camera.name: camera.state for camera in live.cameras()}
         return Health(status="ok", site=config.site.name, cameras=states)
 
     @app.get("/", include_in_schema=False)

@@ -9,15 +9,13 @@ import cv2
 import numpy as np
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, Field
 
 from pipeline.config import CameraConfig
-from pipeline.live.service import CameraWorker
+from pipeline.messages import CameraStatus
+from pipeline.records import Frame
 from pipeline.snapshots import draw_shapes
-from pipeline.vocabulary import CameraState
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import UserDep
-from pipeline.web.views import MessageView
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 JPEG_QUALITY = 80
@@ -25,44 +23,20 @@ LIVE_FPS = 5  # enough to see who is at the gate; each frame is one JPEG encode 
 BOUNDARY = "frame"
 
 
-class CameraStatus(BaseModel):
-    """What a guard needs to trust a camera: is it live, and if not, why (in words to act on)."""
-
-    name: str
-    source: str = Field(description="the camera's address, password removed")
-    state: CameraState
-    since: str | None
-    detail: str
-    messages: list[MessageView] = Field(default_factory=list, description="the detail, for the page to word")
-    last_frame_at: str | None
-    frames_in: int
-    frames_sampled: int
-    frames_dropped: int = Field(description="sampled but overtaken by newer ones before analysis took them")
-    reconnects: int
-    fps_in: float
-    width: int
-    height: int
-    fps_analysed: float
-    frames_analysed: int
-    frames_detected: int
-    detector_ms: float
-    lighting: str | None
-
-
 @router.get("/cameras")
 def cameras(box: BoxDep, _: UserDep) -> list[CameraStatus]:
     """Health of every camera: state and why, fps in, frames analysed and dropped, reconnects,
     detector latency."""
-    return [CameraStatus(**status) for status in box.service.cameras()]
+    return box.live.cameras()
 
 
 @router.get("/cameras/{name}/frame.jpg", response_class=Response)
 def camera_frame(name: str, box: BoxDep, _: UserDep) -> Response:
     """The most recent analysed frame with the camera's lines and zones drawn."""
-    worker = _worker(box, name)
-    if worker.latest is None:
+    frame = _latest(box, name)
+    if frame is None:
         raise HTTPException(404, f"no frame from {name} yet")
-    data = _jpeg(worker.latest.image, box.config.cameras[name])
+    data = _jpeg(frame.image, box.config.cameras[name])
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
@@ -70,13 +44,13 @@ def camera_frame(name: str, box: BoxDep, _: UserDep) -> Response:
 async def camera_live(name: str, request: Request, box: BoxDep, _: UserDep) -> StreamingResponse:
     """The camera as it is analysed, lines and zones drawn, as motion JPEG (up to 5 frames a
     second): a browser shows it in a plain <img>, no plug-in, no polling."""
-    worker = _worker(box, name)
+    _latest(box, name)  # 404 for a camera that is not configured
     camera = box.config.cameras[name]
 
     async def parts() -> AsyncIterator[bytes]:
         shown = None
         while not await request.is_disconnected():
-            frame = worker.latest
+            frame = box.live.latest_frame(name)
             if frame is not None and frame is not shown:
                 shown = frame
                 data = await asyncio.to_thread(_jpeg, frame.image, camera)
@@ -88,11 +62,10 @@ async def camera_live(name: str, request: Request, box: BoxDep, _: UserDep) -> S
     )
 
 
-def _worker(box: Box, name: str) -> CameraWorker:
-    worker = box.service.workers.get(name)
-    if worker is None:
+def _latest(box: Box, name: str) -> Frame | None:
+    if name not in box.config.cameras:
         raise HTTPException(404, f"no camera {name!r}")
-    return worker
+    return box.live.latest_frame(name)
 
 
 def _jpeg(image: np.ndarray, camera: CameraConfig) -> bytes:

@@ -22,13 +22,14 @@ from sse_starlette.sse import EventSourceResponse
 
 from pipeline.db import Event, EventFilter, EventReview, User
 from pipeline.errors import Conflict, InvalidInput, NotFound
+from pipeline.messages import EventMessage, MessageView
 from pipeline.registrations import Registration, parse_registration
 from pipeline.review import change_status, get_event, history, list_events
-from pipeline.vocabulary import Direction, EventKind, EventStatus
+from pipeline.vocabulary import EventStatus
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import UserDep, page_or_login, templates
 from pipeline.web.i18n import language, page_context
-from pipeline.web.views import AlarmView, MessageView, RegistrationView, message_view
+from pipeline.web.views import AlarmView, RegistrationView
 from pipeline.wording import say
 
 router = APIRouter(prefix="/api", tags=["events"])
@@ -38,22 +39,9 @@ pages = APIRouter(include_in_schema=False)
 EventId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
 
 
-class EventView(BaseModel):
-    """An event as MQTT and webhooks send it, with its review so far. Times are ISO 8601 text
-    in the site's zone, exactly as stored."""
+class EventView(EventMessage):
+    """An event as MQTT and webhooks send it (links relative to this box), with its review so far."""
 
-    id: int
-    site: str
-    kind: EventKind
-    camera: str
-    line: str
-    direction: Direction | None
-    time: str
-    status: EventStatus
-    reason: str | None
-    closed: str | None
-    snapshot_url: str
-    crop_url: str
     reviewed_by: str | None = None
     first_review_at: str | None = None
     review_note: str | None = None
@@ -64,6 +52,20 @@ class EventView(BaseModel):
     track_path: list[tuple[float, float]] = Field(
         default_factory=list, description="where the person went (snapshot pixels, oldest first)"
     )
+
+    @classmethod
+    def of(cls, event: Event, site: str) -> EventView:  # type: ignore[override]
+        return cls(
+            **EventMessage.fields_of(event, site, ""),
+            reviewed_by=event.reviewed_by,
+            first_review_at=event.first_review_at.isoformat() if event.first_review_at else None,
+            review_note=event.review_note,
+            registration_id=event.registration_id,
+            pruned_at=event.pruned_at.isoformat() if event.pruned_at else None,
+            reason_message=MessageView.of(event.reason_message),
+            clip_url=f"/api/events/{event.id}/clip" if event.clip_path and not event.pruned_at else None,
+            track_path=list(event.track_path),
+        )
 
 
 class ReviewStep(BaseModel):
@@ -104,18 +106,6 @@ class Review(BaseModel):
         if self.visitor is not None and (self.action != EventStatus.AUTHORIZED or self.registration_id is not None):
             raise ValueError("visitor goes with action 'authorized' and without registration_id")
         return self
-
-
-def event_view(box: Box, event: Event) -> EventView:
-    row = event.row()
-    extra = {k: row[k] for k in ("reviewed_by", "first_review_at", "review_note", "registration_id", "pruned_at")}
-    links = {
-        "snapshot_url": f"/api/events/{event.id}/snapshot",
-        "crop_url": f"/api/events/{event.id}/crop",
-        "clip_url": f"/api/events/{event.id}/clip" if event.clip_path and not event.pruned_at else None,
-    }
-    worded = {"reason_message": message_view(event.reason_message), "track_path": list(event.track_path)}
-    return EventView(**{**box.service.payload(event), **extra, **links, **worded})
 
 
 class EventCounts(BaseModel):
@@ -167,7 +157,7 @@ def events(
     store = box.store
     response.headers["X-Total-Count"] = str(store.events.count(filters))
     found = list_events(store, filters, newest_first=True, limit=limit, offset=offset)
-    return [event_view(box, e) for e in found]
+    return [EventView.of(e, box.site) for e in found]
 
 
 @router.get("/events/counts")
@@ -191,7 +181,7 @@ def review_many(body: BatchReview, box: BoxDep, user: UserDep) -> BatchResult:
             refused.append(Refused(id=event_id, detail=str(exc)))
             continue
         changed.append(event_id)
-        box.service.event_changed(store, event_id)
+        box.live.event_changed(store, event_id)
     return BatchResult(changed=changed, refused=refused)
 
 
@@ -208,10 +198,10 @@ def event(event_id: EventId, box: BoxDep, _: UserDep) -> EventDetail:
     after = box.config.escalations().get((stored.camera, stored.line))
     escalates = stored.created_at + timedelta(seconds=after) if after and stored.created_at else None
     return EventDetail(
-        **event_view(box, stored).model_dump(),
+        **EventView.of(stored, box.site).model_dump(),
         history=[_step(review) for review in history(store, event_id)],
         registration=RegistrationView.of(*registration) if registration else None,
-        alarms=[AlarmView.of(alarm) for alarm in store.alarms.for_event(event_id)],
+        alarms=[AlarmView.of(alarm, box.site) for alarm in store.alarms.for_event(event_id)],
         escalates_at=escalates.isoformat() if escalates and stored.status == EventStatus.NEW else None,
     )
 
@@ -224,7 +214,7 @@ def _step(review: EventReview) -> ReviewStep:
         to_status=review.to_status,
         note=review.note,
         registration_id=review.registration_id,
-        note_message=message_view(review.note_message),
+        note_message=MessageView.of(review.note_message),
     )
 
 
@@ -286,7 +276,7 @@ def review(event_id: EventId, body: Review, box: BoxDep, user: UserDep) -> Event
         change_status(
             store, event_id, body.action, by=user.username, at=now, note=body.note, registration_id=registration_id
         )
-    box.service.event_changed(store, event_id)
+    box.live.event_changed(store, event_id)
     return event(event_id, box, user)
 
 
@@ -303,7 +293,7 @@ async def stream(request: Request, box: BoxDep, _: UserDep) -> EventSourceRespon
     """Server-sent events: `event` (id of a new or changed event), `camera` (state change)."""
 
     async def messages() -> AsyncIterator[dict[str, str]]:
-        async for message in box.service.hub.subscribe():
+        async for message in box.live.hub.subscribe():
             if await request.is_disconnected():
                 return
             yield {"event": message["type"], "data": json.dumps(message, ensure_ascii=False)}

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 
 from pipeline.config import Config
-from pipeline.wording import Language, names, templates
+from pipeline.wording import CAMERA_STATES, Language, names, templates
 
 _OWN: dict[Language, dict[str, str]] = {
     "en": {
@@ -101,12 +101,6 @@ _OWN: dict[Language, dict[str, str]] = {
         "since": "Since",
         "until": "Until",
         "state": "State",
-        "live_state": "Live",
-        "down": "Down",
-        "connecting": "Connecting",
-        "stopped": "Stopped",
-        "ended": "Ended",
-        "misconfigured": "Misconfigured",
         "fps_in": "Frames/s in",
         "fps_analysed": "analysed",
         "reconnects": "Reconnects",
@@ -218,12 +212,6 @@ _OWN: dict[Language, dict[str, str]] = {
         "since": "开始",
         "until": "结束",
         "state": "状态",
-        "live_state": "在线",
-        "down": "离线",
-        "connecting": "连接中",
-        "stopped": "已停止",
-        "ended": "已结束",
-        "misconfigured": "配置错误",
         "fps_in": "输入帧率",
         "fps_analysed": "分析帧率",
         "reconnects": "重连次数",
@@ -250,8 +238,12 @@ _OWN: dict[Language, dict[str, str]] = {
     },
 }
 
-# Names of kinds, statuses and roles come from `wording` (the report and captions use them too).
-LABELS: dict[Language, dict[str, str]] = {lang: {**names(lang), **own} for lang, own in _OWN.items()}
+# Names of kinds, statuses and roles come from `wording` (the report and captions use them too);
+# a camera's state is `state_<state>` (the pages' script looks it up by the state it is sent).
+LABELS: dict[Language, dict[str, str]] = {
+    lang: {**names(lang), **{f"state_{state}": words[lang] for state, words in CAMERA_STATES.items()}, **own}
+    for lang, own in _OWN.items()
+}
 
 
 def language(request: Request, site: Language | None = None) -> Language:

@@ -16,7 +16,7 @@ from pipeline.review import explainable, record_registrations, register_and_auth
 from pipeline.vocabulary import RegistrationSource
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import AdminDep, UserDep
-from pipeline.web.events import EventView, event_view, parse_web_registration
+from pipeline.web.events import EventView, parse_web_registration
 from pipeline.web.views import RegistrationView
 
 router = APIRouter(prefix="/api", tags=["registrations"])
@@ -89,7 +89,7 @@ def candidates(body: NewRegistration, box: BoxDep, user: UserDep) -> list[Candid
     confirms which ones the visitor really was before anything is authorized. Stores nothing."""
     registration = _visitor(body, box, user.username)
     fits = explainable(box.store, box.config, registration)
-    return [Candidate(event=event_view(box, event), gap_s=round(gap, 1)) for event, gap in fits]
+    return [Candidate(event=EventView.of(event, box.site), gap_s=round(gap, 1)) for event, gap in fits]
 
 
 @router.post("/registrations", status_code=201)
@@ -103,7 +103,7 @@ def register(body: NewRegistration, box: BoxDep, user: UserDep) -> Registered:
     else:
         added, authorized = register_and_authorize(store, box.config, registration, body.authorize, now)
     for event_id, _registration in authorized:
-        box.service.event_changed(store, event_id)
+        box.live.event_changed(store, event_id)
     found = store.registrations.get(added.first_id) if added.count else None
     saved = found[0] if found else registration
     return Registered(
@@ -142,7 +142,7 @@ async def import_registrations(
     store = box.store
     added, authorized = record_registrations(store, box.config, loaded.good, datetime.now(UTC))
     for event_id, _registration in authorized:
-        box.service.event_changed(store, event_id)
+        box.live.event_changed(store, event_id)
     return Imported(
         added=added.count,
         skipped=added.skipped,

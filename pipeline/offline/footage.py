@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 
 from pipeline.clock import recording_start
-from pipeline.config import Config
+from pipeline.config import BundledModel, Config
 from pipeline.detectors.onnx import bundled_model_path
 from pipeline.errors import GatewatchError
 from pipeline.records import seconds_between
@@ -233,8 +233,8 @@ def analysis_digest(config: Config, camera: str) -> str:
     rules = [r.model_dump(mode="json") for r in config.rules if r.camera == camera]
     schedules = {r["schedule"]: config.schedules[r["schedule"]].model_dump(mode="json") for r in rules}
     language = config.language
-    model = config.detector.model
-    model = _file_digest(bundled_model_path() if model == "default" else config.resolve(model))
+    chosen = config.detector.model
+    model = _file_digest(bundled_model_path() if isinstance(chosen, BundledModel) else config.resolve(chosen))
     text = json.dumps([settings, cameras, rules, schedules, language, model], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

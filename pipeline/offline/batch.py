@@ -22,20 +22,19 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pipeline.analyze import ConfigRegistrations, prepare
-from pipeline.chain import FileResult, Progress, analyse_chain
 from pipeline.config import Config
 from pipeline.db import Store
 from pipeline.detectors import load_detector
-from pipeline.footage import Chain, Plan
-from pipeline.registrations import Registration
-from pipeline.results import ResultWriter
+from pipeline.offline.chain import FileResult, Progress, analyse_chain
+from pipeline.offline.footage import Chain, Plan
+from pipeline.offline.prepare import ConfigRegistrations, Job, prepare
+from pipeline.offline.results import ResultWriter
 from pipeline.vocabulary import Direction
 
-Job = tuple[Chain, list[tuple[Registration, int]]]
 PROGRESS_EVERY_S = 0.5  # how often a worker reports how far it is
 WORKER_MEMORY_BYTES = 700 * 2**20  # one worker: decoder, model, frames kept for clips and snapshots
 
@@ -120,9 +119,9 @@ def run_batch(
     started = time.perf_counter()
     with Store(db_path) as store:
         writer = ResultWriter(store, snapshot_dir, config, analysed_at)
-        jobs = [(chain, prepare(store, config, config_csv, chain, analysed_at)) for chain in plan.chains]
+        jobs = [prepare(store, config, config_csv, chain, analysed_at) for chain in plan.chains]
         if ray_address is not None:
-            from pipeline.cluster import ray_results
+            from pipeline.offline.cluster import ray_results
 
             results = ray_results(config, jobs, ray_address)
         else:
@@ -174,6 +173,15 @@ def local_results(config: Config, jobs: list[Job], workers: int) -> Iterator[Fil
     yield from _Processes(config, jobs, workers).results()
 
 
+class Note(Enum):
+    """What a worker tells the batch, with the chain's index: it took the chain (and its pid), a
+    result or progress of it (the item), or it finished it."""
+
+    STARTED = "started"
+    RESULT = "result"
+    FINISHED = "finished"
+
+
 class _Processes:
     """Worker processes that take chains from one queue and put results on another (bounded, so
     memory stays bounded however long the batch and however slow the writer). A worker that
@@ -210,9 +218,9 @@ class _Processes:
                 except queue.Empty:
                     yield from self._lost(holder, returned, unfinished)
                     continue
-                if kind == "start":
+                if kind is Note.STARTED:
                     holder[payload] = index
-                elif kind == "end":
+                elif kind is Note.FINISHED:
                     unfinished.discard(index)
                 else:
                     if isinstance(payload, FileResult):
@@ -237,10 +245,10 @@ class _Processes:
             if index in unfinished:
                 unfinished.discard(index)
                 why = f"the worker process analysing it stopped (exit code {process.exitcode})"
-                yield from _failed(self.jobs[index][0], returned[index], why)
+                yield from _failed(self.jobs[index].chain, returned[index], why)
         if not alive:
             for index in sorted(unfinished):
-                yield from _failed(self.jobs[index][0], returned[index], "no worker process was left to analyse it")
+                yield from _failed(self.jobs[index].chain, returned[index], "no worker process was left to analyse it")
             unfinished.clear()
 
 
@@ -259,7 +267,7 @@ def _worker(tasks: Any, out: Any, config: Config, threads: int) -> None:
     detector = load_detector(config.detector, config.resolve)
     while (task := tasks.get()) is not None:
         index, (chain, registrations) = task
-        out.put(("start", index, os.getpid()))
+        out.put((Note.STARTED, index, os.getpid()))
         last = 0.0
         for item in analyse_chain(config, chain, registrations, detector):
             if isinstance(item, Progress):
@@ -267,8 +275,8 @@ def _worker(tasks: Any, out: Any, config: Config, threads: int) -> None:
                 if now - last < PROGRESS_EVERY_S:
                     continue
                 last = now
-            out.put(("item", index, item))
-        out.put(("end", index, None))
+            out.put((Note.RESULT, index, item))
+        out.put((Note.FINISHED, index, None))
     with contextlib.suppress(Exception):
         out.close()
         out.join_thread()

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.chain import FileResult
 from pipeline.config import Config
 from pipeline.db import Store, VideoRun
-from pipeline.footage import analysis_digest
+from pipeline.offline.chain import FileResult
+from pipeline.offline.footage import analysis_digest
 from pipeline.records import Outcome
 from pipeline.snapshots import SnapshotWriter
 

@@ -10,26 +10,26 @@ left behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from pipeline.chain import FileResult, analyse_chain
 from pipeline.config import Config
 from pipeline.db import Store
 from pipeline.detectors import Detector, load_detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
-from pipeline.footage import Chain, probe
 from pipeline.lighting import LightingTally
+from pipeline.offline.chain import FileResult, analyse_chain
+from pipeline.offline.footage import Chain, probe
+from pipeline.offline.prepare import ConfigRegistrations, prepare
+from pipeline.offline.results import ResultWriter
 from pipeline.records import Decision, Outcome
-from pipeline.registrations import Registration, read_registrations_csv
-from pipeline.results import ResultWriter
+from pipeline.vocabulary import Direction, EventKind
 
 ProgressCallback = Callable[[int, int, int], None]  # (frames decoded, frames in file, crossings so far)
 
@@ -37,7 +37,7 @@ ProgressCallback = Callable[[int, int, int], None]  # (frames decoded, frames in
 @dataclass(frozen=True)
 class FlaggedEvent:
     event_id: int
-    kind: str
+    kind: EventKind
     line: str
     ts: datetime
     track_id: int
@@ -58,7 +58,7 @@ class Summary:
     frames_analysed: int = 0
     frames_detected: int = 0  # analysed frames the detector ran on (the rest: no motion, nobody tracked)
     elapsed_s: float = 0.0
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)
+    counts: Counter[tuple[str, Direction]] = field(default_factory=Counter)
     decisions: list[Decision] = field(default_factory=list)
     flagged: list[FlaggedEvent] = field(default_factory=list)
     lighting: LightingTally = field(default_factory=LightingTally)
@@ -101,9 +101,9 @@ def analyze(
     clock_start = time.perf_counter()
     with Store(db_path) as store:
         writer = ResultWriter(store, snapshot_dir, config, analysed_at)
-        registrations = prepare(store, config, config_csv, Chain(camera_id, (recording,)), analysed_at)
+        job = prepare(store, config, config_csv, Chain(camera_id, (recording,)), analysed_at)
         result = None
-        for item in analyse_chain(config, Chain(camera_id, (recording,)), registrations, detector):
+        for item in analyse_chain(config, job.chain, job.registrations, detector):
             if isinstance(item, FileResult):
                 result = item
             elif progress:
@@ -130,10 +130,11 @@ def analyze(
         decision, c = outcome.decision, outcome.decision.crossing
         summary.decisions.append(decision)
         summary.counts[(c.line, c.direction)] += 1
-        if event_id is not None and outcome.evidence is not None:
-            kind = decision.kind or ""
+        if event_id is not None and outcome.evidence is not None and decision.kind is not None:
             summary.flagged.append(
-                FlaggedEvent(event_id, kind, c.line, c.ts, c.track_id, outcome.evidence.full, outcome.evidence.crop)
+                FlaggedEvent(
+                    event_id, decision.kind, c.line, c.ts, c.track_id, outcome.evidence.full, outcome.evidence.crop
+                )
             )
     if jsonl_path is not None:
         try:
@@ -146,84 +147,6 @@ def analyze(
                 "`gatewatch events export` writes them out, or re-run with --jsonl on a disk with space"
             ) from None
     return summary
-
-
-def prepare(
-    store: Store, config: Config, config_csv: ConfigRegistrations | None, chain: Chain, at: datetime
-) -> list[tuple[Registration, int]]:
-    """Before a chain is analysed: the site's facts and the config's registrations stored, and
-    the registrations that may excuse the chain's entries read, with the entries each has left."""
-    store.set_meta({"timezone": config.timezone, "site": config.site.name})
-    if config_csv is not None:
-        config_csv.sync(store, at)
-    videos = [str(r.path) for r in chain.recordings]
-    return store.registrations.valid(overlapping=_registration_span(config, chain), rerun=(chain.camera, videos))
-
-
-def load_config_registrations(config: Config) -> list[Registration]:
-    """The config's CSV, all rows or none: an analysis with half a visitor book would flag visitors
-    who did register. Every bad row is listed, not just the first."""
-    if config.registrations.csv is None:
-        return []
-    path = config.resolve(config.registrations.csv)
-    loaded = read_registrations_csv(path, config.tz, config.scopes(), origin=f"config {path}", created_by="config")
-    if loaded.bad:
-        rows = "; ".join(f"row {e.row}: {e.message}" for e in loaded.bad)
-        raise GatewatchError(f"{path}: {rows}")
-    return loaded.good
-
-
-@dataclass(frozen=True)
-class ConfigRegistrations:
-    """The config's CSV as this run must store it. A file whose content the database already holds
-    (same digest) is neither parsed nor synced again: with a million rows that took longer than
-    the analysis. A changed file is parsed in full before anything is written."""
-
-    config: Config
-    origin: str
-    digest: str
-    rows: list[Registration] | None  # None: the database already held this content when checked
-
-    @classmethod
-    def read(cls, config: Config, db_path: Path) -> ConfigRegistrations | None:
-        if config.registrations.csv is None:
-            return None
-        path = config.resolve(config.registrations.csv)
-        try:
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        except FileNotFoundError:
-            raise GatewatchError(f"{path}: registrations file not found") from None
-        except OSError as exc:
-            raise GatewatchError(f"{path}: cannot read ({exc.strerror})") from None
-        origin = f"config {path}"
-        if db_path.is_file():
-            with Store(db_path, readonly=True) as store:
-                if store.meta(_digest_key(origin)) == digest:
-                    return cls(config, origin, digest, None)
-        return cls(config, origin, digest, load_config_registrations(config))
-
-    def sync(self, store: Store, at: datetime) -> None:
-        if store.meta(_digest_key(self.origin)) == self.digest:
-            return
-        rows = self.rows if self.rows is not None else load_config_registrations(self.config)
-        with store.write("save the config's registrations", "; none were saved"):
-            store.registrations.sync(self.origin, rows, at)
-            store.set_meta({_digest_key(self.origin): self.digest})
-
-
-def _digest_key(origin: str) -> str:
-    return f"digest of {origin}"
-
-
-def _registration_span(config: Config, chain: Chain) -> tuple[datetime, datetime] | None:
-    """The times a registration must touch to matter for these files: their span (with slack for
-    containers that misstate lengths) widened by the longest registration window of any rule."""
-    if not chain.duration_s:
-        return None
-    margin = timedelta(seconds=max((rule.window for rule in config.rules), default=0.0) + 60)
-    first, last = chain.recordings[0], chain.recordings[-1]
-    slack = timedelta(seconds=last.duration_s * 0.1)
-    return first.start - margin, last.end + slack + margin
 
 
 def _write_jsonl(path: Path, outcomes: list[Outcome], event_ids: list[int | None]) -> None:

@@ -16,20 +16,19 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from pipeline.chain import FileResult, analyse_chain
 from pipeline.config import Config
 from pipeline.detectors import load_detector
 from pipeline.errors import GatewatchError
-from pipeline.footage import Chain
-from pipeline.registrations import Registration
+from pipeline.offline.chain import FileResult, analyse_chain
+from pipeline.offline.footage import Chain
+from pipeline.offline.prepare import Job
+from pipeline.registrations import RegistrationLeft
 
 TASK_RETRIES = 3  # a node lost mid-chain: the chain runs again elsewhere, up to this many times
 TASK_THREADS = 1  # onnxruntime threads per task; Ray runs one task per CPU it schedules
 
 
-def ray_results(
-    config: Config, jobs: list[tuple[Chain, list[tuple[Registration, int]]]], address: str
-) -> Iterator[FileResult]:
+def ray_results(config: Config, jobs: list[Job], address: str) -> Iterator[FileResult]:
     ray = _ray()
     try:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
@@ -52,9 +51,7 @@ def ray_results(
         ray.shutdown()
 
 
-def _chain_task(
-    config: Config, base_dir: Any, chain: Chain, registrations: list[tuple[Registration, int]]
-) -> list[FileResult]:
+def _chain_task(config: Config, base_dir: Any, chain: Chain, registrations: list[RegistrationLeft]) -> list[FileResult]:
     """Runs on a cluster node. The config's relative paths (a custom model) resolve against the
     config's folder as the driver saw it: that folder must be on the shared storage too."""
     config._base_dir = base_dir

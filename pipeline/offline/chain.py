@@ -27,10 +27,10 @@ from pipeline.clips import Clip, ClipCollector, encode_mp4
 from pipeline.config import Config
 from pipeline.detectors import Detector
 from pipeline.errors import GatewatchError
-from pipeline.footage import Chain, Recording
 from pipeline.lighting import LightingTally
+from pipeline.offline.footage import Chain, Recording
 from pipeline.records import Crossing, Decision, Frame, seconds_between
-from pipeline.registrations import Registration, RegistrationBook
+from pipeline.registrations import RegistrationBook, RegistrationLeft
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import EvidenceFiles, render_evidence
 from pipeline.sources import SkimmingVideoFile, VideoFile
@@ -111,7 +111,7 @@ class _File:
 
 
 def analyse_chain(
-    config: Config, chain: Chain, registrations: list[tuple[Registration, int]], detector: Detector
+    config: Config, chain: Chain, registrations: list[RegistrationLeft], detector: Detector
 ) -> Iterator[FileResult | Progress]:
     """Each file's result once final, in the chain's order, with progress in between.
     `registrations`: the stored ones that may excuse these files' entries, with the entries each
@@ -120,9 +120,7 @@ def analyse_chain(
 
 
 class _ChainRun:
-    def __init__(
-        self, config: Config, camera: str, registrations: list[tuple[Registration, int]], detector: Detector
-    ) -> None:
+    def __init__(self, config: Config, camera: str, registrations: list[RegistrationLeft], detector: Detector) -> None:
         self.config = config
         self.camera = camera
         self.camera_config = config.cameras[camera]

@@ -1,0 +1,171 @@
+"""What leaves a box and what a district centre receives: one pydantic model per message.
+
+    EventMessage   a flagged event, and again on each status change   MQTT `<site>/events`, webhooks
+    AlarmMessage   an alarm to the police and the district centre       MQTT `<site>/alarms`, webhooks
+    AlarmAck       the centre's confirmation of an alarm                MQTT `<site>/alarms/<id>/ack`
+    CameraStatus   a camera's health                                    MQTT `<site>/cameras/<c>/state`, the API
+
+The box builds them from its records (`of`) and dumps them; the web API's views extend them; the
+centre validates what arrives with the same models, so a field added here reaches every side or
+fails a test, and a message that is not what gatewatch sends is refused field by field.
+(`wording.Message` is something else: a reason or problem not yet put into words.)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field, ValidationError
+
+from pipeline.lighting import Lighting
+from pipeline.vocabulary import AlarmKind, AlarmStatus, CameraState, Direction, EventKind, EventStatus, MessageCode
+from pipeline.wording import Message
+
+if TYPE_CHECKING:  # the stored records `of` reads; the database's modules do not import this one
+    from pipeline.db import Alarm, Event
+
+MAX_ID = 2**63 - 1  # SQLite's integers
+TEXT = 1000  # a reason, a note, a name: longer is not something gatewatch sent
+
+
+def _aware_time(text: str) -> str:
+    """ISO 8601 with its zone, kept as sent (the site's offset is part of what a reader sees)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text[:40]!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text[:40]!r} has no time zone")
+    return text
+
+
+IsoTime = Annotated[str, Field(max_length=40), AfterValidator(_aware_time)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Text = Annotated[str, Field(max_length=TEXT)]
+
+
+class MessageView(BaseModel):
+    """A reason or problem to be worded in the reader's language (`wording.TEMPLATES`)."""
+
+    code: MessageCode
+    values: dict[str, Annotated[str, Field(max_length=TEXT)]]
+
+    @classmethod
+    def of(cls, message: Message | None) -> MessageView | None:
+        return cls(code=message.code, values=dict(message.values)) if message else None
+
+
+class EventMessage(BaseModel):
+    """A flagged event as the box sends it. Times are ISO 8601 text in the site's zone, exactly as
+    stored; snapshot links go through the box's API (by id, behind its login), never as paths."""
+
+    type: Literal["event"] = "event"
+    id: Id
+    site: Text
+    kind: EventKind
+    camera: Text
+    line: Text
+    direction: Direction | None
+    time: IsoTime
+    status: EventStatus
+    reason: Text | None
+    closed: Text | None
+    snapshot_url: Text
+    crop_url: Text
+
+    @classmethod
+    def fields_of(cls, event: Event, site: str, base_url: str) -> dict[str, object]:
+        """The message's fields for a stored event (for the models that extend this one)."""
+        base = base_url.rstrip("/")
+        return {
+            "id": event.id,
+            "site": site,
+            "kind": event.kind,
+            "camera": event.camera,
+            "line": event.line,
+            "direction": event.direction,
+            "time": event.ts.isoformat(),
+            "status": event.status,
+            "reason": event.reason,
+            "closed": event.closed,
+            "snapshot_url": f"{base}/api/events/{event.id}/snapshot",
+            "crop_url": f"{base}/api/events/{event.id}/crop",
+        }
+
+    @classmethod
+    def of(cls, event: Event, site: str, base_url: str) -> EventMessage:
+        return cls.model_validate(cls.fields_of(event, site, base_url))
+
+
+class AlarmMessage(BaseModel):
+    """An alarm for the police and the district centre: who, when, why, and the alert behind it."""
+
+    type: Literal["alarm"] = "alarm"
+    id: Id
+    site: Text
+    kind: AlarmKind
+    camera: Text | None = None
+    event_id: Id | None = None
+    reason: Text
+    reason_message: MessageView | None = Field(None, description="an automatic escalation's reason, to be worded")
+    raised_by: Text
+    time: IsoTime
+    status: AlarmStatus = AlarmStatus.OPEN
+    snapshot_url: Text | None = None
+
+    @classmethod
+    def of(cls, alarm: Alarm, site: str, base_url: str) -> AlarmMessage:
+        base = base_url.rstrip("/")
+        return cls(
+            id=alarm.id,
+            site=site,
+            kind=alarm.kind,
+            camera=alarm.camera,
+            event_id=alarm.event_id,
+            reason=alarm.reason,
+            reason_message=MessageView.of(alarm.reason_message),
+            raised_by=alarm.raised_by,
+            time=alarm.raised_at.isoformat(),
+            status=alarm.status,
+            snapshot_url=f"{base}/api/events/{alarm.event_id}/snapshot" if alarm.event_id else None,
+        )
+
+
+class AlarmAck(BaseModel):
+    """The district centre's confirmation of one alarm (retained, so a school offline then reads it later)."""
+
+    by: Text
+    at: IsoTime
+
+
+class CameraStatus(BaseModel):
+    """What a guard needs to trust a camera: is it live, and if not, why (in words to act on)."""
+
+    name: Text
+    source: Text = Field(description="the camera's address, password removed")
+    state: CameraState
+    since: IsoTime | None
+    detail: Text
+    messages: list[MessageView] = Field(default_factory=list, description="the detail, for the page to word")
+    last_frame_at: IsoTime | None
+    frames_in: int
+    frames_sampled: int
+    frames_dropped: int = Field(description="sampled but overtaken by newer ones before analysis took them")
+    reconnects: int
+    fps_in: float
+    width: int
+    height: int
+    fps_analysed: float
+    frames_analysed: int
+    frames_detected: int
+    detector_ms: float
+    lighting: Lighting | None
+
+
+def validation_summary(exc: ValueError) -> str:
+    """Why a message was refused, for a log line: each bad field and what is wrong, without the
+    values it held (a forged message's text is not worth repeating)."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'message'}: {e['msg']}" for e in exc.errors())
+    return str(exc)
