@@ -24,6 +24,8 @@ from pipeline.evaluation import Event
 Filming = Callable[[list[np.ndarray]], list[np.ndarray]]  # films a list of frames another way
 
 CACHE = Path(__file__).resolve().parent / ".cache"
+# Real thermal night footage annotated for gatewatch (footage/README.md); committed, MIT-licensed.
+THERMAL = Path(__file__).resolve().parent / "footage" / "M3SVD"
 VIDEOS = {"PETS09-S2L1": "PETS09-S2L1_f001-300_7fps.mp4", "TUD-Stadtmitte": "TUD-Stadtmitte_25fps.mp4"}
 LONG_SOURCE = "TUD-Stadtmitte"
 LONG_SECONDS = 600
@@ -183,3 +185,22 @@ def repeated(base: Sequence, times: int) -> Sequence:
         height, width = clip[0].shape[:2]
         encode(path, played, (width, height), round(base.fps), 1_500_000)
     return Sequence(f"{base.name} x{times}", path, base.fps, times * len(clip), base.lines, [], {})
+
+
+def load_thermal(folder: Path = THERMAL) -> list[Sequence]:
+    """The annotated thermal clips (each in a folder of its own: the video, lines.json, crossings.json)."""
+    found = []
+    for clip in sorted(p for p in folder.iterdir() if p.is_dir()):
+        truth = json.loads((clip / "crossings.json").read_text())
+        found.append(
+            Sequence(
+                f"M3SVD {clip.name}",
+                clip / f"{clip.name}.mp4",
+                float(truth["fps"]),
+                int(truth["num_frames"]),
+                json.loads((clip / "lines.json").read_text())["lines"],
+                [Event(e["line_id"], e["inout"], e["video_frame"]) for e in truth["events"]],
+                {},
+            )
+        )
+    return found

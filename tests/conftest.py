@@ -45,6 +45,7 @@ SLOW_FIXTURES = {
     "half_reference": "batch",
     "accuracy_data": "accuracy",  # annotated footage of ../shared/data, analysed in full
     "night_films": "accuracy",  # the demo filmed at night, analysed in full
+    "thermal_footage": "accuracy",  # real thermal clips (benchmarks/footage), analysed in full
     "small_disk": "needs_root",  # tmpfs mounts
 }
 
