@@ -46,6 +46,9 @@ from pipeline.detectors.ssdlite import RESIZE_KEY, network_input  # noqa: E402  
 
 TEACHER = ROOT / "models" / "ssdlite_person_voc.onnx"
 RESERVED = "PETS09-S2L1"  # shares a camera with the independent evaluation footage
+# M3SVD clips reserved for independent evaluation; benchmarks/footage's three are the held-out check.
+RESERVED_THERMAL = frozenset({"0111_1803", "0112_1705", "0112_1707", "0118_1904", "0118_1913"})
+HELD_OUT_THERMAL = frozenset(p.name for p in (ROOT / "benchmarks" / "footage" / "M3SVD").iterdir() if p.is_dir())
 
 
 @dataclass
@@ -53,6 +56,9 @@ class Frame:
     image: np.ndarray  # BGR, full resolution
     boxes: np.ndarray  # ground-truth people, xyxy pixels; empty for unlabelled frames
     labelled: bool
+    # The same moment through a thermal camera, pixel-aligned (M3SVD's visible/infrared pairs):
+    # the student sees this instead of a synthetic night look of `image`.
+    thermal: np.ndarray | None = None
 
 
 def read_video(path: Path, every: int = 1) -> list[np.ndarray]:
@@ -79,34 +85,55 @@ def annotated(folder: Path) -> list[Frame]:
     return [Frame(image, boxes.get(k, none), True) for k, image in enumerate(read_video(next(folder.glob("*.mp4"))))]
 
 
-def reframe(frame: Frame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def thermal_pairs(root: Path, names: list[str], every: int) -> list[Frame]:
+    """M3SVD clips with both a visible and an infrared video (`root`/visible/NAME.mp4 and
+    `root`/infrared/NAME.mp4, the repository's Video/test): every `every`-th frame pair."""
+    frames = []
+    for name in names:
+        visible = read_video(root / "visible" / f"{name}.mp4", every)
+        infrared = read_video(root / "infrared" / f"{name}.mp4", every)
+        frames += [
+            Frame(day, np.zeros((0, 4), np.float32), False, thermal)
+            for day, thermal in zip(visible, infrared, strict=False)
+        ]
+    return frames
+
+
+def reframe(frame: Frame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """The frame as another camera might frame it, ground-truth boxes following (normalised):
     half the time a crop of 55-100 % of its area (people larger), half the time the frame shrunk
     to 40-90 % inside a reflected border (people smaller and farther away, as at a wide gate);
     mirrored half the time. Without the shrinking, a model fine-tuned on a street-level scene
-    forgets small people."""
+    forgets small people. A thermal twin is framed the same way."""
     height, width = frame.image.shape[:2]
     boxes = frame.boxes.copy()
+    views = [frame.image] if frame.thermal is None else [frame.image, frame.thermal]
     if rng.random() < 0.5:
         scale = np.sqrt(rng.uniform(0.55, 1.0))
         ch, cw = int(height * scale), min(width, int(width * scale * rng.uniform(0.9, 1.1)))
         y0, x0 = int(rng.integers(0, height - ch + 1)), int(rng.integers(0, width - cw + 1))
-        image = frame.image[y0 : y0 + ch, x0 : x0 + cw]
+        views = [view[y0 : y0 + ch, x0 : x0 + cw] for view in views]
         boxes -= np.array([x0, y0, x0, y0], np.float32)
     else:
         zoom = rng.uniform(0.4, 0.9)
         sw, sh = int(width * zoom), int(height * zoom)
         x0, y0 = int(rng.integers(0, width - sw + 1)), int(rng.integers(0, height - sh + 1))
-        small = cv2.resize(frame.image, (sw, sh), interpolation=cv2.INTER_AREA)
-        image = cv2.copyMakeBorder(small, y0, height - sh - y0, x0, width - sw - x0, cv2.BORDER_REFLECT_101)
+        views = [
+            cv2.copyMakeBorder(
+                cv2.resize(view, (sw, sh), interpolation=cv2.INTER_AREA),
+                y0, height - sh - y0, x0, width - sw - x0, cv2.BORDER_REFLECT_101,
+            )
+            for view in views
+        ]  # fmt: skip
         boxes = boxes * zoom + np.array([x0, y0, x0, y0], np.float32)
         ch, cw = height, width
     boxes = np.clip(boxes, 0, [cw, ch, cw, ch]) / np.array([cw, ch, cw, ch], np.float32)
     boxes = boxes[(boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) > 1e-4]
     if rng.random() < 0.5:
-        image = image[:, ::-1]
+        views = [view[:, ::-1] for view in views]
         boxes = np.stack([1 - boxes[:, 2], boxes[:, 1], 1 - boxes[:, 0], boxes[:, 3]], axis=1)
-    return np.ascontiguousarray(image), boxes.reshape(-1, 4)
+    views = [np.ascontiguousarray(view) for view in views]
+    return views[0], boxes.reshape(-1, 4), views[1] if len(views) > 1 else None
 
 
 def iou_yx(teacher: np.ndarray, truth_xy: np.ndarray) -> np.ndarray:
@@ -154,6 +181,14 @@ def main() -> None:
         default=sorted((ROOT / "sample_videos").glob("*.mp4")),
         help="videos without annotation (teacher labels only); default: the bundled sample clip",
     )
+    parser.add_argument(
+        "--pairs",
+        default="",
+        help="M3SVD clips with visible and infrared videos, comma-separated: the student learns the teacher's "
+        "answer on the visible frame from the aligned thermal one (never the reserved clips)",
+    )
+    parser.add_argument("--pairs-root", type=Path, help="M3SVD's Video/test folder (visible/ and infrared/)")
+    parser.add_argument("--pairs-every", type=int, default=2, help="every n-th frame pair")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--steps", type=int, default=500)
     parser.add_argument("--batch", type=int, default=16)
@@ -180,7 +215,18 @@ def main() -> None:
         frames += annotated(args.data / name)
     for video in args.unlabelled:
         frames += [Frame(image, np.zeros((0, 4), np.float32), False) for image in read_video(video, every=2)]
-    print(f"{len(frames)} frames ({sum(f.labelled for f in frames)} annotated)", flush=True)
+    pairs = [n for n in args.pairs.split(",") if n]
+    if reserved := sorted(set(pairs) & (RESERVED_THERMAL | HELD_OUT_THERMAL)):
+        raise SystemExit(f"train_night: {', '.join(reserved)}: reserved for independent evaluation or held out")
+    if pairs:
+        if args.pairs_root is None:
+            raise SystemExit("train_night: --pairs needs --pairs-root (M3SVD's Video/test folder)")
+        frames += thermal_pairs(args.pairs_root, pairs, args.pairs_every)
+    print(
+        f"{len(frames)} frames ({sum(f.labelled for f in frames)} annotated, "
+        f"{sum(f.thermal is not None for f in frames)} visible/thermal pairs)",
+        flush=True,
+    )
 
     teacher = ort.InferenceSession(str(TEACHER), providers=["CPUExecutionProvider"])
     student = convert(onnx.load(str(TEACHER)))
@@ -194,9 +240,11 @@ def main() -> None:
         clean, night, truths = [], [], []
         for _ in range(args.batch):
             frame = frames[int(rng.integers(len(frames)))]
-            image, boxes = reframe(frame, rng)
+            image, boxes, thermal = reframe(frame, rng)
             clean.append(network_input(image))
-            if rng.random() < args.clean_share:
+            if thermal is not None:
+                night.append(network_input(thermal))
+            elif rng.random() < args.clean_share:
                 night.append(clean[-1])
             else:
                 look = draw(CONDITIONS[int(rng.integers(len(CONDITIONS)))], rng)
@@ -234,7 +282,8 @@ def main() -> None:
         graph,
         {
             RESIZE_KEY: "area",  # the detector feeds this model as it was trained
-            "gatewatch_training": f"models/train_night.py --train {args.train} --steps {args.steps} --seed {args.seed}",
+            "gatewatch_training": f"models/train_night.py --train {args.train} --pairs {args.pairs} "
+            f"--steps {args.steps} --seed {args.seed}",
         },
     )
     partial = args.out.with_suffix(".partial.onnx")
@@ -248,6 +297,7 @@ def main() -> None:
     partial.rename(args.out)
     record = {
         "train": names,
+        "pairs": pairs,
         "unlabelled": [str(p.relative_to(ROOT)) if p.is_relative_to(ROOT) else str(p) for p in args.unlabelled],
         "frames": len(frames),
         "steps": args.steps,
