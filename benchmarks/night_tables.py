@@ -46,9 +46,9 @@ IDLE_NOTE = (
     "its first 1/5 s is unseen): no crossing recovered on TUD-Stadtmitte, two false ones. What remains: "
     "each burst starts mid-walk (the video cuts from the empty scene into the clip), so crossings in its "
     "first half-second have no side to come from; with tiles, 6 of the original model's 10 misses are "
-    "those (`short_context` in the ground truth). The night model trails the original on this daylight "
-    'video (0.776 against 0.854; motion gating costs it 0.818 -> 0.776, see "Speed levers") and leads '
-    "it in IR (0.731 against 0.611)."
+    "those (`short_context` in the ground truth). The shipped model (with thermal pairs) leads the original "
+    "on this daylight video (0.842 against 0.804; the night model before it trailed, 0.776 against 0.854 in "
+    "that run's build of the video) and in IR (0.768 against 0.658)."
 )
 REVERSE = "reverse check: trained on PETS09-S2L1"
 THERMAL_CONDITION = "thermal (real footage)"
@@ -123,7 +123,8 @@ def night_report(report: Report, real: list[Sequence], with_idle: bool = True, r
         "*gatewatch*: the shipped model (fine-tuned for night, `models/README.md`) with the defaults; "
         "*original model*: the same pipeline with the day-only model it replaced; *naive peer*: the shipped "
         "model on every frame, ByteTrack, supervision `LineZone`. The shipped model never saw PETS09-S2L1 "
-        "(trained on TUD-Stadtmitte and the bundled sample clip), so PETS09-S2L1 is the held-out check; "
+        "(trained on TUD-Stadtmitte, the bundled sample clip and three M3SVD visible/thermal pairs), so "
+        "PETS09-S2L1 is the held-out check; "
         "TUD-Stadtmitte's figures are on footage it was trained on (its frames, other degradation draws); "
         "the *reverse check* row, where present, is the same recipe trained on PETS09-S2L1 (never shipped), "
         "held out from TUD-Stadtmitte. "
