@@ -13,6 +13,7 @@ The stages and what they share
     camera.py       one camera, frame to crossing (shared by the offline and the live run)
     wording.py      messages and names in Chinese and English, worded when shown
     messages.py     what leaves the box (events, alarms, acks, camera health): one pydantic model each
+    signing.py      who sent a message: HMAC with the key a school and its centre share
 The two runs
     offline/        `analyze`: footage.py (an NVR export), prepare.py, chain.py, results.py, analyze.py
                     (one file), batch.py (worker processes), cluster.py (Ray)

@@ -3,7 +3,8 @@
 Each school's `serve` publishes to `<prefix>/<site>/events` (again on every status change) and
 keeps retained availability and camera state topics; `gatewatch center` subscribes to all sites
 and keeps the newest of everything: one row per (site, event), per site, and per (site, camera).
-A message that is not what gatewatch publishes is logged and skipped, never fatal.
+A message that is not what gatewatch publishes, or not from an enrolled school (`--sites`), or
+an event or alarm not signed with that school's key, is logged and skipped, never fatal.
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ import threading
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 
-from pipeline.alerts.mqtt import connect
-from pipeline.config import MqttConfig
+from pipeline.alerts.mqtt import connect, topic_level
+from pipeline.config import CenterSites, MqttConfig
 from pipeline.db import Store, ThreadStores
 from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, validation_summary
+from pipeline.signing import BadSignature, sign, verify
 from pipeline.vocabulary import Availability, EventStatus
 
 log = logging.getLogger("gatewatch.center")
+
+Message = TypeVar("Message", EventMessage, AlarmMessage)
 
 
 def create_tables(store: Store) -> None:
@@ -31,8 +35,10 @@ def create_tables(store: Store) -> None:
 
 
 class CenterSubscriber:
-    def __init__(self, config: MqttConfig, db_path: Path) -> None:
+    def __init__(self, config: MqttConfig, db_path: Path, sites: CenterSites) -> None:
+        """`sites`: the schools enrolled here, with the key each signs with."""
         self.config = config
+        self.sites = sites
         self.stores = ThreadStores(db_path)
         self.prefix_levels = config.topic_prefix.count("/") + 1
         self.received = 0
@@ -72,19 +78,25 @@ class CenterSubscriber:
         levels = message.topic.split("/")[self.prefix_levels :]
         try:
             self.handle(levels, message.payload)
+        except BadSignature as exc:
+            log.warning("refused a message on %s: %s", message.topic, exc)
         except ValueError as exc:  # pydantic's ValidationError is one
             log.warning("skipped a message on %s: %s", message.topic, validation_summary(exc))
 
     def handle(self, levels: list[str], payload: bytes) -> None:
-        """One message, checked against the model of what gatewatch sends on its topic."""
+        """One message, checked against the model of what gatewatch sends on its topic, from an
+        enrolled school; events and alarms signed with that school's key, about that school."""
         store = self.stores.get()
         now = datetime.now(UTC)
+        key = self.sites.key(levels[0]) if levels else None
+        if key is None:
+            raise BadSignature(f"{(levels or [''])[0][:40]!r} is not a school enrolled here (--sites)")
         if len(levels) == 2 and levels[1] == "events":
-            event = EventMessage.model_validate_json(payload)
+            event = _from_the_site(EventMessage.model_validate_json(payload), levels[0], key)
             store.center.save_event(event, payload.decode("utf-8"), now)
             self.received += 1
         elif len(levels) == 2 and levels[1] == "alarms":
-            alarm = AlarmMessage.model_validate_json(payload)
+            alarm = _from_the_site(AlarmMessage.model_validate_json(payload), levels[0], key)
             store.center.save_alarm(levels[0], alarm, now)
             log.warning("alarm #%s from %s: %s", alarm.id, alarm.site, alarm.reason)
         elif len(levels) == 2 and levels[1] == "availability":
@@ -112,8 +124,13 @@ class CenterSubscriber:
         has it (QoS 1 PUBACK): a confirmation given while the broker is away, or just before the
         centre stops, is sent again on the next connection instead of living only in memory."""
         topic = f"{self.config.topic_prefix}/{site_topic}/alarms/{alarm_id}/ack"
+        key = self.sites.key(site_topic)
+        if key is None:  # stored from a school since taken off the enrolment file
+            log.warning("not confirming alarm #%s of %s: the school is no longer enrolled", alarm_id, site_topic)
+            return
+        ack = sign(AlarmAck(alarm_id=alarm_id, site=site_topic, by=by, at=at), key)
         with self._lock:
-            info = client.publish(topic, AlarmAck(by=by, at=at).model_dump_json(), qos=1, retain=True)
+            info = client.publish(topic, ack.model_dump_json(), qos=1, retain=True)
             self._acks_in_flight[info.mid] = (site_topic, alarm_id)
 
     def _on_publish(self, _client: mqtt.Client, _userdata: Any, mid: int, _reason: Any, _props: Any) -> None:
@@ -121,6 +138,14 @@ class CenterSubscriber:
             sent = self._acks_in_flight.pop(mid, None)
         if sent is not None:
             self.stores.get().center.ack_sent(*sent, datetime.now(UTC))
+
+
+def _from_the_site(message: Message, site_topic: str, key: str) -> Message:
+    """The message, if it is signed with the school's key and speaks for that school."""
+    verify(message, key)
+    if topic_level(message.site) != site_topic:
+        raise BadSignature(f"a message about {message.site[:40]!r} on {site_topic!r}'s topic")
+    return message
 
 
 def center_events(store: Store, site: str | None, status: EventStatus | None, limit: int) -> list[dict[str, Any]]:

@@ -34,13 +34,16 @@ def _aware_time(text: str) -> str:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{text[:40]!r} is not an ISO 8601 time") from None
+        raise ValueError("not an ISO 8601 time") from None  # not repeated: the text may be anything
     if moment.tzinfo is None:
-        raise ValueError(f"{text[:40]!r} has no time zone")
+        raise ValueError("an ISO 8601 time without its time zone")
     return text
 
 
 IsoTime = Annotated[str, Field(max_length=40), AfterValidator(_aware_time)]
+Signature = Annotated[
+    str | None, Field(None, pattern="^[0-9a-f]{64}$", description="HMAC-SHA256 with the site's key (`signing`)")
+]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Text = Annotated[str, Field(max_length=TEXT)]
 
@@ -73,6 +76,7 @@ class EventMessage(BaseModel):
     closed: Text | None
     snapshot_url: Text
     crop_url: Text
+    signature: Signature = None
 
     @classmethod
     def fields_of(cls, event: Event, site: str, base_url: str) -> dict[str, object]:
@@ -113,6 +117,7 @@ class AlarmMessage(BaseModel):
     time: IsoTime
     status: AlarmStatus = AlarmStatus.OPEN
     snapshot_url: Text | None = None
+    signature: Signature = None
 
     @classmethod
     def of(cls, alarm: Alarm, site: str, base_url: str) -> AlarmMessage:
@@ -133,10 +138,14 @@ class AlarmMessage(BaseModel):
 
 
 class AlarmAck(BaseModel):
-    """The district centre's confirmation of one alarm (retained, so a school offline then reads it later)."""
+    """The district centre's confirmation of one alarm (retained, so a school offline then reads
+    it later), signed with the school's key over the alarm, the school and the time."""
 
+    alarm_id: Id
+    site: Text = Field(description="the school's site topic level")
     by: Text
     at: IsoTime
+    signature: Signature = None
 
 
 class CameraStatus(BaseModel):

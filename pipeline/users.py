@@ -35,8 +35,11 @@ def add_user(store: Store, username: str, password: str, role: Role, at: datetim
     if len(password) < MIN_PASSWORD:
         raise InvalidInput("password", f"at least {MIN_PASSWORD} characters for {username}")
     with store.write():
-        if store.users.exists(username):
+        existing = store.users.same_name(username)
+        if existing == username:
             raise Conflict(f"user {username!r} already exists (remove it first, or set a new password)")
+        if existing is not None:  # ADMIN beside admin: two logins a reader of the audit trail takes for one
+            raise Conflict(f"user {username!r}: {existing!r} exists; names may not differ only in upper and lower case")
         store.users.add(username, _hasher.hash(password), Role(role), at, display_name.strip())
 
 

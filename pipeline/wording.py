@@ -99,6 +99,18 @@ TEMPLATES: dict[MessageCode, dict[Language, str]] = {
         "en": "connection refused: camera or NVR not listening on that port",
         "zh": "连接被拒绝：摄像机或录像机未在该端口监听",
     },
+    MessageCode.UNKNOWN_HOST: {
+        "en": "no such host {host}: check the camera's address (name or IP) in the config, or the box's DNS",
+        "zh": "找不到主机 {host}：请检查配置中摄像机的地址（名称或 IP）或本机的 DNS",
+    },
+    MessageCode.NOT_RTSP: {
+        "en": "{host} answers, but not as a camera stream: check the port and the URL's scheme (rtsp://)",
+        "zh": "{host} 有应答，但不是视频流服务：请检查端口和地址协议（rtsp://）",
+    },
+    MessageCode.WAITING: {
+        "en": "waiting for the camera to answer (gives up after {seconds} s)",
+        "zh": "正在等待摄像机应答（{seconds} 秒后放弃）",
+    },
     MessageCode.NO_FRAME: {
         "en": "the stream opened but no frame could be decoded",
         "zh": "视频流已打开，但无法解码任何画面",

@@ -29,11 +29,13 @@ if [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
   fi
 fi
 # The tests use real servers from Debian: Chromium (report and web UI, driven by Playwright), the
-# mosquitto MQTT broker, and GStreamer's RTSP server (run by Debian's python3 with PyGObject).
+# mosquitto MQTT broker (with mosquitto_passwd and openssl for the district broker's set-up), and
+# GStreamer's RTSP server (run by Debian's python3 with PyGObject).
 if [ "$extras" = test ]; then
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
+  command -v openssl >/dev/null || missing+=(openssl)
   /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0")' 2>/dev/null \
     || missing+=(python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good
                  gstreamer1.0-plugins-bad)  # qtdemux, rtph264pay (good), h264parse (bad)

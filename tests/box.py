@@ -29,6 +29,7 @@ from pipeline.sources import VideoFile
 from pipeline.users import add_user
 from pipeline.vocabulary import CameraState, MessageCode, Role
 from pipeline.web.app import create_app
+from pipeline.web.connections import server_config
 from pipeline.wording import Message
 
 from .live import PASSWORD, free_port, wait_for
@@ -136,7 +137,7 @@ class WebBox:
     def served(self) -> Iterator[str]:
         """The app on a free port of 127.0.0.1 (uvicorn, in a thread of this process), for a browser."""
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning"))
+        server = uvicorn.Server(server_config(self.app, "127.0.0.1", port, "warning"))
         thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
         thread.start()
         try:

@@ -3,6 +3,7 @@ itself as a subprocess, and an MQTT subscriber. Each starts on a free port of 12
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -21,6 +22,8 @@ from typing import Any, TypeVar
 import av
 import httpx
 import paho.mqtt.client as mqtt
+
+from pipeline.alerts.mqtt import topic_level
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "north-gate_20261128222950.mp4"
@@ -178,9 +181,12 @@ def write_config(folder: Path, cameras: dict[str, dict[str, Any]], **sections: A
     """A config whose gates are closed all day, so every entry in the clip is flagged."""
     import yaml
 
+    site = sections.pop("site", "No1 Middle School")
+    if "mqtt" in sections:  # enrolled at the centre with `site_key`
+        sections["mqtt"] = {"site_key": site_key(site), **sections["mqtt"]}
     config = {
         "timezone": "Asia/Shanghai",
-        "site": {"name": sections.pop("site", "No1 Middle School")},
+        "site": {"name": site},
         "cameras": {name: {"lines": {"gate": LINE}, **camera} for name, camera in cameras.items()},
         "schedules": {"always": {"closed": ["00:00-24:00"]}},
         "rules": [
@@ -269,17 +275,24 @@ class Webhook:
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []  # the POSTs answered 500
         self.failures_left = 1
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
+                seen = {
+                    "body": json.loads(body),
+                    "auth": self.headers.get("Authorization"),
+                    "key": self.headers.get("Idempotency-Key"),
+                }
                 if hook.failures_left:
                     hook.failures_left -= 1
+                    hook.refused.append(seen)
                     self.send_response(500)
                 else:
-                    hook.received.append({"body": json.loads(body), "auth": self.headers.get("Authorization")})
+                    hook.received.append(seen)
                     self.send_response(204)
                 self.end_headers()
 
@@ -297,8 +310,16 @@ class Webhook:
         self.server.shutdown()
 
 
-def start_center(folder: Path, broker_port: int, port: int, prefix: str = "gatewatch") -> Process:
-    """`gatewatch center` on the broker (schools under `prefix`), with one user ("district"), its log in `folder`."""
+def site_key(site: str) -> str:
+    """A test school's enrolment key (fixed: fixtures have no randomness)."""
+    return hashlib.sha256(f"test key of {site}".encode()).hexdigest()
+
+
+def start_center(
+    folder: Path, broker_port: int, port: int, prefix: str = "gatewatch", sites: tuple[str, ...] = ()
+) -> Process:
+    """`gatewatch center` on the broker (schools under `prefix`), with one user ("district"), its log
+    in `folder`; `sites` (names) are enrolled with `site_key`, handed over in environment variables."""
     db = folder / "center.db"
     subprocess.run(
         [sys.executable, "-m", "pipeline", "users", "add", "district", "--db", str(db), "--password-stdin"],
@@ -307,9 +328,13 @@ def start_center(folder: Path, broker_port: int, port: int, prefix: str = "gatew
         check=True,
         capture_output=True,
     )
+    env = {f"GATEWATCH_TEST_KEY_{n}": site_key(site) for n, site in enumerate(sites)}
+    enrolled = {topic_level(site): {"key": f"${{GATEWATCH_TEST_KEY_{n}}}"} for n, site in enumerate(sites)}
+    sites_file = folder / "sites.yaml"
+    sites_file.write_text(json.dumps({"sites": enrolled}))  # JSON is YAML
     args = ["center", "--mqtt", f"mqtt://127.0.0.1:{broker_port}", "--db", str(db), "--port", str(port)]
-    args += ["--topic-prefix", prefix]
-    return Process([sys.executable, "-m", "pipeline", *args], folder / "center.log").start()
+    args += ["--topic-prefix", prefix, "--sites", str(sites_file)]
+    return Process([sys.executable, "-m", "pipeline", *args], folder / "center.log", env=env).start()
 
 
 def log_in(page: Any, url: str, user: str, lang: str | None = None) -> None:

@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from pipeline.messages import AlarmMessage
+from pipeline.messages import AlarmAck, AlarmMessage
+from pipeline.signing import sign
 from pipeline.vocabulary import AlarmKind
 
 from .live import (
@@ -28,6 +30,7 @@ from .live import (
     free_port,
     log_in,
     query,
+    site_key,
     start_center,
     wait_for,
     write_config,
@@ -76,7 +79,7 @@ def district(tmp_path_factory: pytest.TempPathFactory, broker: Broker) -> Iterat
     )
     school = Serve(folder, config)
     port = free_port()
-    center = start_center(folder, broker.port, port, PREFIX)
+    center = start_center(folder, broker.port, port, PREFIX, sites=(SITE,))
     try:
         school.start()
         found = District(school, center, f"http://127.0.0.1:{port}", webhook)
@@ -126,6 +129,75 @@ def test_one_click_alarm_reaches_the_centre_and_its_confirmation_comes_back(dist
 
     mine = wait_for(back_at_school, 30, "the centre's confirmation at the school")
     assert mine["acknowledged_by"] == "district" and mine["acknowledged_at"]
+
+
+def test_forged_confirmations_are_refused_and_logged(district: District, broker: Broker) -> None:
+    """Issue 24.2: anyone on the broker could publish `<site>/alarms/<id>/ack` and the school showed
+    "confirmed by" whatever it said. Unsigned, signed with another key, moved from another alarm,
+    or dated before the alarm: each refused, and the alarm stays open for the real confirmation."""
+    school = district.school.client("guard")
+    alarm = school.post("/api/alarms", json={"reason": "forgery drill"}).json()
+    topic = f"{PREFIX}/No1-Middle-School/alarms/{alarm['id']}/ack"
+    now = datetime.now(UTC).isoformat()
+    ack = AlarmAck(alarm_id=alarm["id"], site="No1-Middle-School", by="attacker", at=now)
+    forged = [
+        ack,
+        sign(ack, "0" * 64),
+        sign(ack.model_copy(update={"alarm_id": alarm["id"] + 1000}), site_key(SITE)),
+        sign(ack.model_copy(update={"at": "2020-01-01T00:00:00+08:00"}), site_key(SITE)),
+    ]
+    before = district.school.output().count("refused a confirmation")
+    attacker = Subscriber(broker.port, f"{PREFIX}/none")
+    try:
+        for message in forged:
+            attacker.client.publish(topic, message.model_dump_json(), qos=1, retain=True).wait_for_publish(10)
+        wait_for(
+            lambda: district.school.output().count("refused a confirmation") >= before + len(forged),
+            30,
+            "the school to refuse each forged confirmation",
+        )
+    finally:
+        attacker.client.publish(topic, b"", qos=1, retain=True).wait_for_publish(10)  # clear the retained one
+        attacker.close()
+    mine = next(a for a in school.get("/api/alarms").json() if a["id"] == alarm["id"])
+    assert mine["status"] == "open" and mine["acknowledged_by"] is None
+    assert "attacker" not in str(query(district.school.db, "SELECT * FROM alarms"))
+
+
+def test_the_centre_believes_only_what_a_school_signed_about_itself(district: District, broker: Broker) -> None:
+    """Issue 24.2 and 24.3: events and alarms at the centre come from an enrolled school, signed with
+    its key, about itself; a hostile field is refused by the message model before it is stored."""
+    key = site_key(SITE)
+    alarm = AlarmMessage(
+        id=900001, site=SITE, kind=AlarmKind.ONE_CLICK, reason="forged", raised_by="x",
+        time="2026-11-28T23:00:00+08:00",
+    )  # fmt: skip
+    hostile = json.dumps({**alarm.model_dump(mode="json"), "time": "<img src=x onerror=alert(1)>"})
+    attempts = [
+        (f"{PREFIX}/No1-Middle-School/alarms", alarm.model_dump_json()),  # unsigned
+        (f"{PREFIX}/No1-Middle-School/alarms", sign(alarm, "1" * 64).model_dump_json()),  # another key
+        (f"{PREFIX}/Evil-School/alarms", sign(alarm.model_copy(update={"site": "Evil School"}), key).model_dump_json()),
+        (f"{PREFIX}/No1-Middle-School/alarms", sign(alarm.model_copy(update={"site": "Other"}), key).model_dump_json()),
+        (f"{PREFIX}/No1-Middle-School/alarms", hostile),
+    ]
+    before = district.center.output().count("skipped a message") + district.center.output().count("refused a message")
+    sender = Subscriber(broker.port, f"{PREFIX}/none")
+    try:
+        for topic, payload in attempts:
+            sender.client.publish(topic, payload, qos=1).wait_for_publish(10)
+
+        def refused() -> int:
+            log = district.center.output()
+            return log.count("skipped a message") + log.count("refused a message") - before
+
+        wait_for(lambda: refused() >= len(attempts), 30, "the centre to refuse each message")
+        assert "onerror" not in district.center.output()  # the refusal names the field, not its text
+        sender.client.publish(f"{PREFIX}/No1-Middle-School/alarms", sign(alarm, key).model_dump_json(), qos=1)
+        center = district.center_client()
+        wait_for(lambda: [a for a in center.get("/api/alarms").json() if a["alarm_id"] == 900001], 30, "the real one")
+        assert [a["reason"] for a in center.get("/api/alarms").json() if a["alarm_id"] == 900001] == ["forged"]
+    finally:
+        sender.close()
 
 
 def test_an_alert_nobody_handles_is_escalated_on_its_own(district: District) -> None:
@@ -179,7 +251,7 @@ def test_a_confirmation_given_while_the_broker_is_away_reaches_the_school_later(
     sent once the broker is there again. (Its own broker: the session's is never stopped.)"""
     broker = live(Broker(tmp_path)).start()
     port = free_port()
-    center = live(start_center(tmp_path, broker.port, port))
+    center = live(start_center(tmp_path, broker.port, port, sites=("No2 School",)))
     school = live(Subscriber(broker.port))  # stands in for a school: publishes an alarm, reads the confirmation
     try:
         url = f"http://127.0.0.1:{port}"
@@ -190,23 +262,24 @@ def test_a_confirmation_given_while_the_broker_is_away_reaches_the_school_later(
             id=7, site="No2 School", kind=AlarmKind.ONE_CLICK, reason="有人翻墙", raised_by="guard",
             time="2026-11-28T23:00:00+08:00",
         )  # fmt: skip
-        school.client.publish("gatewatch/no2/alarms", alarm.model_dump_json(), qos=1)
+        signed = sign(alarm, site_key("No2 School")).model_dump_json()
+        school.client.publish("gatewatch/No2-School/alarms", signed, qos=1)
         wait_for(lambda: officer.get("/api/alarms").json(), 30, "the alarm at the centre")
         school.close()
         broker.stop()
         wait_for(lambda: not officer.get("/api/health").json()["broker_connected"], 30, "the broker gone")
-        assert officer.post("/api/alarms/no2/7/ack").status_code == 200
+        assert officer.post("/api/alarms/No2-School/7/ack").status_code == 200
         row = query(tmp_path / "center.db", "SELECT status, ack_sent_at FROM center_alarms")[0]
         assert row["status"] == "acknowledged" and row["ack_sent_at"] is None
         assert center.stop() == 0
         broker = live(Broker(tmp_path, broker.port)).start()
         center.start()
         school = live(Subscriber(broker.port))
-        back = wait_for(lambda: school.on("/no2/alarms/7/ack"), 60, "the confirmation at the school")
+        back = wait_for(lambda: school.on("/No2-School/alarms/7/ack"), 60, "the confirmation at the school")
         assert json.loads(back[0][2])["by"] == "district"
         later = live(Subscriber(broker.port))  # retained: a school that connects afterwards reads it too
         try:
-            kept = wait_for(lambda: later.on("/no2/alarms/7/ack"), 30, "the retained confirmation")
+            kept = wait_for(lambda: later.on("/No2-School/alarms/7/ack"), 30, "the retained confirmation")
             assert kept[0][3] and json.loads(kept[0][2])["by"] == "district"
         finally:
             later.close()

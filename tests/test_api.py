@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from starlette.testclient import TestClient
 
 from .box import WebBox, replay, web_box
 from .conftest import SAMPLE
@@ -53,7 +54,12 @@ def test_every_api_route_needs_a_login(box: WebBox) -> None:
         for method in methods:
             if (path, method) in PUBLIC:
                 continue
-            response = anonymous.request(method.upper(), concrete, json={})
+            if path.endswith("/registrations/import"):  # reads CSV
+                response = anonymous.request(
+                    method.upper(), concrete, content="x", headers={"Content-Type": "text/csv"}
+                )
+            else:
+                response = anonymous.request(method.upper(), concrete, json={})
             assert response.status_code == 401, (method, path, response.status_code, response.text)
             checked += 1
     assert checked >= 15
@@ -162,7 +168,9 @@ def test_oversized_uploads_are_refused(box: WebBox) -> None:
     assert imported.status_code == 200, imported.text
     assert imported.json()["added"] == 1 and imported.json()["bad_rows"][0]["row"] == 3
     guard = box.client("guard")
-    assert guard.post("/api/registrations/import", content=small).status_code == 403
+    assert (
+        guard.post("/api/registrations/import", content=small, headers={"Content-Type": "text/csv"}).status_code == 403
+    )
 
 
 def test_snapshots_are_served_by_event_id_only(box: WebBox) -> None:
@@ -248,3 +256,82 @@ def test_out_of_range_input_is_422_or_404_never_500(box: WebBox) -> None:
         api.post("/api/registrations", content=chunks(), headers={"Content-Type": "application/json"}).status_code
         == 413
     )
+
+
+def test_every_answer_carries_a_content_security_policy_and_pages_run_only_their_own_scripts(box: WebBox) -> None:
+    """Issue 24.3: a value that slips into a page unescaped still cannot run script."""
+    api = box.client("admin")
+    event_id = open_events(api)[0]["id"]
+    for path in ("/", "/login", f"/events/{event_id}", "/docs", "/api/events"):
+        response = api.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["content-security-policy"]
+        nonce = re.search(r"'nonce-([\w-]+)'", policy).group(1)  # type: ignore[union-attr]
+        assert "script-src 'self' 'nonce-" in policy and "'unsafe-inline'" not in policy.split("style-src")[0]
+        assert "frame-ancestors 'none'" in policy and response.headers["x-content-type-options"] == "nosniff"
+        scripts = re.findall(r"^\s*<script([^>]*)>", response.text, re.MULTILINE)
+        assert all(f'nonce="{nonce}"' in attributes or "src=" in attributes for attributes in scripts), path
+    assert api.get("/").headers["content-security-policy"] != api.get("/").headers["content-security-policy"]
+
+
+def test_state_changes_only_from_the_box_s_own_pages_and_in_their_content_type(box: WebBox) -> None:
+    """Issue 24.4: a page on another port of the same host imported visitors through an admin's
+    browser (same-site, so the cookie went along). The browser's Origin / Sec-Fetch-Site decide."""
+    admin = box.client("admin")
+    csv = "time,camera,count,name\n2026-11-28 22:30:00,north-gate,1,访客\n"
+    before = len(admin.get("/api/registrations").json())
+    refused = [
+        admin.post("/api/registrations/import", content=csv, headers={"Content-Type": "text/csv",
+                                                                        "Origin": "http://box:9999"}),
+        admin.post("/api/registrations/import", content=csv, headers={"Content-Type": "text/csv",
+                                                                        "Sec-Fetch-Site": "same-site"}),
+        admin.post("/api/registrations/import", content=csv, headers={"Content-Type": "text/plain"}),
+        admin.post("/api/alarms", content='{"reason": "x"}', headers={"Content-Type": "text/plain"}),
+        admin.post("/api/alarms", json={"reason": "x"}, headers={"Origin": "http://evil.example"}),
+    ]  # fmt: skip
+    assert [r.status_code for r in refused] == [403, 403, 415, 415, 403]
+    assert len(admin.get("/api/registrations").json()) == before
+    assert not admin.get("/api/alarms").json()
+    same = admin.post(
+        "/api/registrations/import", content=csv, headers={"Content-Type": "text/csv", "Origin": "http://box"}
+    )
+    assert same.status_code == 200, same.text
+    assert admin.post("/api/alarms", json={"reason": "x"}, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 201
+
+
+def test_lenient_input_is_refused(box: WebBox) -> None:
+    """Issue 24.13: `/api/events/1.0/clip` served event 1, `ADMIN` could be made beside `admin`,
+    `{"disabled": "yes"}` counted as true and a NUL byte was stored in an alarm's reason."""
+    admin = box.client("admin")
+    event_id = open_events(admin)[0]["id"]
+    assert admin.get(f"/api/events/{event_id}").status_code == 200
+    for path in (f"/api/events/{event_id}.0", f"/api/events/{event_id}.0/snapshot", f"/api/events/+{event_id}"):
+        answer = admin.get(path)
+        assert answer.status_code == 422 and "digits only" in answer.text, (path, answer.text)
+    twin = admin.post("/api/users", json={"username": "ADMIN", "password": "long-enough-1"})
+    assert twin.status_code == 409 and "upper and lower case" in twin.json()["detail"]
+    made = admin.post("/api/users", json={"username": "night.guard", "password": "long-enough-1"})
+    assert made.status_code == 201
+    for loose in ("yes", "true", 1, "1"):
+        answer = admin.post("/api/users/night.guard/access", json={"disabled": loose})
+        assert answer.status_code == 422, (loose, answer.text)
+    assert admin.post("/api/users/night.guard/access", json={"disabled": True}).status_code == 200
+    for text in ("gate\x00open", "gate\x1b[31m"):
+        answer = admin.post("/api/alarms", json={"reason": text})
+        assert answer.status_code == 422 and "control characters" in answer.text
+        assert admin.post("/api/users", json={"username": "x", "password": "long-enough-1", "display_name": text}
+                          ).status_code == 422  # fmt: skip
+    assert not admin.get("/api/alarms").json()
+    assert admin.post("/api/alarms", json={"reason": "两行\n说明"}).status_code == 201  # a line break is fine
+
+
+def test_a_guesser_elsewhere_does_not_lock_the_guard_out(box: WebBox) -> None:
+    """Issue 24.5, through the login route: wrong passwords from one address lock that address
+    out of the name, not the guard on their own device."""
+    guesser = TestClient(box.app, base_url="http://box", client=("10.9.9.9", 40000))
+    guard = TestClient(box.app, base_url="http://box", client=("10.0.0.5", 40000))
+    answers = [guesser.post("/api/login", json={"username": "guard", "password": f"guess-{n}"}).status_code
+               for n in range(8)]  # fmt: skip
+    assert answers[:5] == [401] * 5 and answers[-1] == 429
+    assert guesser.post("/api/login", json={"username": "guard", "password": PASSWORD}).status_code == 429
+    assert guard.post("/api/login", json={"username": "guard", "password": PASSWORD}).status_code == 200

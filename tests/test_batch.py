@@ -5,16 +5,22 @@ files (the sample clip cut as recorders cut it), the real model, real SQLite, a 
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
+from pipeline.offline.footage import Found, find_videos
+
+from .conftest import REPORT, ROOT
 from .live import wait_for
 from .nvr import HALF_CUTS, Crossings, batch, crossings, cut, files_of, first_half, stored_any, write_config
 
@@ -134,3 +140,144 @@ def test_a_batch_stopped_midway_is_finished_by_the_next_run(
     assert len(files_of(db)) == 9
     for camera in "abc":
         assert [c[1:4] for c in crossings(db, camera)] == [c[1:4] for c in half_reference]
+
+
+def test_workers_end_when_the_batch_s_main_process_is_killed(tmp_path: Path) -> None:
+    """Issue 24.6: kill -9 of the main process alone (not its group) used to leave both workers
+    (about 320 MB each) and multiprocessing's resource tracker running for good."""
+    export = tmp_path / "export"
+    for channel in (1, 2):
+        cut(export, HALF_CUTS, name=f"ch{channel:02d}", frames=first_half())
+    config = write_config(tmp_path, {"a": {"channel": 1}, "b": {"channel": 2}})
+    db = tmp_path / "out" / "g.db"
+    command = [sys.executable, "-m", "pipeline", "analyze", str(export), "--config", str(config), "--db", str(db)]
+    command += ["--snapshots", str(db.parent / "snapshots"), "--workers", "2"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        children = wait_for(lambda: started(process.pid), 120, "two workers and the resource tracker")
+    finally:
+        process.kill()
+        process.wait(30)
+    killed = time.monotonic()
+    wait_for(lambda: not [pid for pid in children if alive(pid)], 60, "the workers and the tracker to end")
+    REPORT.append(
+        f"batch main process kill -9: its {len(children)} child processes gone {time.monotonic() - killed:.1f} s later"
+    )
+
+
+def started(pid: int) -> list[int]:
+    found = children_of(pid)
+    return found if len(found) >= 3 else []
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def odd_export(root: Path, short_sample: Path) -> Path:
+    """An export with one real file and what used to be passed over in silence or hang a glob:
+    a symlink loop, a link to nothing, a FIFO and a link to /dev/zero, all named as footage."""
+    export = root / "L"
+    export.mkdir()
+    shutil.copy(short_sample, export / "ch01_20261128222950.mp4")
+    (export / "self").symlink_to("../L")  # L/self -> L: a loop
+    (export / "ch01_20261128230000.mp4").symlink_to(root / "gone.mp4")
+    os.mkfifo(export / "ch01_20261128233000.mp4")
+    (export / "ch01_20261129000000.mp4").symlink_to("/dev/zero")
+    return export
+
+
+@pytest.mark.parametrize("form", ["glob", "folder"])
+def test_odd_entries_are_reported_and_a_symlink_loop_does_not_hang(
+    tmp_path: Path, short_sample: Path, form: str
+) -> None:
+    """Issue 24.7 and 24.8: `L/**/ch01_*.mp4` through `L/self -> ../L` ran at 100 % CPU for over
+    9 minutes; a dangling link, a FIFO and a link to /dev/zero were skipped without a word and the
+    batch exited 0. Each is now named, the real file is analysed, and the exit code is 1."""
+    export = odd_export(tmp_path, short_sample)
+    config = write_config(tmp_path, {"north-gate": {"channel": 1}})
+    db = tmp_path / "out" / "g.db"
+    target = export if form == "folder" else Path(f"{export}/**/ch01_*.mp4")
+    result = batch(config, target, db=db)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert f"failed {export / 'ch01_20261128230000.mp4'}: a link to nothing" in result.stdout
+    assert f"failed {export / 'ch01_20261128233000.mp4'}: not a file but a FIFO" in result.stdout
+    assert f"failed {export / 'ch01_20261129000000.mp4'}: not a file but a device" in result.stdout
+    assert f"failed {export / 'self'}: a link to a folder, not followed" in result.stdout
+    assert list(files_of(db)) == ["ch01_20261128222950.mp4"]  # the real one is analysed and stored
+
+
+def test_thousands_of_failed_files_are_counted_by_reason_and_listed_in_a_file(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    export.mkdir()
+    for n in range(300):
+        (export / f"ch01_20261128{n:06d}.mp4").symlink_to(tmp_path / f"gone{n}.mp4")
+    config = write_config(tmp_path, {"north-gate": {"channel": 1}})
+    db = tmp_path / "out" / "g.db"
+    result = batch(config, export, db=db)
+    assert result.returncode == 1, result.stderr
+    assert "failed 300 file(s): a link to nothing (its target is gone)" in result.stdout
+    assert f"failed {export}" not in result.stdout  # not 300 lines, one per file
+    listing = next(db.parent.glob("failed-*.txt"))
+    assert len(listing.read_text().splitlines()) == 300
+    assert str(listing) in result.stdout.replace("\n", "")
+
+
+def test_a_folder_that_cannot_be_read_is_reported() -> None:
+    """Issue 24.8: an unreadable sub-folder was passed over without a word. Root reads every folder,
+    so as root the search runs in a forked child that has become `nobody` (in a folder everyone
+    may enter)."""
+    base = Path(tempfile.mkdtemp(prefix="gatewatch-unreadable-"))
+    locked = base / "D2"
+    try:
+        base.chmod(0o755)
+        (base / "D1").mkdir()
+        (base / "D1" / "ch01_20261128230000.mp4").write_bytes(b"")
+        locked.mkdir()
+        (locked / "ch02_20261128230000.mp4").write_bytes(b"")
+        locked.chmod(0)
+        found = _as_nobody(lambda: find_videos([str(base)]))
+        assert [path.name for path in found.files] == ["ch01_20261128230000.mp4"]
+        assert found.skipped == [(locked, "cannot read this folder (Permission denied)")]
+    finally:
+        locked.chmod(0o755)
+        shutil.rmtree(base)
+
+
+def _as_nobody(work: Callable[[], Found]) -> Found:
+    """`work()` in a forked child that gave up root first (as anyone else, just `work()`)."""
+    if os.geteuid() != 0:
+        return work()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:
+        try:
+            os.close(read)
+            os.setgid(65534)
+            os.setuid(65534)
+            os.write(write, pickle.dumps(work()))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as answer:
+        data = answer.read()
+    os.waitpid(child, 0)
+    return pickle.loads(data)

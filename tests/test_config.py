@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.config import load_config
+from pipeline.config import CenterSites, Config, load_config
 from pipeline.errors import GatewatchError
 from pipeline.schedule import Schedule
 
@@ -224,3 +224,42 @@ def test_non_finite_number_from_the_environment_is_refused(tmp_path: Path, monke
     monkeypatch.setenv("GW_CONFIDENCE", "nan")
     text = DEMO_CONFIG.read_text().replace("confidence: 0.4", 'confidence: "${GW_CONFIDENCE}"')
     assert "detector.confidence" in error_for(tmp_path, text)
+
+
+def test_every_number_in_the_config_has_a_range() -> None:
+    """Issue 24.9: `rules[].window: 1e23` passed validation and crashed analyze; `session_hours:
+    1e8` made every login fail. Every number of every section, and of the centre's enrolment
+    file, has an upper bound (read from the models' JSON schema, so a new field cannot forget)."""
+    unbounded: list[str] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            numeric = node.get("type") in ("number", "integer") and "enum" not in node and "const" not in node
+            if numeric and "maximum" not in node and "exclusiveMaximum" not in node:
+                unbounded.append(where)
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{where}[{index}]")
+
+    for model in (Config, CenterSites):
+        walk(model.model_json_schema(), model.__name__)
+    assert not unbounded, unbounded
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ("window: 30", "rules.0.window"),
+        ("session_hours: 12", "server.session_hours"),
+    ],
+)
+@pytest.mark.parametrize("value", ["1e23", "1e8"])
+def test_absurd_numbers_are_refused_with_the_key(tmp_path: Path, change: str, key: str, value: str) -> None:
+    config = demo()
+    config.setdefault("server", {})["session_hours"] = 12
+    text = yaml.safe_dump(config, sort_keys=False)
+    assert change in text, change
+    message = error_for(tmp_path, text.replace(change, f"{change.split(':')[0]}: {value}"))
+    assert key in message and "less than or equal" in message, message

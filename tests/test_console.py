@@ -194,21 +194,21 @@ def test_batch_acknowledge_changes_each_event_and_lists_what_it_could_not(consol
 def test_live_page_shows_every_open_alert_and_the_database_count(console: Console, browser: Any) -> None:
     context, page = logged_in(console, browser, "guard", locale="en-GB")
     expected = open_in_db(console)
-    page.wait_for_function(f"document.querySelectorAll('#alerts .alert').length === {expected}", timeout=30_000)
-    page.wait_for_function(f"document.querySelector('#open-count').textContent === '({expected})'")
+    page.wait_for_function(f"() => document.querySelectorAll('#alerts .alert').length === {expected}", timeout=30_000)
+    page.wait_for_function(f"() => document.querySelector('#open-count').textContent === '({expected})'")
     assert page.title().startswith(f"({expected}) ")
     # Acknowledge every new one at once: the cards and the database follow
     page.click("#ack-all")
     wait_for(lambda: not query(console.db, "SELECT 1 FROM events WHERE status = 'new'"), 30, "all new acknowledged")
-    page.wait_for_function("!document.querySelector('#alerts .alert[data-status=new]')")
+    page.wait_for_function("() => !document.querySelector('#alerts .alert[data-status=new]')")
     assert page.is_hidden("#ack-all")
     # The events list pages through everything, 100 at a time
     page.click("[data-tab=events]")
     total = query(console.db, "SELECT count(*) AS n FROM events")[0]["n"]
-    page.wait_for_function(f"document.querySelector('#page-info').textContent === '1-100 / {total}'")
+    page.wait_for_function(f"() => document.querySelector('#page-info').textContent === '1-100 / {total}'")
     first = page.eval_on_selector_all("#event-rows tr td:first-child", "tds => tds.map(td => td.textContent)")
     page.click("#next")
-    page.wait_for_function(f"document.querySelector('#page-info').textContent === '101-{total} / {total}'")
+    page.wait_for_function(f"() => document.querySelector('#page-info').textContent === '101-{total} / {total}'")
     second = page.eval_on_selector_all("#event-rows tr td:first-child", "tds => tds.map(td => td.textContent)")
     assert len(first) == 100 and len(second) == total - 100 and not set(first) & set(second)
     assert page.is_disabled("#next")
@@ -268,7 +268,7 @@ def test_a_visitor_authorizes_only_the_alert_the_guard_chose(console: Console, b
     context, page = logged_in(console, browser, "guard", locale="en-GB")
     page.wait_for_selector("#alerts .alert")
     page.click("[data-tab=register]")
-    page.wait_for_function("document.querySelector('#register-form [name=scope]').value === 'side-gate'")
+    page.wait_for_function("() => document.querySelector('#register-form [name=scope]').value === 'side-gate'")
     page.fill("#register-form [name=name]", "王五")
     page.fill("#register-form [name=window_minutes]", "2")
     page.fill("#register-form [name=at]", f"{at:%Y-%m-%dT%H:%M:%S}")
@@ -280,7 +280,7 @@ def test_a_visitor_authorizes_only_the_alert_the_guard_chose(console: Console, b
     boxes[0].uncheck()
     boxes[1].check()
     page.click("#confirm-register")
-    page.wait_for_function("document.querySelector('#register-result').textContent.includes('#')")
+    page.wait_for_function("() => document.querySelector('#register-result').textContent.includes('#')")
     assert f"#{later['id']}" in page.inner_text("#register-result")
     statuses = {r["id"]: r["status"] for r in query(console.db, "SELECT id, status FROM events")}
     assert statuses[later["id"]] == "authorized" and statuses[earlier["id"]] in ("new", "acknowledged")
@@ -330,7 +330,7 @@ def test_admin_manages_users_in_the_browser(console: Console, browser: Any) -> N
     page.evaluate("document.querySelector('#user-result').textContent = ''")
     page.once("dialog", lambda dialog: dialog.accept("second-pass-2"))
     page.click("[data-user='night.guard'] .reset")
-    page.wait_for_function("document.querySelector('#user-result').textContent.includes('night.guard')")
+    page.wait_for_function("() => document.querySelector('#user-result').textContent.includes('night.guard')")
     old = httpx.post(f"{console.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"})
     assert old.status_code == 401
     session = console.client("admin")  # a session of the user, to see it end when disabled
@@ -338,7 +338,8 @@ def test_admin_manages_users_in_the_browser(console: Console, browser: Any) -> N
     assert guard.post("/api/login", json={"username": "night.guard", "password": "second-pass-2"}).is_success
     assert guard.get("/api/me").is_success
     page.click("[data-user='night.guard'] .access")
-    page.wait_for_function("document.querySelector(\"[data-user='night.guard']\").textContent.includes('Disabled')")
+    disabled = "() => document.querySelector(\"[data-user='night.guard']\").textContent.includes('Disabled')"
+    page.wait_for_function(disabled)
     assert guard.get("/api/me").status_code == 401  # its session ended
     refused = httpx.post(f"{console.url}/api/login", json={"username": "night.guard", "password": "second-pass-2"})
     assert refused.status_code == 403 and "disabled" in refused.json()["detail"]
@@ -480,3 +481,48 @@ def test_every_page_in_both_languages_on_desktop_and_phone(
                 text = text.replace(typed, "")
             assert not re.search(r"[\u4e00-\u9fff]{3,}", text), name
     context.close()
+
+
+def test_a_page_on_another_port_cannot_act_through_an_admin_s_browser(console: Console, browser: Any) -> None:
+    """Issue 24.4, as it happened: an admin logged in to the box visits a page served from another
+    port of the same host (same site, so Chromium sends the box's SameSite=Strict cookie); the page
+    posts a registration import and an alarm to the box. Neither may take effect."""
+    import http.server
+    import threading
+
+    box_url = console.url
+    csv = "time,camera,count,name\\n2026-11-28 22:30:00,side-gate,1,forged visitor\\n"
+    attack = f"""<!doctype html><title>prize</title><script>
+      Promise.allSettled([
+        fetch("{box_url}/api/registrations/import", {{method: "POST", mode: "no-cors", credentials: "include",
+               headers: {{"Content-Type": "text/plain"}}, body: "{csv}"}}),
+        fetch("{box_url}/api/registrations/import", {{method: "POST", mode: "no-cors", credentials: "include",
+               body: new Blob(["{csv}"], {{type: "text/csv"}})}}),
+        fetch("{box_url}/api/alarms", {{method: "POST", mode: "no-cors", credentials: "include",
+               headers: {{"Content-Type": "text/plain"}}, body: '{{"reason": "forged alarm"}}'}}),
+      ]).then(() => {{ document.title = "sent"; }});
+    </script>""".encode()
+
+    class Attacker(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(attack)
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    session, page = logged_in(console, browser, "admin")
+    try:
+        before = query(console.db, "SELECT count(*) AS n FROM registrations")[0]["n"]
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        page.wait_for_function("() => document.title === 'sent'", timeout=30_000)
+        assert query(console.db, "SELECT count(*) AS n FROM registrations")[0]["n"] == before
+        assert not query(console.db, "SELECT * FROM alarms WHERE reason = 'forged alarm'")
+        assert not query(console.db, "SELECT * FROM registrations WHERE name = 'forged visitor'")
+    finally:
+        session.close()
+        server.shutdown()

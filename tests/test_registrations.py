@@ -141,7 +141,7 @@ def test_header_only_file_has_no_rows(tmp_path: Path) -> None:
         ("time,camera,count,badge\n", {}, "registrations.csv: unknown column(s) badge"),
         ("a,b\n", {"mapping": {"time": "刷卡时间"}}, "missing column(s) 刷卡时间, camera; the file has a, b"),
         ("a,b\n", {"mapping": {"badge": "a"}}, "map 'badge=...': unknown field 'badge'"),
-        ("time,camera\n", {"encoding": "ebcdic"}, "encoding 'ebcdic': use auto, utf-8, gbk, latin-1"),
+        ("time,camera\n", {"encoding": "ebcdic"}, "encoding 'ebcdic': use auto, utf-8, utf-16, gbk, big5, latin-1"),
     ],
 )
 def test_file_level_problems_are_errors(tmp_path: Path, text: str, kwargs: dict, message: str) -> None:
@@ -156,7 +156,31 @@ def test_wrong_encoding_is_explained(tmp_path: Path) -> None:
     with pytest.raises(GatewatchError, match="not UTF-8 text"):
         read(path, encoding="utf-8")
     path.write_bytes(b"time,camera\n\xff\xfe\xff\xfe\x80\x80\n")
-    with pytest.raises(GatewatchError, match="neither UTF-8 nor GBK"):
+    with pytest.raises(GatewatchError, match="neither UTF-8, UTF-16, GBK nor Big5"):
+        read(path)
+
+
+TRADITIONAL = (
+    "time,camera,name,reason\n2026-11-28 23:05,gate,陳大文,家長接學生\n2026-11-28 23:40,gate,黃麗華,廚房送貨\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "expected"),
+    [("big5", "big5"), ("utf-16", "utf-16"), ("utf-16-le", "utf-16"), ("utf-16-be", "utf-16"), ("utf-8", "utf-8")],
+)
+def test_big5_and_utf16_exports_are_read_right(tmp_path: Path, encoding: str, expected: str) -> None:
+    """Issue 24.11: a Big5 export (Hong Kong, Taiwan access control) was stored garbled as GBK with
+    exit 0; Excel's "Unicode text" (UTF-16) was refused with a hint to use latin-1."""
+    loaded = read(write(tmp_path, TRADITIONAL, encoding=encoding))
+    assert loaded.encoding == expected and loaded.bad == []
+    assert [(r.name, r.reason) for r in loaded.good] == [("陳大文", "家長接學生"), ("黃麗華", "廚房送貨")]
+
+
+def test_a_spreadsheet_or_binary_file_is_not_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "registrations.csv"
+    path.write_bytes(b"time,camera\n2026-11-28 23:05,gate\n\x00\x00\x00PK\x03\x04")
+    with pytest.raises(GatewatchError, match="NUL bytes, so it is not a CSV text file"):
         read(path)
 
 

@@ -13,6 +13,9 @@ import av
 import httpx
 import pytest
 
+from pipeline.messages import EventMessage
+from pipeline.signing import verify
+
 from .live import (
     PASSWORD,
     Broker,
@@ -24,6 +27,7 @@ from .live import (
     cut_clip,
     free_port,
     query,
+    site_key,
     start_center,
     wait_for,
     write_config,
@@ -73,7 +77,9 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(
             "closed": first["closed"],
             "snapshot_url": f"{serve.url}/api/events/{first['id']}/snapshot",
             "crop_url": f"{serve.url}/api/events/{first['id']}/crop",
+            "signature": message["signature"],
         }
+        verify(EventMessage.model_validate(message), site_key("No1 Middle School"))  # signed with the site's key
         row = query(serve.db, "SELECT * FROM events WHERE id = ?", first["id"])[0]
         assert Path(row["snapshot_path"]).is_file() and Path(row["crop_path"]).is_file()
         # The clip follows once the seconds after the crossing have passed: H.264, beside the snapshots
@@ -96,6 +102,9 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(
         # Webhook: first try answered 500, the retry delivered it, with the configured header
         delivered = wait_for(lambda: hook.received, 20, "the webhook retry")
         assert delivered[0]["body"]["id"] == first["id"] and delivered[0]["auth"] == "Bearer tok-1"
+        # ...as the same delivery, by its key, with the same body (at least once: a receiver drops repeats)
+        assert hook.refused[0]["key"] == delivered[0]["key"] and len(delivered[0]["key"]) == 32
+        assert hook.refused[0]["body"] == delivered[0]["body"]
 
         # The camera goes away mid-stream and comes back
         rtsp.kill()
@@ -191,7 +200,8 @@ def test_district_centre_collects_two_schools(
         )
         schools.append(live(Serve(folder, config)))
     center_port = free_port()
-    center = live(start_center(tmp_path, broker.port, center_port, topic_prefix))
+    sites = ("No1 Middle School", "第二小学")
+    center = live(start_center(tmp_path, broker.port, center_port, topic_prefix, sites=sites))
     try:
         for school in schools:
             school.start()

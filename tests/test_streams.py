@@ -21,6 +21,7 @@ from pipeline.detectors.shared import SharedDetector
 from pipeline.live.stream import LiveStream
 from pipeline.redact import redact, scrub
 
+from .conftest import REPORT
 from .live import SAMPLE, RtspServer, Servers, cut_clip, free_port, wait_for
 
 FAST = LiveConfig(reconnect_min_s=0.3, reconnect_max_s=1.2, stall_timeout_s=2, open_timeout_s=2)
@@ -319,3 +320,120 @@ def test_a_camera_back_after_an_outage_streams_within_5_s(tmp_path: Path, clip: 
         stream.stop()
         stream.join(10)
         server.kill()
+
+
+class Answering:
+    """A port that answers every request with `reply` (an NVR still booting: RTSP 404; a web
+    server where the camera was expected: a page, then it hangs up), until `boot(port)`: from
+    then on it passes new connections through to the RTSP server on that port."""
+
+    def __init__(self, reply: bytes, hang_up: bool = False) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.reply, self.hang_up = reply, hang_up
+        self.forward_to: int | None = None
+        self.connections: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def boot(self, port: int) -> None:
+        self.forward_to = port
+        for connection in self.connections:  # the 404 sessions end, as the NVR's restart would end them
+            connection.close()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+            if self.forward_to is None:
+                threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
+            else:
+                upstream = socket.create_connection(("127.0.0.1", self.forward_to))
+                self.connections.append(upstream)
+                for source, target in ((connection, upstream), (upstream, connection)):
+                    threading.Thread(target=_pipe, args=(source, target), daemon=True).start()
+
+    def _answer(self, connection: socket.socket) -> None:
+        try:
+            while data := connection.recv(4096):
+                lines = [line for line in data.split(b"\r\n") if line.lower().startswith(b"cseq")]
+                connection.sendall(self.reply.replace(b"{cseq}", lines[0].split(b":")[1].strip() if lines else b"1"))
+                if self.hang_up:
+                    connection.close()
+                    return
+        except OSError:
+            return
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+def _pipe(source: socket.socket, target: socket.socket) -> None:
+    try:
+        while data := source.recv(65536):
+            target.sendall(data)
+    except OSError:
+        pass
+    finally:
+        target.close()
+
+
+NOT_FOUND = b"RTSP/1.0 404 Not Found\r\nCSeq: {cseq}\r\nContent-Length: 0\r\n\r\n"
+WEB_PAGE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 13\r\n\r\n<html></html>"
+
+
+def test_frames_return_within_5_s_after_an_nvr_reboot(tmp_path: Path, clip: Path, live: Servers) -> None:
+    """Issue 24.10: the RTSP port answers 404 for a while before the stream is there (an NVR
+    booting). With the backoff at 20 s, frames came back 13.6-29.3 s after the stream did."""
+    nvr = Answering(NOT_FOUND)
+    stream = stream_of(
+        f"rtsp://127.0.0.1:{nvr.port}/gate", LiveConfig(reconnect_min_s=20, reconnect_max_s=30, stall_timeout_s=2)
+    )
+    stream.start()
+    reader = Reader(stream)
+    try:
+        wait_for(lambda: stream.health.reconnects >= 3, 30, "the booting NVR's 404s")
+        assert "stream not found (404)" in stream.health.detail, stream.health.detail
+        server = live(RtspServer(clip, tmp_path / "rtsp.log")).start()
+        nvr.boot(server.port)
+        back = time.monotonic()
+        wait_for(lambda: reader.count() > 0, 20, "frames once the stream is there")
+        took = time.monotonic() - back
+        REPORT.append(f"NVR reboot drill (RTSP 404 while booting, backoff 20 s): frames {took:.1f} s after the stream")
+        assert took < 5, f"frames {took:.1f} s after the stream was back"
+    finally:
+        nvr.close()
+        stream.stop()
+        stream.join(10)
+
+
+def test_camera_problems_are_worded_as_a_guard_can_act_on_them() -> None:
+    """Issue 24.14: FFmpeg's "Input/output error" for an unknown host, "Invalid data found" for a
+    server that is not a camera, and a bare "connecting" for a camera that does not answer."""
+    web = Answering(WEB_PAGE, hang_up=True)
+    silent = socket.create_server(("127.0.0.1", 0))
+    streams = {
+        "unknown": stream_of("rtsp://admin:pw@no-such-camera.invalid/stream"),
+        "web": stream_of(f"rtsp://127.0.0.1:{web.port}/stream"),
+        "silent": stream_of(f"rtsp://127.0.0.1:{silent.getsockname()[1]}/stream"),
+    }
+    for stream in streams.values():
+        stream.start()
+    try:
+        wait_for(lambda: streams["silent"].health.state == "connecting", 10, "the silent camera connecting")
+        assert "waiting for the camera to answer (gives up after 2 s)" in streams["silent"].health.detail
+        wait_for(lambda: streams["unknown"].health.reconnects >= 1, 60, "the unknown host refused")
+        unknown = streams["unknown"].health.detail
+        assert "no such host no-such-camera.invalid" in unknown and "pw" not in unknown, unknown
+        wait_for(lambda: streams["web"].health.reconnects >= 1, 20, "the web server refused")
+        assert "answers, but not as a camera stream" in streams["web"].health.detail, streams["web"].health.detail
+    finally:
+        for stream in streams.values():
+            stream.stop()
+            stream.join(10)
+        web.close()
+        silent.close()

@@ -46,15 +46,31 @@ def test_wrong_passwords_for_one_name_back_off_doubling() -> None:
         guard.failed("guard", "10.0.0.7")
         waits.append(locked_for(guard, "guard", "10.0.0.7"))
     assert waits == [1, 2, 4, 8]
-    assert locked_for(guard, "guard", "10.0.0.99") == 8  # the name is locked from anywhere
-    assert locked_for(guard, "other", "10.0.0.7") == 0  # the address is not yet
+    assert locked_for(guard, "guard", "10.0.0.99") == 0  # the guard's own device is not locked out
+    assert locked_for(guard, "other", "10.0.0.7") == 0  # nor, yet, the address
     clock.now += 8
     assert locked_for(guard, "guard", "10.0.0.7") == 0
-    for _ in range(20):
+    for _ in range(9):  # 17 in all: still under the address's allowance
         guard.failed("guard", "10.0.0.7")
     assert locked_for(guard, "guard", "10.0.0.7") == throttle.MAX_LOCK_S
-    guard.succeeded("guard")
-    assert locked_for(guard, "guard", "10.0.0.8") == 0
+    guard.succeeded("guard", "10.0.0.7")
+    assert locked_for(guard, "guard", "10.0.0.7") == 0
+
+
+def test_a_guesser_cannot_lock_the_guard_out_of_their_own_device() -> None:
+    """Issue 24.5: five wrong passwords from anywhere used to make the right one answer 429."""
+    clock = Clock()
+    guard = LoginThrottle(clock)
+    guard.succeeded("guard", "10.0.0.5")  # the guard's phone, logged in before
+    for n in range(throttle.USER_FREE_FAILURES_ANYWHERE * 2):  # guesses from many addresses, a few each
+        guard.failed("guard", f"10.1.{n // 4}.{n % 4}")
+        assert locked_for(guard, "guard", "10.0.0.5") == 0
+    assert locked_for(guard, "guard", "10.1.0.0") > 0  # the guesser is
+    # Past the name's allowance from everywhere, addresses it never logged in from wait too...
+    assert locked_for(guard, "guard", "10.0.0.200") > 0
+    # ...but not the guard's own device, nor another name.
+    assert locked_for(guard, "guard", "10.0.0.5") == 0
+    assert locked_for(guard, "head", "10.0.0.200") == 0
 
 
 def test_many_names_from_one_address_lock_the_address() -> None:
@@ -64,7 +80,7 @@ def test_many_names_from_one_address_lock_the_address() -> None:
         guard.failed(f"name{n}", "10.0.0.7")
     assert locked_for(guard, "admin", "10.0.0.7") == 1
     assert locked_for(guard, "admin", "10.0.0.8") == 0
-    guard.succeeded("name1")  # one right password does not clear the address's record
+    guard.succeeded("name1", "10.0.0.7")  # one right password does not clear the address's record
     assert locked_for(guard, "admin", "10.0.0.7") == 1
     clock.now += throttle.FORGET_AFTER_S + 1
     guard.failed("name0", "10.0.0.7")  # a quiet hour later the count starts again

@@ -30,6 +30,7 @@ from pydantic import ValidationError
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import MqttConfig
 from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, validation_summary
+from pipeline.signing import BadSignature, sign, verify
 from pipeline.vocabulary import Availability, CameraState
 
 log = logging.getLogger("gatewatch.mqtt")
@@ -66,7 +67,7 @@ def connect(config: MqttConfig, name: str, will: str | None = None, **callbacks:
     if config.username is not None:
         client.username_pw_set(config.username, config.password)
     if config.tls:
-        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_set(ca_certs=str(config.ca_file) if config.ca_file else None, cert_reqs=ssl.CERT_REQUIRED)
     if will is not None:
         client.will_set(will, Availability.OFFLINE, qos=1, retain=True)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
@@ -85,11 +86,17 @@ class MqttLink:
     ) -> None:
         """`on_alarm_ack(alarm id, by, at)`: the district centre confirmed one of this site's alarms."""
         self.config = config
+        self.site_level = topic_level(site)
         self.base = site_topic(config, site)
         self.events_topic = f"{self.base}/events"
         self.alarms_topic = f"{self.base}/alarms"
         self.availability = f"{self.base}/availability"
         self.on_alarm_ack = on_alarm_ack
+        if config.site_key is None:
+            log.warning(
+                "mqtt.site_key is not set: this site's messages go unsigned, and the district centre's "
+                "confirmations of its alarms will not be believed"
+            )
         self._camera_state: dict[str, CameraStatus] = {}
         self.client = connect(
             config,
@@ -122,10 +129,19 @@ class MqttLink:
         client.subscribe(f"{self.alarms_topic}/+/ack", qos=1)  # retained: confirmations made while away too
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        """The centre's confirmation of an alarm, on `<site>/alarms/<id>/ack` (retained)."""
+        """The centre's confirmation of an alarm, on `<site>/alarms/<id>/ack` (retained): believed
+        only when signed with this site's key, for this alarm of this site."""
         try:
             alarm_id = int(message.topic.split("/")[-2])
             ack = AlarmAck.model_validate_json(message.payload)
+            if self.config.site_key is None:
+                raise BadSignature("mqtt.site_key is not set, so no confirmation can be proved")
+            verify(ack, self.config.site_key)
+            if ack.alarm_id != alarm_id or ack.site != self.site_level:
+                raise BadSignature(f"signed for alarm #{ack.alarm_id} of {ack.site[:40]!r}, not this topic's")
+        except BadSignature as exc:
+            log.warning("refused a confirmation on %s: %s", message.topic, exc)
+            return
         except (ValueError, ValidationError) as exc:
             log.warning("skipped a malformed alarm confirmation on %s: %s", message.topic, validation_summary(exc))
             return
@@ -136,13 +152,16 @@ class MqttLink:
         if reason.is_failure:
             log.warning("MQTT connection to %s:%s lost (%s); reconnecting", self.config.host, self.config.port, reason)
 
-    def send(self, message: EventMessage | AlarmMessage) -> None:
+    def send(self, message: EventMessage | AlarmMessage, key: str) -> None:
         """Publish one event or alarm and wait for the broker's acknowledgement (the outbox retries
-        on failure). Alarms go at least once whatever `qos` says."""
+        on failure). Alarms go at least once whatever `qos` says. (`key` is not sent: a repeat
+        carries the same id and status, and the centre keeps one row per event and alarm.)"""
         if not self.client.is_connected():
             raise DeliveryError(f"MQTT broker {self.config.host}:{self.config.port} not connected")
         alarm = isinstance(message, AlarmMessage)
         topic, qos = (self.alarms_topic, max(1, self.config.qos)) if alarm else (self.events_topic, self.config.qos)
+        if self.config.site_key is not None:
+            message = sign(message, self.config.site_key)
         info = self.client.publish(topic, message.model_dump_json(), qos=qos)
         try:
             info.wait_for_publish(PUBLISH_TIMEOUT_S)

@@ -32,7 +32,8 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    def send(self, message: EventMessage | AlarmMessage) -> None: ...
+    def send(self, message: EventMessage | AlarmMessage, key: str) -> None:
+        """`key`: the delivery's own id, the same on every retry, for the receiver to recognise a repeat."""
 
 
 class Dispatcher:
@@ -43,7 +44,7 @@ class Dispatcher:
         config: AlertsConfig,
         message: Callable[[Event | Alarm], EventMessage | AlarmMessage],
     ) -> None:
-        """`message`: what is sent for a stored event or alarm (as it is at the time of sending)."""
+        """`message`: what is sent for a stored event or alarm (as it was when the delivery was queued)."""
         self.db_path = db_path
         self.senders = senders
         self.config = config
@@ -95,7 +96,7 @@ class Dispatcher:
             assert record is not None
             what = f"event #{record.id}" if delivery.event else f"alarm #{record.id}"
             try:
-                self.senders[target].send(self.message(record))
+                self.senders[target].send(self.message(record), delivery.key)
             except DeliveryError as exc:
                 self._failed(store, target, delivery.delivery_id, attempts, str(exc), what)
                 return False  # the target is down: wait for the backoff, do not hammer it with the rest

@@ -1,4 +1,8 @@
-"""Webhooks: each event POSTed as JSON to a configured URL (a district system, a chat bot)."""
+"""Webhooks: each event POSTed as JSON to a configured URL (a district system, a chat bot).
+
+At least once: a POST whose answer was lost is sent again, with the same `Idempotency-Key`
+header (the delivery's id) and the same body; a receiver that keeps the keys it has seen can
+drop the repeat."""
 
 from __future__ import annotations
 
@@ -19,9 +23,11 @@ class WebhookSender:
     def label(self) -> str:
         return redact(self.config.url.split("?", 1)[0])  # query strings often carry tokens
 
-    def send(self, message: EventMessage | AlarmMessage) -> None:
+    def send(self, message: EventMessage | AlarmMessage, key: str) -> None:
         try:
-            response = self.client.post(self.config.url, json=message.model_dump(mode="json"))
+            response = self.client.post(
+                self.config.url, json=message.model_dump(mode="json"), headers={"Idempotency-Key": key}
+            )
         except Exception as exc:  # httpx's texts repeat the URL, which may carry a token: the kind only
             raise DeliveryError(f"{self.label}: {type(exc).__name__}") from None
         if not response.is_success:

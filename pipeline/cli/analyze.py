@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,10 +16,12 @@ from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out
 from pipeline.config import Config, load_config
 from pipeline.errors import GatewatchError
 from pipeline.lighting import Lighting, LightingTally
-from pipeline.offline.footage import MAX_GAP_S
+from pipeline.offline.footage import MAX_GAP_S, Found
 from pipeline.redact import redact
 from pipeline.schedule import ALL_DAY, WEEKDAYS, WHOLE_DAY, Schedule
 from pipeline.vocabulary import Direction
+
+LIST_FAILED = 20  # failed files listed one by one; past this, counted by reason and listed in a file
 
 if TYPE_CHECKING:
     from rich.progress import Progress, ProgressColumn
@@ -79,11 +82,11 @@ def analyze(
         return
     from pipeline.offline.footage import find_videos
 
-    files = find_videos(videos)  # a path that is not there is the first thing to say
+    found = find_videos(videos)  # a path that is not there is the first thing to say
     for flag, value in (("--start", start), ("--jsonl", jsonl)):
         if value is not None:
             raise GatewatchError(f"{flag}: only for one file; a batch dates each file by its name or metadata")
-    _analyze_batch(cfg, files, camera, db, snapshots, workers, force, max_gap, ray)
+    _analyze_batch(cfg, found, camera, db, snapshots, workers, force, max_gap, ray)
 
 
 def _analyze_one(
@@ -129,7 +132,7 @@ def _analyze_one(
 
 def _analyze_batch(
     cfg: Config,
-    files: list[Path],
+    found: Found,
     camera: str | None,
     db: Path,
     snapshots: Path,
@@ -148,12 +151,15 @@ def _analyze_batch(
     if not force and db.is_file():
         with Store(db, readonly=True) as store:
             done = store.events.analysed_files()
+    files = found.files
     batch = plan(files, cfg, camera=camera, done=done, max_gap_s=max_gap)
+    batch.unreadable.extend(found.skipped)  # reported and counted as failed, like a file that cannot be opened
     workers = workers or default_workers(len(batch.chains))
     where = f"on the Ray cluster at {ray}" if ray else f"with {workers} worker(s)"
     seconds = sum(c.duration_s for c in batch.chains)
     err.print(
-        f"{len(files)} file(s): {len(batch.recordings)} to analyse ({_length(seconds)} of video in "
+        f"{len(files) + len(found.skipped)} file(s): {len(batch.recordings)} to analyse "
+        f"({_length(seconds)} of video in "
         f"{len(batch.chains)} continuous run(s)), {len(batch.done)} analysed before, "
         f"{len(batch.unassigned)} without a camera, {len(batch.unreadable)} unreadable; {where}",
         soft_wrap=True,
@@ -206,7 +212,7 @@ def _analyze_batch(
             soft_wrap=True,
         )
         raise typer.Exit(130) from None
-    _print_batch(report, db)
+    _print_batch(report, db, started)
     if report.failed:
         raise typer.Exit(1)  # some files failed, the rest are stored
 
@@ -220,7 +226,7 @@ def _progress_bar(title: ProgressColumn, *columns: ProgressColumn) -> Progress:
     )
 
 
-def _print_batch(report: BatchReport, db: Path) -> None:
+def _print_batch(report: BatchReport, db: Path, started: datetime) -> None:
     table = Table(title="Cameras", title_justify="left")
     for column in ("camera", "files", "hours", "in", "out", "flagged", "skipped", "failed"):
         table.add_column(column, justify="left" if column == "camera" else "right")
@@ -237,8 +243,7 @@ def _print_batch(report: BatchReport, db: Path) -> None:
                 str(len(tally.failed)),
             )
     out.print(table)
-    for path, why in report.failed:
-        out.print(f"failed {path}: {why}", style="bold", soft_wrap=True)
+    _print_failed(report.failed, db, started)
     out.print(
         f"{_length(report.seconds)} of video in {report.elapsed_s:.0f} s ({report.speed:.1f}x real time, "
         f"{report.workers} worker(s)); stored in {db}",
@@ -246,6 +251,22 @@ def _print_batch(report: BatchReport, db: Path) -> None:
     )
     if report.failed:
         out.print(f"{len(report.failed)} file(s) failed; the rest are stored. Fix or remove them and run again.")
+
+
+def _print_failed(failed: list[tuple[Path, str]], db: Path, started: datetime) -> None:
+    """Each failed file on a line of its own, up to `LIST_FAILED`; past that, the count per reason
+    on screen and the whole list in a file beside the database (10,000 lines would scroll away
+    the summary, and an audit needs every name)."""
+    if len(failed) <= LIST_FAILED:
+        for path, why in failed:
+            out.print(f"failed {path}: {why}", style="bold", soft_wrap=True)
+        return
+    listing = db.parent / f"failed-{started:%Y%m%dT%H%M%SZ}.txt"
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_text("".join(f"{path}\t{why}\n" for path, why in failed), encoding="utf-8")
+    for why, count in Counter(why for _, why in failed).most_common():
+        out.print(f"failed {count} file(s): {why}", style="bold", soft_wrap=True)
+    out.print(f"every failed file, with why: {listing}", soft_wrap=True)
 
 
 def _length(seconds: float) -> str:

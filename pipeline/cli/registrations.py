@@ -116,7 +116,7 @@ def import_csv(
         list[str] | None,
         typer.Option("--map", help="field=column pairs, comma-separated, e.g. time=刷卡时间,name=姓名"),
     ] = None,
-    encoding: Annotated[str, typer.Option(help="auto, utf-8, gbk or latin-1")] = "auto",
+    encoding: Annotated[str, typer.Option(help="auto, utf-8, utf-16, gbk, big5 or latin-1")] = "auto",
     camera: Annotated[str | None, typer.Option(help="camera or group for rows that name none")] = None,
     source: Annotated[
         str, typer.Option(help=f"source for rows that name none: {choices(RegistrationSource)}")

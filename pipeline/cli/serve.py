@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import typer
 
 from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, open_existing_store, out
-from pipeline.config import MqttConfig, load_config
+from pipeline.config import CenterSites, MqttConfig, load_config, load_yaml
 from pipeline.db import Store
 from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.users import add_user, list_users, remove_user, set_disabled, set_password
@@ -54,6 +54,8 @@ def _run_web(web: object, host: str, port: int, level: str) -> None:
     afterwards and kill the process before that; a service manager's stop is not an error.)"""
     import uvicorn
 
+    from pipeline.web.connections import server_config
+
     class Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
@@ -64,10 +66,7 @@ def _run_web(web: object, host: str, port: int, level: str) -> None:
                 for sig, handler in previous.items():
                     signal.signal(sig, handler)
 
-    config = uvicorn.Config(
-        web, host=host, port=port, log_level=level.lower(), access_log=False, timeout_graceful_shutdown=5
-    )
-    Server(config).run()
+    Server(server_config(web, host, port, level)).run()
 
 
 @app.command()
@@ -169,7 +168,7 @@ def users_list(db: DbOption = DEFAULT_DB) -> None:
             out.print(f"{user.username:<24} {user.role:<6} {user.created_at}{state}")
 
 
-def _mqtt_url(url: str, username: str | None, password: str | None, prefix: str) -> MqttConfig:
+def _mqtt_url(url: str, username: str | None, password: str | None, prefix: str, ca_file: Path | None) -> MqttConfig:
     parts = urlsplit(url if "://" in url else f"mqtt://{url}")
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise GatewatchError(f"--mqtt {url.split('@')[-1]!r}: give mqtt://HOST[:PORT] or mqtts://HOST[:PORT]")
@@ -180,6 +179,7 @@ def _mqtt_url(url: str, username: str | None, password: str | None, prefix: str)
             username=username or parts.username,
             password=password or parts.password,
             tls=parts.scheme == "mqtts",
+            ca_file=ca_file,
             topic_prefix=prefix,
         )
     except ValueError as exc:
@@ -189,6 +189,9 @@ def _mqtt_url(url: str, username: str | None, password: str | None, prefix: str)
 @app.command()
 def center(
     mqtt: Annotated[str, typer.Option(help="broker the schools publish to: mqtt://HOST[:PORT]")],
+    sites: Annotated[
+        Path, typer.Option(help="the enrolled schools and their keys (YAML, `${VAR}` for keys; see README)")
+    ],
     db: Annotated[Path, typer.Option(help="the centre's SQLite database")] = Path("out/center.db"),
     host: HostOption = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port of the centre's web UI")] = 8090,
@@ -196,6 +199,7 @@ def center(
     password: Annotated[
         str | None, typer.Option(envvar="GATEWATCH_MQTT_PASSWORD", help="broker password (env var preferred)")
     ] = None,
+    ca_file: Annotated[Path | None, typer.Option(help="the district's CA certificate, for mqtts://")] = None,
     topic_prefix: Annotated[str, typer.Option(help="as the schools' mqtt.topic_prefix")] = "gatewatch",
     log_level: LogLevel = "info",
 ) -> None:
@@ -204,11 +208,12 @@ def center(
     from pipeline.web.center_app import create_center_app
 
     _logging(log_level)
-    broker = _mqtt_url(mqtt, username, password, topic_prefix)
+    broker = _mqtt_url(mqtt, username, password, topic_prefix, ca_file)
+    enrolled = load_yaml(sites, CenterSites)
     _check_port_free(host, port)
     with Store(db) as store:
         create_tables(store)
-    subscriber = CenterSubscriber(broker, db)
+    subscriber = CenterSubscriber(broker, db, enrolled)
     subscriber.start()
     try:
         _run_web(create_center_app(db, subscriber), host, port, log_level)

@@ -10,7 +10,8 @@ error names the file, the key path and, where the YAML has it, the line. A modul
     rules.py       rules and the registrations file
     service.py     live streams, web server, MQTT, webhooks, alert retries
     model.py       `Config`: the sections together, and the checks across them
-    loader.py      `load_config`: YAML, `${VAR}`, errors with file:line
+    loader.py      `load_config`, `load_yaml`: YAML, `${VAR}`, errors with file:line
+    sites.py       the district centre's enrolled schools and their keys (a file of its own)
 """
 
 from pipeline.config.cameras import CameraConfig, LineConfig, ZoneConfig
@@ -23,20 +24,23 @@ from pipeline.config.detection import (
     SamplingConfig,
     TrackerConfig,
 )
-from pipeline.config.loader import load_config
+from pipeline.config.loader import load_config, load_yaml
 from pipeline.config.model import Config
 from pipeline.config.rules import EscalationConfig, RegistrationsConfig, RuleConfig
 from pipeline.config.schedules import ExceptionConfig, PeriodConfig, ScheduleConfig
 from pipeline.config.service import AlertsConfig, LiveConfig, MqttConfig, ServerConfig, SiteConfig, WebhookConfig
+from pipeline.config.sites import CenterSites, EnrolledSite
 
 __all__ = [
     "AlertsConfig",
     "BundledModel",
     "CameraConfig",
+    "CenterSites",
     "ClipConfig",
     "Config",
     "CrossingConfig",
     "DetectorConfig",
+    "EnrolledSite",
     "EscalationConfig",
     "ExceptionConfig",
     "LineConfig",
@@ -54,4 +58,5 @@ __all__ = [
     "WebhookConfig",
     "ZoneConfig",
     "load_config",
+    "load_yaml",
 ]

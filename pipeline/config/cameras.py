@@ -12,12 +12,15 @@ from pydantic import Field, model_validator
 
 from pipeline.config.base import Section
 from pipeline.geometry import outside_frame, polygon_problem, segment_problem
-from pipeline.records import Point
+
+# A pixel position: off the frame is allowed (a line may run past its edge), astronomically far is not.
+Pixel = Annotated[float, Field(ge=-100_000, le=100_000)]
+PixelPoint = tuple[Pixel, Pixel]
 
 
 class LineConfig(Section):
-    points: tuple[Point, Point] = Field(description="segment end points in pixels [[x1, y1], [x2, y2]]")
-    inside: Point = Field(description="any pixel on the campus/dormitory side of the line")
+    points: tuple[PixelPoint, PixelPoint] = Field(description="segment end points in pixels [[x1, y1], [x2, y2]]")
+    inside: PixelPoint = Field(description="any pixel on the campus/dormitory side of the line")
 
     @model_validator(mode="after")
     def _geometry(self) -> LineConfig:
@@ -28,7 +31,7 @@ class LineConfig(Section):
 
 
 class ZoneConfig(Section):
-    points: list[Point] = Field(min_length=3, description="polygon corners in pixels [[x, y], ...], in order")
+    points: list[PixelPoint] = Field(min_length=3, description="polygon corners in pixels [[x, y], ...], in order")
 
     @model_validator(mode="after")
     def _simple_polygon(self) -> ZoneConfig:
@@ -44,7 +47,7 @@ class CameraConfig(Section):
         "(relative to the config file); `${VAR}` takes a password from the environment"
     )
     loop: bool = Field(False, description="play a video file source over and over at its own speed (testing)")
-    resolution: tuple[Annotated[int, Field(gt=0)], Annotated[int, Field(gt=0)]] | None = Field(
+    resolution: tuple[Annotated[int, Field(gt=0, le=16384)], Annotated[int, Field(gt=0, le=16384)]] | None = Field(
         None, description="frame size [width, height]; when given, lines and zones are checked against it here"
     )
     files: list[str] = Field(
@@ -53,7 +56,10 @@ class CameraConfig(Section):
         "the file name and its path (e.g. ch01_*, */D1/*)",
     )
     channel: int | None = Field(
-        None, ge=1, description="the NVR channel number this camera records on (ch01, D1, Channel 1 in file names)"
+        None,
+        ge=1,
+        le=1024,
+        description="the NVR channel number this camera records on (ch01, D1, Channel 1 in file names)",
     )
     lines: dict[str, LineConfig] = Field(default_factory=dict)
     zones: dict[str, ZoneConfig] = Field(

@@ -35,7 +35,7 @@ class DetectorConfig(Section):
         "stage), which keeps people tracked through partial occlusion",
     )
     nms_iou: float = Field(0.5, gt=0, le=1, description="overlap above which the weaker of two boxes is dropped")
-    threads: int | None = Field(None, ge=1, description="onnxruntime intra-op threads; default: all cores")
+    threads: int | None = Field(None, ge=1, le=256, description="onnxruntime intra-op threads; default: all cores")
     tiles: Literal["auto", "off"] = Field(
         "auto",
         description="`auto`: the bundled model (SSDLite, square input) detects on overlapping 4:3 tiles of a "
@@ -101,7 +101,7 @@ class CrossingConfig(Section):
         le=1,
         description="dead band either side of a line, as a fraction of the person's box height",
     )
-    min_hysteresis_px: float = Field(3.0, ge=0, description="dead band floor in pixels")
+    min_hysteresis_px: float = Field(3.0, ge=0, le=1000, description="dead band floor in pixels")
     confirm_s: float = Field(
         0.3, ge=0, le=10, description="time a person must stay on the new side before a crossing counts"
     )

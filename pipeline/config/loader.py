@@ -7,17 +7,25 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from pipeline.config.model import Config
 from pipeline.errors import GatewatchError
 
+Loaded = TypeVar("Loaded", bound=BaseModel)
+
 
 def load_config(path: str | Path) -> Config:
-    path = Path(path)
+    config = load_yaml(Path(path), Config)
+    config._base_dir = Path(path).resolve().parent
+    return config
+
+
+def load_yaml(path: Path, model: type[Loaded]) -> Loaded:
+    """Any of gatewatch's YAML files (the config, the centre's enrolled sites) as its model."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -36,15 +44,14 @@ def load_config(path: str | Path) -> Config:
         problem = getattr(exc, "problem", None) or str(exc)
         raise GatewatchError(f"{path}:{where}: not valid YAML ({problem})") from None
     if not isinstance(raw, dict):
-        raise GatewatchError(f"{path}: expected a mapping of sections (timezone, cameras, ...) at the top level")
+        keys = ", ".join(list(model.model_fields)[:3])
+        raise GatewatchError(f"{path}: expected a mapping of sections ({keys}, ...) at the top level")
     raw = _expand_env(raw, path, text, [])
     _reject_non_finite(raw, path, text, [])
     try:
-        config = Config.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         raise GatewatchError(_describe(path, text, exc)) from None
-    config._base_dir = path.resolve().parent
-    return config
 
 
 class _DuplicateKey(yaml.YAMLError):

@@ -157,6 +157,12 @@ class Config(Section):
         candidate = Path(path).expanduser()
         return candidate if candidate.is_absolute() else self._base_dir / candidate
 
+    def mqtt_resolved(self) -> MqttConfig | None:
+        """`mqtt` with its CA file found relative to this config file."""
+        if self.mqtt is None or self.mqtt.ca_file is None:
+            return self.mqtt
+        return self.mqtt.model_copy(update={"ca_file": self.resolve(self.mqtt.ca_file)})
+
     def camera_for(self, camera_id: str | None) -> str:
         if camera_id is None:
             if len(self.cameras) == 1:

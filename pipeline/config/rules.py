@@ -27,13 +27,15 @@ class RuleConfig(Section):
     require_registration: bool = Field(
         True, description="flag only entries no registration covers; false flags every closed-hours entry"
     )
-    window: float = Field(120, ge=0, description="seconds either side of a registration's time it still covers")
+    window: float = Field(
+        120, ge=0, le=7 * 86400, description="seconds either side of a registration's time it still covers"
+    )
     directions: list[Direction] = Field(default_factory=lambda: [Direction.IN], min_length=1)
     min_track_age_s: float = Field(
-        0, ge=0, description="ignore crossings by tracks seen for less than this (flicker, reflections)"
+        0, ge=0, le=60, description="ignore crossings by tracks seen for less than this (flicker, reflections)"
     )
     min_displacement_px: float = Field(
-        0, ge=0, description="ignore crossings by people who moved less than this since first seen"
+        0, ge=0, le=10_000, description="ignore crossings by people who moved less than this since first seen"
     )
     anchor: Anchor | None = Field(None, description="point of the box that must cross; default: crossing.anchor")
     escalation: EscalationConfig | None = Field(None, description="escalate unhandled alerts (default: never)")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from pipeline.config.base import Section
+from pipeline.signing import MIN_KEY_CHARS
 
 
 class SiteConfig(Section):
@@ -24,10 +26,10 @@ class LiveConfig(Section):
     queue_frames: int = Field(
         2, ge=1, le=100, description="sampled frames waiting per camera; when full the oldest is dropped"
     )
-    open_timeout_s: float = Field(10, gt=0, description="give up connecting to a camera after this long")
-    stall_timeout_s: float = Field(10, gt=0, description="no frame for this long: the stream is reopened")
-    reconnect_min_s: float = Field(1, gt=0, description="first wait before reconnecting; doubles each failure")
-    reconnect_max_s: float = Field(30, gt=0, description="longest wait between reconnection attempts")
+    open_timeout_s: float = Field(10, gt=0, le=600, description="give up connecting to a camera after this long")
+    stall_timeout_s: float = Field(10, gt=0, le=3600, description="no frame for this long: the stream is reopened")
+    reconnect_min_s: float = Field(1, gt=0, le=600, description="first wait before reconnecting; doubles each failure")
+    reconnect_max_s: float = Field(30, gt=0, le=3600, description="longest wait between reconnection attempts")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="TCP survives lossy links and firewalls")
     max_batch: int = Field(4, ge=1, le=32, description="frames of different cameras the detector takes at once")
 
@@ -42,7 +44,7 @@ class ServerConfig(Section):
     public_url: str | None = Field(
         None, description="how guards' browsers and the district centre reach this box, for snapshot links in alerts"
     )
-    session_hours: float = Field(12, gt=0, description="a login lasts this long (one guard shift)")
+    session_hours: float = Field(12, gt=0, le=24 * 31, description="a login lasts this long (one guard shift)")
 
 
 class MqttConfig(Section):
@@ -51,8 +53,16 @@ class MqttConfig(Section):
     username: str | None = None
     password: str | None = Field(None, description="use `${VAR}` to keep it out of the file")
     tls: bool = False
+    ca_file: Path | None = Field(None, description="the district's CA certificate, for a broker with its own CA (tls)")
     topic_prefix: str = Field("gatewatch", description="topics are <prefix>/<site>/events and .../cameras/<name>/...")
     qos: Literal[0, 1, 2] = 1
+    site_key: str | None = Field(
+        None,
+        min_length=MIN_KEY_CHARS,
+        description="the key shared with the district centre at enrolment (`${VAR}`): signs this site's events and "
+        "alarms, and proves the centre's confirmations; without it, confirmations are not believed",
+        repr=False,
+    )
 
     @field_validator("topic_prefix")
     @classmethod
@@ -65,7 +75,7 @@ class MqttConfig(Section):
 class WebhookConfig(Section):
     url: str = Field(description="http(s) URL that receives each event as a JSON POST")
     headers: dict[str, str] = Field(default_factory=dict, description="e.g. Authorization; `${VAR}` for tokens")
-    timeout_s: float = Field(5, gt=0)
+    timeout_s: float = Field(5, gt=0, le=300)
 
     @field_validator("url")
     @classmethod
@@ -76,6 +86,10 @@ class WebhookConfig(Section):
 
 
 class AlertsConfig(Section):
-    retry_min_s: float = Field(2, gt=0, description="first wait before re-sending a failed alert; doubles each time")
-    retry_max_s: float = Field(300, gt=0)
-    max_attempts: int = Field(50, ge=1, description="then the delivery is marked failed (it stays in the database)")
+    retry_min_s: float = Field(
+        2, gt=0, le=3600, description="first wait before re-sending a failed alert; doubles each time"
+    )
+    retry_max_s: float = Field(300, gt=0, le=86400)
+    max_attempts: int = Field(
+        50, ge=1, le=100_000, description="then the delivery is marked failed (it stays in the database)"
+    )

@@ -1,8 +1,16 @@
 """Alerts waiting to go out (MQTT, webhooks): queued with their event, in its transaction, so an
-alert is never sent for an event that is not stored, and none is lost while a broker is down."""
+alert is never sent for an event that is not stored, and none is lost while a broker is down.
+
+Delivery is at least once: a send the receiver got but whose answer was lost (a kill, a cut
+connection) is sent again. So each delivery has a key of its own, sent with it (webhooks:
+`Idempotency-Key`), the same on every retry; and it carries the event or alarm as it was when the
+change was queued (`snapshot`), so two changes are two different messages even when the broker
+was down through both, and a retry repeats exactly what the first try said."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,9 +23,10 @@ from pipeline.vocabulary import DeliveryStatus
 
 @dataclass(frozen=True)
 class Due:
-    """One delivery whose time has come, with the event or the alarm it carries."""
+    """One delivery whose time has come, with the event or the alarm it carries (as queued)."""
 
     delivery_id: int
+    key: str  # what the receiver sees, to recognise a repeat
     attempts: int  # made so far
     event: Event | None = None
     alarm: Alarm | None = None
@@ -32,26 +41,45 @@ class Deliveries(Repository):
         self._queue(None, alarm_id, targets, at)
 
     def _queue(self, event_id: int | None, alarm_id: int | None, targets: Iterable[str], at: datetime) -> None:
+        table, record_id = ("events", event_id) if event_id is not None else ("alarms", alarm_id)
         with self.store.write():
+            rows = list(self.db.query(f"SELECT * FROM {table} WHERE id = ?", [record_id]))
+            snapshot = json.dumps(rows[0], ensure_ascii=False) if rows else None
             for target in targets:
                 self.db.execute(
-                    """INSERT INTO deliveries (event_id, alarm_id, target, status, attempts, next_at, created_at)
-                       VALUES (?, ?, ?, ?, 0, ?, ?)""",
-                    [event_id, alarm_id, target, DeliveryStatus.PENDING, at.isoformat(), at.isoformat()],
+                    """INSERT INTO deliveries
+                       (event_id, alarm_id, target, status, attempts, next_at, created_at, key, snapshot)
+                       VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?)""",
+                    [
+                        event_id,
+                        alarm_id,
+                        target,
+                        DeliveryStatus.PENDING,
+                        at.isoformat(),
+                        at.isoformat(),
+                        uuid.uuid4().hex,
+                        snapshot,
+                    ],
                 )
 
     def due(self, target: str, now: datetime, limit: int) -> list[Due]:
         rows = self.db.execute(
-            """SELECT id, attempts, event_id, alarm_id FROM deliveries
+            """SELECT id, key, attempts, event_id, alarm_id, snapshot FROM deliveries
                WHERE target = ? AND status = ? AND julianday(next_at) <= julianday(?) ORDER BY id LIMIT ?""",
             [target, DeliveryStatus.PENDING, now.isoformat(), limit],
         ).fetchall()
         due = []
-        for delivery_id, attempts, event_id, alarm_id in rows:
-            event = self.store.events.get(event_id) if event_id else None
-            alarm = self.store.alarms.get(alarm_id) if alarm_id else None
-            if event is not None or alarm is not None:  # an event deleted since (never, today) sends nothing
-                due.append(Due(delivery_id, attempts, event, alarm))
+        for delivery_id, key, attempts, event_id, alarm_id, snapshot in rows:
+            queued = json.loads(snapshot) if snapshot else None  # queued by a gatewatch before schema 9: none
+            key = key or f"delivery-{delivery_id}"
+            if event_id:
+                event = Event.from_row(queued) if queued else self.store.events.get(event_id)
+                if event is not None:  # an event deleted since (never, today) sends nothing
+                    due.append(Due(delivery_id, key, attempts, event=event))
+            elif alarm_id:
+                alarm = Alarm.from_row(queued) if queued else self.store.alarms.get(alarm_id)
+                if alarm is not None:
+                    due.append(Due(delivery_id, key, attempts, alarm=alarm))
         return due
 
     def sent(self, delivery_id: int, attempts: int, at: datetime) -> None:

@@ -18,8 +18,9 @@ from pipeline.vocabulary import EventStatus
 # 5: users.disabled_at; 6: alarms, deliveries.alarm_id; 7: messages worded at display time
 # (events.reason_message, event_reviews.note_message, alarms.reason_message), events.track_path, events.clip_path,
 # users.display_name, camera_outages; 8: videos.size, videos.mtime_ns, videos.config_digest (a batch skips
-# files analysed before with the same config)
-SCHEMA_VERSION = 8
+# files analysed before with the same config); 9: deliveries.key (the delivery id receivers see),
+# deliveries.snapshot (the event or alarm as it was when the change was queued)
+SCHEMA_VERSION = 9
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
 TABLES: dict[str, dict[str, type]] = {
@@ -129,6 +130,8 @@ TABLES: dict[str, dict[str, type]] = {
         "last_error": str,
         "created_at": str,
         "sent_at": str,
+        "key": str,
+        "snapshot": str,
     },
     "users": {
         "id": int,

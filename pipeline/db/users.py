@@ -26,6 +26,11 @@ class Users(Repository):
     def exists(self, username: str) -> bool:
         return self.db.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone() is not None
 
+    def same_name(self, username: str) -> str | None:
+        """The user whose name differs from this one at most in case (user names are ASCII)."""
+        row = self.db.execute("SELECT username FROM users WHERE lower(username) = lower(?)", [username]).fetchone()
+        return row[0] if row else None
+
     def add(self, username: str, password_hash: str, role: Role, at: datetime, display_name: str = "") -> None:
         with self.store.write():
             self.db.execute(

@@ -24,6 +24,7 @@ log = logging.getLogger("gatewatch.alarms")
 
 ESCALATION_POLL_S = 2.0  # how often unhandled alerts are looked for
 SYSTEM = "gatewatch"  # who raises an automatic alarm
+ACK_CLOCK_SKEW = timedelta(minutes=5)  # the centre's clock may run this far ahead of the box's
 
 
 class Alarms:
@@ -66,8 +67,23 @@ class Alarms:
         return alarm
 
     def acknowledged(self, alarm_id: int, by: str, at: datetime) -> None:
-        """The district centre confirmed an alarm (called from the MQTT client's thread)."""
-        if self.stores.get().alarms.acknowledge(alarm_id, by, at):
+        """The district centre confirmed an alarm (called from the MQTT client's thread, the
+        signature already checked). A confirmation of an alarm this box never raised, or dated
+        before it was raised or ahead of this box's clock, is refused and logged: it would show a
+        guard a confirmation nobody gave, and the monthly report a response time that never was."""
+        store = self.stores.get()
+        alarm = store.alarms.get(alarm_id)
+        if alarm is None:
+            log.warning("refused a confirmation of alarm #%s by %s: no such alarm here", alarm_id, by)
+        elif at < alarm.raised_at or at > datetime.now(UTC) + ACK_CLOCK_SKEW:
+            log.warning(
+                "refused a confirmation of alarm #%s by %s: dated %s, the alarm was raised %s",
+                alarm_id,
+                by,
+                at.isoformat(),
+                alarm.raised_at.isoformat(),
+            )
+        elif store.alarms.acknowledge(alarm_id, by, at):
             log.info("alarm #%s confirmed by %s at the district centre", alarm_id, by)
             self.publish({"type": "alarm", "id": alarm_id})
 

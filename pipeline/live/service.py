@@ -158,11 +158,8 @@ class Service:
         self.detector = SharedDetector(chosen, config.live.max_batch)
         self.alarms = Alarms(config, db_path, self.hub.publish)
         self.raise_alarm = self.alarms.raise_  # a person's alarm (the web's live side)
-        self.mqtt = (
-            MqttLink(config.mqtt, config.site.name, list(config.cameras), self.alarms.acknowledged)
-            if config.mqtt
-            else None
-        )
+        mqtt = config.mqtt_resolved()
+        self.mqtt = MqttLink(mqtt, config.site.name, list(config.cameras), self.alarms.acknowledged) if mqtt else None
         senders: dict[str, Sender] = {f"webhook:{i}": WebhookSender(w) for i, w in enumerate(config.webhooks)}
         if self.mqtt is not None:
             senders = {"mqtt": self.mqtt, **senders}

@@ -37,6 +37,7 @@ log = logging.getLogger("gatewatch.stream")
 
 RATE_WINDOW_S = 2.0  # frames per second are measured over this long
 PROBE_EVERY_S = 1.0  # how often a camera off the network is knocked on while waiting to retry
+ANSWERING_RETRY_S = 1.0  # a port that answers but whose stream fails (not its credentials): retried this often
 
 
 @dataclass
@@ -76,8 +77,21 @@ def describe_error(exc: BaseException, source: str, stall_s: float, silent_s: fl
         return Message(MessageCode.REFUSED)
     if isinstance(exc, StreamError):
         return exc.message
+    host = urlsplit(source).hostname
+    if host and "://" in source and not _resolves(host):  # FFmpeg says only "Input/output error"
+        return Message(MessageCode.UNKNOWN_HOST, {"host": host})
+    if host and isinstance(exc, av.error.InvalidDataError):  # it answered at once, in another protocol
+        return Message(MessageCode.NOT_RTSP, {"host": host})
     text = getattr(exc, "strerror", None) or type(exc).__name__
     return Message(MessageCode.ERROR, {"text": scrub(str(text), source)})
+
+
+def _resolves(host: str) -> bool:
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return True
 
 
 def _answers(address: tuple[str, int], timeout: float = PROBE_EVERY_S) -> bool:
@@ -175,7 +189,9 @@ class LiveStream:
         delay = self.live.reconnect_min_s
         while not self._stop.is_set():
             if self.health.state != CameraState.LIVE or not self._is_file():  # a looped file goes on without a gap
-                self._set_state(CameraState.CONNECTING)
+                seconds = number(self.live.open_timeout_s)
+                waiting = () if self._is_file() else (Message(MessageCode.WAITING, {"seconds": seconds}),)
+                self._set_state(CameraState.CONNECTING, *waiting)
             frames_before = self.health.frames_in
             attempt = time.monotonic()
             try:
@@ -202,23 +218,28 @@ class LiveStream:
             if self.health.frames_in > frames_before:
                 delay = self.live.reconnect_min_s  # it worked for a while: start the backoff afresh
             self.health.reconnects += 1
-            self._set_state(CameraState.DOWN, problem, Message(MessageCode.RETRYING, {"delay": number(delay)}))
-            self._wait_for_camera(delay)
+            address = self._address()  # None: a file or a device, waited for with the plain backoff
+            answering = address is not None and _answers(address)
+            wait = delay
+            if answering and problem.code not in (MessageCode.AUTH_FAILED, MessageCode.FORBIDDEN):
+                # Not the credentials, so no camera lock-out to fear: an NVR rebooting answers 404 or
+                # nonsense for a while, then streams. Try again soon, not after a grown backoff.
+                wait = min(delay, ANSWERING_RETRY_S)
+            self._set_state(CameraState.DOWN, problem, Message(MessageCode.RETRYING, {"delay": number(wait)}))
+            self._wait_for_camera(wait, None if answering else address)
             delay = min(delay * 2, self.live.reconnect_max_s)
         if self.health.state != CameraState.ENDED:
             self._set_state(CameraState.STOPPED)
         with self._ready:
             self._ready.notify_all()
 
-    def _wait_for_camera(self, delay: float) -> None:
+    def _wait_for_camera(self, delay: float, silent: tuple[str, int] | None) -> None:
         """Wait `delay` before the next attempt, but for a camera that is off the network (its
-        port refuses or does not answer) knock once a second with a bare TCP connect, which costs
-        it nothing, and retry as soon as it answers: frames flow again within seconds of a camera
-        coming back, not after the backoff's 30 s. A camera whose port answers but whose stream
-        fails (wrong password, bad path) waits the full backoff."""
-        address = self._address()
+        address, `silent`, refuses or does not answer) knock once a second with a bare TCP
+        connect, which costs it nothing, and retry as soon as it answers: frames flow again within
+        seconds of a camera coming back, not after the backoff's 30 s."""
         deadline = time.monotonic() + delay
-        if address is None or _answers(address):
+        if silent is None:
             self._stop.wait(delay)
             return
         while not self._stop.is_set():
@@ -226,7 +247,7 @@ class LiveStream:
             if left <= 0:
                 return
             started = time.monotonic()
-            if _answers(address, timeout=min(PROBE_EVERY_S, left)):
+            if _answers(silent, timeout=min(PROBE_EVERY_S, left)):
                 return
             self._stop.wait(max(0.0, min(PROBE_EVERY_S - (time.monotonic() - started), deadline - time.monotonic())))
 

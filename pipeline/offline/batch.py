@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ from pipeline.offline.results import ResultWriter
 from pipeline.vocabulary import Direction
 
 PROGRESS_EVERY_S = 0.5  # how often a worker reports how far it is
+PARENT_CHECK_S = 1.0  # how soon a worker notices that the batch's main process is gone
 WORKER_MEMORY_BYTES = 700 * 2**20  # one worker: decoder, model, frames kept for clips and snapshots
 
 
@@ -197,7 +199,9 @@ class _Processes:
         self.tasks: Any = self.context.Queue()
         self.out: Any = self.context.Queue(maxsize=4 * workers)
         self.processes = [
-            self.context.Process(target=_worker, args=(self.tasks, self.out, self.config, threads), daemon=True)
+            self.context.Process(
+                target=_worker, args=(self.tasks, self.out, self.config, threads, os.getpid()), daemon=True
+            )
             for _ in range(workers)
         ]
 
@@ -252,15 +256,26 @@ class _Processes:
             unfinished.clear()
 
 
+def _end_with(parent: int) -> None:
+    """Ends this worker once the batch's main process is gone. `daemon=True` only helps when the
+    parent exits in an orderly way; after its kill -9 (or an out-of-memory kill) each worker,
+    with its ~320 MB, would wait on the task queue for good. The parent's death reparents us,
+    which `getppid` shows."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
 def _failed(chain: Chain, returned: set[Path], why: str) -> Iterator[FileResult]:
     for recording in chain.recordings:
         if recording.path not in returned:
             yield FileResult(recording, error=why)
 
 
-def _worker(tasks: Any, out: Any, config: Config, threads: int) -> None:
+def _worker(tasks: Any, out: Any, config: Config, threads: int, parent: int) -> None:
     """A worker process: chains until told to stop. Ctrl-C is the parent's to handle."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_end_with, args=(parent,), name="parent-watch", daemon=True).start()
     import cv2
 
     cv2.setNumThreads(threads)

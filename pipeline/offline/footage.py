@@ -18,12 +18,15 @@ import fnmatch
 import glob
 import hashlib
 import json
+import os
 import re
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.clock import recording_start
 from pipeline.config import BundledModel, Config
@@ -37,6 +40,7 @@ VIDEO_SUFFIXES = frozenset(
     {".mp4", ".m4v", ".mkv", ".mov", ".avi", ".dav", ".ts", ".mts", ".flv", ".asf", ".mpg", ".mpeg", ".webm", ".264"}
 )
 MAX_GAP_S = 2.0  # NVRs cut files a frame or two apart; more than this is footage missing
+LINKED_FOLDER = "a link to a folder, not followed (a link back up would loop); name its target to include it"
 
 # Channel numbers as NVRs write them: in the file name (ch01_..., Channel 1 ...) or as the folder (D1, CH01, Camera 1).
 _CHANNEL_IN_NAME = re.compile(r"^(?:ch|chan|channel)[ _-]?0*(\d{1,3})(?=[ _.\-\[]|$)", re.IGNORECASE)
@@ -97,27 +101,87 @@ class Plan:
         return [r for chain in self.chains for r in chain.recordings]
 
 
-def find_videos(arguments: Iterable[str]) -> list[Path]:
+class Found(NamedTuple):
+    files: list[Path]
+    skipped: list[tuple[Path, str]]  # what looked like footage but cannot be analysed: (path, why)
+
+
+def find_videos(arguments: Iterable[str]) -> Found:
     """Files, folders (searched recursively for videos) and glob patterns, each file once, in
-    name order. An argument that names nothing is an error before any work starts."""
+    name order. An argument that names nothing is an error before any work starts.
+
+    Nothing is passed over without a word: a sub-folder that cannot be read, a link to nothing,
+    a FIFO or a device under a video's name are listed as skipped (a channel's night must not
+    vanish from an audit). Symlinked folders are not followed, by folders and `**` alike: a link
+    back up the tree would loop for ever."""
     found: dict[Path, None] = {}
+    skipped: dict[Path, str] = {}
     for argument in arguments:
         path = Path(argument).expanduser()
         if path.is_dir():
-            matches = sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
-            if not matches:
+            before = len(skipped)
+            candidates = [p for p in _walk(path, skipped) if p.suffix.lower() in VIDEO_SUFFIXES]
+            if not candidates and len(skipped) == before:
                 raise GatewatchError(f"{path}: no video files in this folder ({', '.join(sorted(VIDEO_SUFFIXES))})")
-        elif path.exists():
-            matches = [path]
+        elif path.exists() or path.is_symlink():
+            candidates = [path]
         elif glob.has_magic(argument):
-            matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
-            if not matches:
+            root, pattern = _split_pattern(path)
+            if "**" in pattern and root.is_dir():
+                list(_walk(root, skipped))  # only to hear of the folders it cannot read
+            candidates = list(root.glob(pattern)) if root.is_dir() and pattern else []
+            if not candidates:
                 raise GatewatchError(f"{argument}: no file matches this pattern")
         else:
             raise GatewatchError(f"{path}: video file not found")
-        for match in matches:
-            found.setdefault(match.absolute(), None)
-    return list(found)
+        for candidate in sorted(candidates):
+            why = _not_footage(candidate)
+            if why is None:
+                found.setdefault(candidate.absolute(), None)
+            else:
+                skipped.setdefault(candidate.absolute(), why)
+    return Found(list(found), sorted(skipped.items()))
+
+
+def _walk(folder: Path, skipped: dict[Path, str]) -> Iterator[Path]:
+    """Every entry below `folder` but folders; the folders it cannot read and the symlinked
+    folders it does not follow go to `skipped`."""
+
+    def unreadable(exc: OSError) -> None:
+        skipped.setdefault(Path(exc.filename).absolute(), f"cannot read this folder ({exc.strerror})")
+
+    for parent, folders, names in os.walk(folder, onerror=unreadable):
+        base = Path(parent)
+        yield from (base / name for name in names)
+        for name in folders:
+            if (base / name).is_symlink():
+                skipped.setdefault((base / name).absolute(), LINKED_FOLDER)
+
+
+def _split_pattern(path: Path) -> tuple[Path, str]:
+    """`/nvr/L/**/ch09_*.mp4` -> (`/nvr/L`, `**/ch09_*.mp4`): the folder to search from, and the rest."""
+    parts = path.parts
+    fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return Path(*parts[:fixed]) if fixed else Path("."), "/".join(parts[fixed:])
+
+
+def _not_footage(path: Path) -> str | None:
+    """Why a path that looks like footage cannot be analysed, or None if it can be read."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "a link to nothing (its target is gone)" if path.is_symlink() else "gone while the batch was planned"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return LINKED_FOLDER if path.is_symlink() else "a folder under a video's name"
+    if stat.S_ISFIFO(mode):
+        return "not a file but a FIFO"
+    if not stat.S_ISREG(mode):
+        return "not a file but a device or socket"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None
 
 
 def channel_of(path: Path) -> int | None:

@@ -1,8 +1,11 @@
 """Registration exports as access-control systems and visitor books write them: CSV, often
-GBK-encoded, with their own column names (mapped with `--map field=column`)."""
+GBK-encoded (Big5 from Hong Kong and Taiwan systems, UTF-16 from Excel's "Unicode text"), with
+their own column names (mapped with `--map field=column`)."""
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import io
 from collections.abc import Mapping
@@ -14,8 +17,9 @@ from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.registrations.model import Registration
 from pipeline.registrations.parsing import FIELDS, parse_registration
 
-# GB18030 is the superset Windows exports really use; Latin-1 for European names, asked for by name.
-ENCODINGS = {"utf-8": "utf-8-sig", "gbk": "gb18030", "latin-1": "cp1252"}
+# GB18030 is the superset Windows exports really use, CP950 the Big5 they use; Latin-1 for European
+# names, asked for by name (any bytes decode as Latin-1, so it is never guessed).
+ENCODINGS = {"utf-8": "utf-8-sig", "utf-16": "utf-16", "gbk": "gb18030", "big5": "cp950", "latin-1": "cp1252"}
 
 
 @dataclass(frozen=True)
@@ -111,22 +115,57 @@ def _decode(path: Path, encoding: str) -> tuple[str, str]:
         raise GatewatchError(f"{path}: registrations file not found") from None
     except OSError as exc:
         raise GatewatchError(f"{path}: cannot read ({exc.strerror})") from None
-    names = ["utf-8", "gbk"] if encoding == "auto" else [encoding]
-    for name in names:
-        if name not in ENCODINGS:
-            raise InvalidInput("encoding", f"use auto, {', '.join(ENCODINGS)}", name)
+    if encoding != "auto":
+        if encoding not in ENCODINGS:
+            raise InvalidInput("encoding", f"use auto, {', '.join(ENCODINGS)}", encoding)
         try:
-            text = data.decode(ENCODINGS[name])
+            return _no_nul(path, data.decode(ENCODINGS[encoding])), encoding
         except UnicodeDecodeError as exc:
-            if encoding != "auto":
-                raise GatewatchError(
-                    f"{path}: not {name.upper()} text (bad bytes at offset {exc.start}); try --encoding auto"
-                ) from None
-            continue
-        if encoding == "auto" and name == "gbk":
-            _refuse_mojibake(path, text)
-        return text, name
-    raise GatewatchError(f"{path}: neither UTF-8 nor GBK text; save the CSV as UTF-8 (or give --encoding latin-1)")
+            raise GatewatchError(
+                f"{path}: not {encoding.upper()} text (bad bytes at offset {exc.start}); try --encoding auto"
+            ) from None
+    return _guess(path, data)
+
+
+def _guess(path: Path, data: bytes) -> tuple[str, str]:
+    """UTF-16 (by its byte-order mark, or its zero bytes between ASCII letters), UTF-8, then
+    GBK or Big5, whichever reads as Chinese: Big5 bytes decoded as GBK give kana, box-drawing
+    signs and Cyrillic among the characters, and GBK bytes are rarely valid Big5 at all."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _no_nul(path, data.decode("utf-16")), "utf-16"
+    for order, zeros in (("utf-16-le", data[1::2]), ("utf-16-be", data[0::2])):  # ASCII with zero bytes beside
+        if len(data) >= 4 and zeros.count(0) > len(data) // 4:
+            with contextlib.suppress(UnicodeDecodeError):
+                return _no_nul(path, data.decode(order)), "utf-16"
+    with contextlib.suppress(UnicodeDecodeError):
+        return _no_nul(path, data.decode(ENCODINGS["utf-8"])), "utf-8"
+    readings = []
+    for name in ("gbk", "big5"):
+        with contextlib.suppress(UnicodeDecodeError):
+            text = data.decode(ENCODINGS[name])
+            readings.append((sum(map(_odd_in_chinese, text)), name, text))
+    if not readings:
+        raise GatewatchError(
+            f"{path}: neither UTF-8, UTF-16, GBK nor Big5 text; save the CSV as UTF-8 "
+            f"(a Western European export: give --encoding latin-1)"
+        )
+    _, name, text = min(readings, key=lambda reading: reading[0])  # a tie goes to GBK, listed first
+    if name == "gbk":
+        _refuse_mojibake(path, text)
+    return _no_nul(path, text), name
+
+
+def _odd_in_chinese(char: str) -> bool:
+    """A character a Chinese visitor book would hardly hold: not ASCII, not a CJK ideograph,
+    not CJK or full-width punctuation."""
+    code = ord(char)
+    return not (code < 128 or 0x4E00 <= code <= 0x9FFF or 0x3000 <= code <= 0x303F or 0xFF00 <= code <= 0xFFEF)
+
+
+def _no_nul(path: Path, text: str) -> str:
+    if "\0" in text:
+        raise GatewatchError(f"{path}: has NUL bytes, so it is not a CSV text file (a spreadsheet? save it as CSV)")
+    return text
 
 
 def _refuse_mojibake(path: Path, text: str) -> None:

@@ -6,7 +6,8 @@ events.py        /api/events and the event page       registrations.py  /api/reg
 cameras.py       /api/cameras, frames, the live view  alarms.py         /api/alarms (一键报警)
 reports.py       the report pages                     users.py          /api/users, login pages
 views.py         response models several routers share
-common.py        login, sessions, body limit, error statuses, docs behind login
+common.py        login, sessions, body limit and deadline, same origin, CSP, error statuses, docs
 throttle.py      login back-off, one hash at a time, load shedding
+connections.py   slow headers cut, connections per address capped (uvicorn's protocol)
 i18n.py          Chinese and English labels            center_app.py     the district centre's app
 """

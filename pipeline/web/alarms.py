@@ -12,14 +12,14 @@ from pipeline.errors import NotFound
 from pipeline.review import get_event
 from pipeline.vocabulary import AlarmKind
 from pipeline.web.box import BoxDep
-from pipeline.web.common import UserDep
+from pipeline.web.common import Plain, UserDep
 from pipeline.web.views import AlarmView
 
 router = APIRouter(prefix="/api", tags=["alarms"])
 
 
 class NewAlarm(BaseModel):
-    reason: str = Field(min_length=1, max_length=500, description="what is happening, in the guard's words")
+    reason: Plain = Field(min_length=1, max_length=500, description="what is happening, in the guard's words")
     event_id: int | None = Field(None, ge=1, le=2**63 - 1, description="the alert this escalates, if any")
 
 

@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi import Path as FastApiPath
 from fastapi.responses import Response
 
 from pipeline.center import CenterSubscriber, center_alarms, center_events, center_sites
 from pipeline.db import User
 from pipeline.vocabulary import EventStatus
-from pipeline.web.common import Auth, UserDep, new_app, page_or_login, templates
+from pipeline.web.common import Auth, PathId, UserDep, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
 from pipeline.wording import templates as templates_in
 
@@ -71,9 +70,7 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
         return center_alarms(stores.get(), limit)
 
     @app.post("/api/alarms/{site_topic}/{alarm_id}/ack", tags=["alarms"])
-    def acknowledge(
-        site_topic: str, alarm_id: Annotated[int, FastApiPath(ge=1, le=2**63 - 1)], user: UserDep
-    ) -> dict[str, Any]:
+    def acknowledge(site_topic: str, alarm_id: PathId, user: UserDep) -> dict[str, Any]:
         """Confirm an alarm; the school sees who confirmed it and when."""
         if not subscriber.acknowledge(site_topic, alarm_id, user.username):
             raise HTTPException(409, f"alarm {alarm_id} of {site_topic}: not an open alarm here")

@@ -3,20 +3,25 @@ sessions, the size limit on request bodies, readable validation errors, page tem
 
 from __future__ import annotations
 
+import asyncio
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import fastapi_offline
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Path as FastApiPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline.db import ThreadStores, User
@@ -29,6 +34,7 @@ from pipeline.wording import Language
 
 DOCS_STATIC = "/static-offline-docs"
 MAX_BODY_BYTES = 1_000_000  # a registration export of a busy month is well under this
+BODY_TIMEOUT_S = 10.0  # a megabyte over a phone's slowest link; a client that takes longer is holding a slot
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -81,8 +87,27 @@ UserDep = Annotated[User, Depends(current_user)]
 AdminDep = Annotated[User, Depends(current_admin)]
 
 
+def _printable(text: str) -> str:
+    """Text a person typed: control characters (a NUL, an escape) are no part of a name or a
+    reason, and stored they break exports and reports downstream. Line breaks are allowed."""
+    if any((ord(c) < 32 and c not in "\n\t") or ord(c) == 127 for c in text):
+        raise ValueError("control characters (such as NUL) are not allowed")
+    return text
+
+
+def _digits(value: object) -> object:
+    """A path id as written: `1.0` or ` 1` is not the id 1."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("a whole number, digits only")
+    return value
+
+
+Plain = Annotated[str, AfterValidator(_printable)]
+PathId = Annotated[int, BeforeValidator(_digits), FastApiPath(ge=1, le=2**63 - 1)]
+
+
 class Login(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: Plain = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 
 
@@ -100,8 +125,9 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
     @router.post("/api/login", tags=["auth"], responses={429: {"description": "too many wrong passwords"}})
     def login(body: Login, request: Request, response: Response) -> Any:
         """Check the password; the session comes back as a cookie and as a token for scripts.
-        Wrong passwords are counted per user name and per address: past a few, 429 with
-        Retry-After (doubling, up to 5 minutes)."""
+        Wrong passwords are counted per user name and address, and per address: past a few, 429
+        with Retry-After (doubling, up to 5 minutes); the right password from another device
+        still works."""
         store = auth.stores.get()
         address = request.client.host if request.client else "unknown"
         try:
@@ -120,7 +146,7 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
         user = found[0]
         if user.disabled_at:  # the right password, so saying why is no help to a guesser
             raise HTTPException(403, "this user is disabled; ask an admin")
-        auth.throttle.succeeded(body.username)
+        auth.throttle.succeeded(body.username, address)
         token = create_session(store, user.username, auth.session_lifetime, datetime.now(UTC))
         response.set_cookie(
             auth.cookie,
@@ -157,10 +183,13 @@ def page_or_login(auth: Auth, request: Request, render: Callable[[User], Respons
 
 
 class BodyLimit:
-    """Refuses request bodies over the limit with 413, whether or not they announce their size.
+    """Refuses request bodies over the limit with 413, whether or not they announce their size,
+    and bodies that do not arrive within `BODY_TIMEOUT_S` with 408.
 
     The body is read here, in full, before the app sees it: a limit hit while FastAPI parses a
-    JSON body would surface as its own 400 ("error parsing the body"), not 413."""
+    JSON body would surface as its own 400 ("error parsing the body"), not 413. And a request
+    counts against the load shedder (inside this) only once its body is in: eight clients that
+    announce 200 bytes and send one must not make every other request answer 503."""
 
     def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
         self.app = app
@@ -172,18 +201,23 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _too_large(self.limit, send)
+            await _error(413, f"request body too large (limit {self.limit // 1000} kB)", send)
             return
         messages: list[Message] = []
         seen = 0
+        deadline = asyncio.get_running_loop().time() + BODY_TIMEOUT_S
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
+            except TimeoutError:
+                await _error(408, f"the request body did not arrive within {BODY_TIMEOUT_S:.0f} s", send)
+                return
             messages.append(message)
             if message["type"] != "http.request":
                 break
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                await _too_large(self.limit, send)
+                await _error(413, f"request body too large (limit {self.limit // 1000} kB)", send)
                 return
             if not message.get("more_body", False):
                 break
@@ -194,9 +228,94 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
-async def _too_large(limit: int, send: Send) -> None:
-    response = JSONResponse({"detail": f"request body too large (limit {limit // 1000} kB)"}, status_code=413)
-    await response({"type": "http"}, _no_receive, send)
+class SecurityHeaders:
+    """A Content-Security-Policy on every answer: scripts run only from this server's own files
+    and from the inline blocks of its own pages (each page's blocks carry this request's nonce),
+    so a value that slips past escaping into a page still cannot run. No framing, no plugins,
+    no guessing of content types."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        nonce = secrets.token_urlsafe(18)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        policy = (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        )
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = policy
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "same-origin"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class SameOrigin:
+    """State-changing requests only from this server's own pages (or from scripts, which send no
+    `Origin`), and only in the content type the route reads.
+
+    The session cookie is SameSite=Strict, but "site" ignores the port: a page served on another
+    port of the box (or any host of the school's domain) is same-site, and its forms and fetches
+    carry the cookie. So the browser's own `Origin` / `Sec-Fetch-Site` headers decide, and a body
+    must be JSON (or CSV for the registrations import): a form cannot send either cross-origin
+    without the browser asking first."""
+
+    UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+    CSV_ROUTES = ("/api/registrations/import",)
+
+    def __init__(self, app: ASGIApp, public_url: str | None = None) -> None:
+        self.app = app
+        self.public_origin = _origin_of(public_url) if public_url else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in self.UNSAFE:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        problem = self._cross_origin(scope, headers) or self._wrong_type(scope, headers)
+        if problem is not None:
+            await _error(*problem, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _cross_origin(self, scope: Scope, headers: Headers) -> tuple[int, str] | None:
+        origin = headers.get("origin")
+        if origin is not None:
+            own = f"{scope.get('scheme', 'http')}://{headers.get('host', '')}".lower()
+            if origin.lower() not in (own, self.public_origin):
+                return 403, "cross-origin request refused: send it from this server's own pages"
+        elif headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            return 403, "cross-site request refused: send it from this server's own pages"
+        return None
+
+    def _wrong_type(self, scope: Scope, headers: Headers) -> tuple[int, str] | None:
+        if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+            return None  # no body: nothing to read in any type
+        wanted = "text/csv" if scope["path"] in self.CSV_ROUTES else "application/json"
+        given = headers.get("content-type", "").split(";")[0].strip().lower()
+        if given != wanted:
+            return 415, f"send the body as {wanted} (Content-Type: {wanted}), not {given or 'untyped'}"
+        return None
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+async def _error(status: int, detail: str, send: Send) -> None:
+    await JSONResponse({"detail": detail}, status_code=status)({"type": "http"}, _no_receive, send)
 
 
 async def _no_receive() -> Message:
@@ -224,8 +343,10 @@ def new_app(
     auth = Auth(ThreadStores(db_path), session_lifetime, cookie, site_language, https)
     app.state.auth = auth
     app.include_router(login_router(auth, title_key))
-    app.add_middleware(BodyLimit)
+    app.add_middleware(SameOrigin, public_url=public_url)
     app.add_middleware(LoadShedder)
+    app.add_middleware(BodyLimit)  # added after the shedder, so outside it: the body is in before it counts
+    app.add_middleware(SecurityHeaders)
     app.mount(DOCS_STATIC, StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"), name="docs")
 
     @app.get("/openapi.json", include_in_schema=False)
@@ -234,17 +355,18 @@ def new_app(
 
     @app.get("/docs", include_in_schema=False)
     def docs(request: Request) -> Response:
-        return page_or_login(
-            auth,
-            request,
-            lambda _: get_swagger_ui_html(
+        def render(_: User) -> Response:
+            page = get_swagger_ui_html(
                 openapi_url="/openapi.json",
                 title=f"{title} API",
                 swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
                 swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
                 swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
-            ),
-        )
+            )
+            nonce = request.state.csp_nonce  # its inline start-up script runs under the page's policy
+            return HTMLResponse(bytes(page.body).replace(b"<script>", f'<script nonce="{nonce}">'.encode()))
+
+        return page_or_login(auth, request, render)
 
     @app.exception_handler(RequestValidationError)
     async def readable_validation(_: Request, exc: RequestValidationError) -> JSONResponse:

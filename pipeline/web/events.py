@@ -14,10 +14,10 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi import Path as FastApiPath
 from fastapi.responses import FileResponse, Response
 from PIL import Image
 from pydantic import BaseModel, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 from sse_starlette.sse import EventSourceResponse
 
 from pipeline.db import Event, EventFilter, EventReview, User
@@ -27,7 +27,7 @@ from pipeline.registrations import Registration, parse_registration
 from pipeline.review import change_status, get_event, history, list_events
 from pipeline.vocabulary import EventStatus
 from pipeline.web.box import Box, BoxDep
-from pipeline.web.common import UserDep, page_or_login, templates
+from pipeline.web.common import PathId, Plain, UserDep, page_or_login, templates
 from pipeline.web.i18n import language, page_context
 from pipeline.web.views import AlarmView, RegistrationView
 from pipeline.wording import say
@@ -36,12 +36,13 @@ router = APIRouter(prefix="/api", tags=["events"])
 pages = APIRouter(include_in_schema=False)
 
 # An id SQLite can hold; a larger one is refused with 422 instead of overflowing into a 500.
-EventId = Annotated[int, FastApiPath(ge=1, le=2**63 - 1)]
+EventId = PathId
 
 
 class EventView(EventMessage):
     """An event as MQTT and webhooks send it (links relative to this box), with its review so far."""
 
+    signature: SkipJsonSchema[None] = Field(None, exclude=True)  # the wire's proof, not the API's
     reviewed_by: str | None = None
     first_review_at: str | None = None
     review_note: str | None = None
@@ -86,14 +87,14 @@ class EventDetail(EventView):
 
 
 class Visitor(BaseModel):
-    name: str = Field("", max_length=100)
-    ref: str = Field("", max_length=100, description="ID card, visitor pass or badge number")
-    reason: str = Field("", max_length=200)
+    name: Plain = Field("", max_length=100)
+    ref: Plain = Field("", max_length=100, description="ID card, visitor pass or badge number")
+    reason: Plain = Field("", max_length=200)
 
 
 class Review(BaseModel):
     action: Literal[EventStatus.ACKNOWLEDGED, EventStatus.FALSE_ALARM, EventStatus.AUTHORIZED]
-    note: str = Field("", max_length=500)
+    note: Plain = Field("", max_length=500)
     registration_id: int | None = Field(
         None, ge=1, le=2**63 - 1, description="registration that explains the entry (authorize)"
     )
@@ -121,7 +122,7 @@ class EventCounts(BaseModel):
 class BatchReview(BaseModel):
     ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
     action: Literal[EventStatus.ACKNOWLEDGED, EventStatus.FALSE_ALARM]
-    note: str = Field("", max_length=500)
+    note: Plain = Field("", max_length=500)
 
 
 class Refused(BaseModel):

@@ -15,7 +15,7 @@ from pipeline.registrations import Registration, read_registrations_csv
 from pipeline.review import explainable, record_registrations, register_and_authorize
 from pipeline.vocabulary import RegistrationSource
 from pipeline.web.box import Box, BoxDep
-from pipeline.web.common import AdminDep, UserDep
+from pipeline.web.common import AdminDep, Plain, UserDep
 from pipeline.web.events import EventView, parse_web_registration
 from pipeline.web.views import RegistrationView
 
@@ -23,11 +23,11 @@ router = APIRouter(prefix="/api", tags=["registrations"])
 
 
 class NewRegistration(BaseModel):
-    scope: str = Field(min_length=1, description="camera or group the visitor comes through")
+    scope: Plain = Field(min_length=1, description="camera or group the visitor comes through")
     count: int = Field(1, ge=1, le=500)
-    name: str = Field("", max_length=100)
-    ref: str = Field("", max_length=100, description="ID card, visitor pass or badge number")
-    reason: str = Field("", max_length=200)
+    name: Plain = Field("", max_length=100)
+    ref: Plain = Field("", max_length=100, description="ID card, visitor pass or badge number")
+    reason: Plain = Field("", max_length=200)
     at: datetime | None = Field(None, description="time of the visit (default: now)")
     window_minutes: float = Field(15, ge=0, le=24 * 60, description="valid this long either side of `at`")
     authorize: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] | None = Field(
@@ -118,7 +118,7 @@ async def import_registrations(
     request: Request,
     box: BoxDep,
     admin: AdminDep,
-    encoding: Literal["auto", "utf-8", "gbk", "latin-1"] = "auto",
+    encoding: Literal["auto", "utf-8", "utf-16", "gbk", "big5", "latin-1"] = "auto",
 ) -> Imported:
     """A CSV export (body: the file, text/csv, at most 1 MB); all good rows or, with bad rows,
     the good ones and a list of the bad ones with their row numbers."""

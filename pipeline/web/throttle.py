@@ -3,8 +3,12 @@
 A login costs an argon2 hash (64 MiB, tens of milliseconds of CPU): unthrottled, 40 concurrent
 guesses took `serve` from 441 MB to 2.6 GB and made the cameras drop frames. So:
 
-- failed logins are counted per user name and per client address; past a few, each further try
-  must wait, doubling up to `MAX_LOCK_S` (answered 429 with Retry-After at once, no hash spent);
+- failed logins are counted per user name from one client address, and per address; past a few,
+  each further try from there must wait, doubling up to `MAX_LOCK_S` (answered 429 with
+  Retry-After at once, no hash spent). Someone guessing a guard's password from elsewhere locks
+  out only themselves: the right password from the guard's own device still works;
+- guesses at one name from many addresses are counted too, but past `USER_FREE_FAILURES_ANYWHERE`
+  they lock only the addresses that have never logged in as that name (since the last restart);
 - one hash runs at a time (`HASH_SLOTS`); a login that cannot get a slot quickly is told to retry;
 - an unknown user name costs the time of a real check, spent asleep rather than hashing.
 
@@ -24,8 +28,9 @@ from dataclasses import dataclass
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-USER_FREE_FAILURES = 5  # wrong passwords for one user name before it must wait
+USER_FREE_FAILURES = 5  # wrong passwords for one user name from one address before it must wait
 ADDRESS_FREE_FAILURES = 20  # for one client address (several names tried from one place)
+USER_FREE_FAILURES_ANYWHERE = 50  # for one name from all addresses (a guesser with many addresses)
 FIRST_LOCK_S = 1.0
 MAX_LOCK_S = 300.0
 FORGET_AFTER_S = 3600.0  # a quiet hour clears a name's or address's record
@@ -54,15 +59,20 @@ class LoginThrottle:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._records: OrderedDict[str, _Record] = OrderedDict()
+        self._known: OrderedDict[str, set[str]] = OrderedDict()  # name -> addresses it logged in from
         self._lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(HASH_SLOTS)
         self.check_s = 0.05  # time of a real check, measured; unknown users sleep this long
 
     def _keys(self, username: str, address: str) -> list[tuple[str, int]]:
-        return [(f"user:{username.lower()}", USER_FREE_FAILURES), (f"addr:{address}", ADDRESS_FREE_FAILURES)]
+        name = username.lower()
+        keys = [(f"user:{name}@{address}", USER_FREE_FAILURES), (f"addr:{address}", ADDRESS_FREE_FAILURES)]
+        if address not in self._known.get(name, ()):
+            keys.append((f"user:{name}", USER_FREE_FAILURES_ANYWHERE))
+        return keys
 
     def check_allowed(self, username: str, address: str) -> None:
-        """Raises `Busy` while the name or the address must wait."""
+        """Raises `Busy` while this name from this address, or this address, must wait."""
         now = self._clock()
         with self._lock:
             wait = 0.0
@@ -88,11 +98,18 @@ class LoginThrottle:
             while len(self._records) > MAX_TRACKED:
                 self._records.popitem(last=False)
 
-    def succeeded(self, username: str) -> None:
-        """A right password clears the name's record (not the address's: one person's login must
+    def succeeded(self, username: str, address: str) -> None:
+        """A right password clears this name's record from this address, and makes the address
+        one the name is known to log in from (not the address's record: one person's login must
         not reset the count of another's guesses from the same place)."""
+        name = username.lower()
         with self._lock:
-            self._records.pop(f"user:{username.lower()}", None)
+            self._records.pop(f"user:{name}@{address}", None)
+            known = self._known.pop(name, set())
+            known.add(address)
+            self._known[name] = known
+            while len(self._known) > MAX_TRACKED:
+                self._known.popitem(last=False)
 
     @contextmanager
     def hashing(self) -> Iterator[None]:

@@ -6,21 +6,21 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from pipeline.users import add_user, list_users, set_disabled, set_password
 from pipeline.vocabulary import Role
 from pipeline.web.box import Box, BoxDep
-from pipeline.web.common import AdminDep
+from pipeline.web.common import AdminDep, Plain
 
 router = APIRouter(prefix="/api", tags=["users"])
 
 
 class NewUser(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
+    username: Plain = Field(min_length=1, max_length=64)
     password: str = Field(min_length=8, max_length=256)
     role: Role = Role.GUARD
-    display_name: str = Field("", max_length=100, description="the person's name, as reports show it")
+    display_name: Plain = Field("", max_length=100, description="the person's name, as reports show it")
 
 
 class UserView(BaseModel):
@@ -36,7 +36,7 @@ class NewPassword(BaseModel):
 
 
 class Access(BaseModel):
-    disabled: bool
+    disabled: StrictBool = Field(description='true or false (not "yes", 1 or "true")')
 
 
 @router.get("/users")

@@ -4,6 +4,7 @@ page shows its registration and its alarms)."""
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from pipeline.db import Alarm
 from pipeline.messages import AlarmMessage
@@ -44,6 +45,7 @@ class RegistrationView(BaseModel):
 class AlarmView(AlarmMessage):
     """An alarm as MQTT and webhooks send it (links relative to this box), with the centre's confirmation."""
 
+    signature: SkipJsonSchema[None] = Field(None, exclude=True)  # the wire's proof, not the API's
     acknowledged_by: str | None = Field(description="who confirmed it at the district centre")
     acknowledged_at: str | None
 
