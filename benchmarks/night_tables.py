@@ -131,7 +131,13 @@ def night_report(report: Report, real: list[Sequence], with_idle: bool = True, r
         "*thermal (real footage)*: three clips of M3SVD's thermal-infrared campus footage (people glow "
         "white), crossings annotated by hand (`benchmarks/footage/`), pooled; no model was trained or tuned on "
         "them. "
-        "*ms / frame*: time per analysed frame (decode, detection, tracking, counting), same run.",
+        "*ms / frame*: time per analysed frame (decode, detection, tracking, counting), same run.\n\n"
+        "**At dusk, and when a camera flips between colour and IR**: the default runs one model in every "
+        "light (by day it is at least as good as the original model on every day sequence below), so nothing "
+        "switches when the light changes: no model swap, no threshold step, no gap in a track that spans the "
+        "flip. `lighting.py` classifies each analysed frame (day, infrared, low light); each camera "
+        "shows its current one, and `analyze`'s summary the share of each, so a school can see which of "
+        "these tables its nights resemble.",
     )
     for condition in conditions:
         rows = []

@@ -371,11 +371,14 @@ def main() -> None:
         "mostly idle 25 fps videos (see `benchmarks/data.py`).\n"
     )
     from benchmarks.batch import SECTION as BATCH
+    from benchmarks.false_alarms import SECTION as FALSE_ENTRIES
 
-    batch = section_of(args.out, BATCH)  # its own, longer run (benchmarks/batch.py): kept as it was
+    # Sections of their own, longer runs (benchmarks/batch.py, benchmarks/false_alarms.py): kept as they were
+    kept = [section_of(args.out, heading) for heading in (BATCH, FALSE_ENTRIES)]
     args.out.write_text(header + "\n".join(report.parts) + "\n")
-    if batch is not None:
-        replace_section(args.out, batch)
+    for section in kept:
+        if section is not None:
+            replace_section(args.out, section)
     print(f"\nwritten {args.out}")
 
 
