@@ -294,7 +294,7 @@ def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts
 ) -> None:
     stored_alerts(console.db, console.snapshots, 1, video="later-export.mp4")  # one new alert, not yet seen
     fresh = query(console.db, "SELECT id FROM events WHERE video = 'later-export.mp4'")[0]["id"]
-    context, page = logged_in(console, browser, "guard", clock=True, locale="zh-CN")
+    context, page = logged_in(console, browser, "guard", clock=True, locale="zh-CN", timezone_id="America/New_York")
     page.wait_for_selector(f"#alert-{fresh}[data-status=new]")
     page.wait_for_selector("#alarm:not([hidden])")
     assert "条新告警尚未处理" in page.inner_text("#alarm")
@@ -306,12 +306,27 @@ def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts
     silenced = beeps()
     page.clock.run_for(60_000)
     assert beeps() == silenced  # a person silenced it
+    # Issue 22.5: new alerts while silenced beep neither (13 beeps in 45 s before)...
+    stored_alerts(console.db, console.snapshots, 3, video="while-silenced.mp4")
+    arrived = [row["id"] for row in query(console.db, "SELECT id FROM events WHERE video = 'while-silenced.mp4'")]
+    with Store(console.db) as store:
+        for event_id in arrived:
+            console.box.live.event_changed(store, event_id)
+            page.wait_for_selector(f"#alert-{event_id}")
+    page.clock.run_for(45_000)
+    assert beeps() == silenced
+    # ...and the label says when the mute ends in the site's time (Asia/Shanghai), whatever the browser's zone
+    shown = page.inner_text("#silence")
+    ends = page.evaluate("() => silencedUntil")
+    site = datetime.fromtimestamp(ends / 1000, ZoneInfo("Asia/Shanghai"))
+    assert f"{site:%H:%M}" in shown, shown
     # The offline dormitory camera is on the live page as an alert of its own
     page.clock.run_for(11_000)
     page.wait_for_selector("[data-camera-alert=dorm]")
     assert "摄像机故障" in page.inner_text("[data-camera-alert=dorm]")
-    # Handling the alert ends the alarm
-    page.click(f"#alert-{fresh} button[data-action=acknowledged]")
+    # Handling the alerts ends the alarm
+    for event_id in (fresh, *arrived):
+        page.click(f"#alert-{event_id} button[data-action=acknowledged]")
     page.wait_for_selector("#alarm[hidden]", state="attached")
     context.close()
 
@@ -326,11 +341,25 @@ def test_admin_manages_users_in_the_browser(console: Console, browser: Any) -> N
     assert httpx.post(
         f"{console.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"}
     ).is_success
-    # Reset the password: the old one stops working
+    # Reset the password (issue 22.10: a form of two hidden fields, not a prompt in clear text)
     page.evaluate("document.querySelector('#user-result').textContent = ''")
-    page.once("dialog", lambda dialog: dialog.accept("second-pass-2"))
     page.click("[data-user='night.guard'] .reset")
+    page.wait_for_selector("#password-dialog[open]")
+    assert page.eval_on_selector_all("#password-form input", "fields => fields.map((f) => f.type)") == [
+        "password",
+        "password",
+    ]
+    page.fill("#password-form [name=password]", "second-pass-2")
+    page.fill("#password-form [name=repeat]", "second-pass-3")
+    page.click("#password-form button[type=submit]")
+    assert "differ" in page.wait_for_selector("#password-problem:not([hidden])").inner_text()
+    assert httpx.post(  # a mistyped repeat changed nothing
+        f"{console.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"}
+    ).is_success
+    page.fill("#password-form [name=repeat]", "second-pass-2")
+    page.click("#password-form button[type=submit]")
     page.wait_for_function("() => document.querySelector('#user-result').textContent.includes('night.guard')")
+    assert not page.eval_on_selector("#password-dialog", "dialog => dialog.open")
     old = httpx.post(f"{console.url}/api/login", json={"username": "night.guard", "password": "first-pass-1"})
     assert old.status_code == 401
     session = console.client("admin")  # a session of the user, to see it end when disabled
@@ -526,3 +555,36 @@ def test_a_page_on_another_port_cannot_act_through_an_admin_s_browser(console: C
     finally:
         session.close()
         server.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("locale", "wait", "disabled"),
+    [("zh-CN", "尝试错误次数过多", "此账号已停用"), ("en-GB", "Too many wrong attempts", "This account is disabled")],
+)
+def test_the_login_page_says_why_a_login_fails(
+    console: Console, browser: Any, locale: str, wait: str, disabled: str
+) -> None:
+    """Issue 22.6: after 5 wrong passwords the right one answered 429, a disabled user 403, and both
+    pages said "wrong user name or password"."""
+    admin = console.client("admin")
+    lang = locale[:2]
+    for name in (f"locked.{lang}", f"gone.{lang}"):
+        assert admin.post("/api/users", json={"username": name, "password": "long-enough-1"}).status_code == 201
+    assert admin.post(f"/api/users/gone.{lang}/access", json={"disabled": True}).status_code == 200
+    for n in range(5):  # from this address, as the browser's
+        httpx.post(f"{console.url}/api/login", json={"username": f"locked.{lang}", "password": f"wrong-{n}"})
+    session = browser.new_context(locale=locale)
+    page = session.new_page()
+    page.context.add_cookies([{"name": "lang", "value": lang, "url": console.url}])
+    try:
+        said = {}
+        for name, status in ((f"locked.{lang}", "429"), (f"gone.{lang}", "403")):
+            page.goto(f"{console.url}/login")
+            page.fill("input[name=username]", name)
+            page.fill("input[name=password]", "long-enough-1")
+            page.click("button[type=submit]")
+            said[status] = page.wait_for_selector(f"#error[data-status='{status}']").inner_text()
+        assert wait in said["429"] and re.search(r"\d+ ?(秒|s)", said["429"]), said
+        assert disabled in said["403"], said
+    finally:
+        session.close()

@@ -6,6 +6,9 @@ const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":
 const when = (iso) => new Date(iso).toLocaleString("{{ 'zh-CN' if lang == 'zh' else 'en-GB' }}",
   {timeZone: {{ timezone | tojson }}, timeZoneName: "short", year: "numeric", month: "2-digit", day: "2-digit",
    hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"});
+// A time of day at the site (a mute's end), for a browser in any zone.
+const clock = (ms) => new Date(ms).toLocaleTimeString("{{ 'zh-CN' if lang == 'zh' else 'en-GB' }}",
+  {timeZone: {{ timezone | tojson }}, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
 async function api(path, options = {}) {
   const r = await fetch(path, {headers: {"Content-Type": "application/json"}, ...options});
   if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
