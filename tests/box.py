@@ -96,6 +96,9 @@ class ReplayedLive:
         self.changed.append(event_id)
         self.hub.publish({"type": "event", "id": event_id})
 
+    def alarm_changed(self, store: Store, alarm_id: int) -> None:
+        self.hub.publish({"type": "alarm", "id": alarm_id})
+
 
 def replay(video: Path, seconds: float) -> list[Frame]:
     """The first `seconds` of a video, decoded at the live view's rate."""

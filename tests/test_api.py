@@ -335,3 +335,20 @@ def test_a_guesser_elsewhere_does_not_lock_the_guard_out(box: WebBox) -> None:
     assert answers[:5] == [401] * 5 and answers[-1] == 429
     assert guesser.post("/api/login", json={"username": "guard", "password": PASSWORD}).status_code == 429
     assert guard.post("/api/login", json={"username": "guard", "password": PASSWORD}).status_code == 200
+
+
+def test_an_alarm_raised_in_one_tap_gets_its_reason_after(box: WebBox) -> None:
+    """Issue 22.2: the one-click alarm needs no reason first; the one who raised it (or an admin)
+    adds it once, and it is sent again."""
+    guard, admin = box.client("guard"), box.client("admin")
+    raised = guard.post("/api/alarms", json={})
+    assert raised.status_code == 201 and raised.json()["reason"] == ""
+    alarm_id = raised.json()["id"]
+    assert admin.post("/api/alarms", json={}).status_code == 201
+    other = admin.get("/api/alarms").json()[0]["id"]
+    assert guard.post(f"/api/alarms/{other}/reason", json={"reason": "x"}).status_code == 403  # not theirs
+    added = guard.post(f"/api/alarms/{alarm_id}/reason", json={"reason": "有人翻墙"})
+    assert added.status_code == 200 and added.json()["reason"] == "有人翻墙"
+    assert guard.post(f"/api/alarms/{alarm_id}/reason", json={"reason": "again"}).status_code == 409
+    assert guard.post(f"/api/alarms/{alarm_id}/reason", json={"reason": ""}).status_code == 422
+    assert guard.post("/api/alarms/999999/reason", json={"reason": "x"}).status_code == 404

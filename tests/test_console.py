@@ -588,3 +588,19 @@ def test_the_login_page_says_why_a_login_fails(
         assert disabled in said["403"], said
     finally:
         session.close()
+
+
+def test_one_tap_alone_raises_no_alarm(console: Console, browser: Any) -> None:
+    """Issue 22.2: a tap arms the one-click alarm for 5 s; without the second tap nothing is raised
+    (a press in a pocket), and the button is itself again."""
+    context, page = logged_in(
+        console, browser, "guard", clock=True, locale="zh-CN", viewport={"width": 390, "height": 844}
+    )
+    before = query(console.db, "SELECT count(*) AS n FROM alarms")[0]["n"]
+    page.click("#alarm-button")
+    page.wait_for_selector("#alarm-button[data-armed=true]")
+    page.clock.run_for(6_000)
+    page.wait_for_selector("#alarm-button:not([data-armed])")
+    assert page.inner_text("#alarm-button") == "一键报警"
+    assert query(console.db, "SELECT count(*) AS n FROM alarms")[0]["n"] == before
+    context.close()

@@ -97,6 +97,13 @@ class Alarms(Repository):
         rows = self.db.query("SELECT * FROM alarms ORDER BY id DESC LIMIT ?", [limit])
         return [Alarm.from_row(row) for row in rows]
 
+    def add_reason(self, alarm_id: int, reason: str) -> bool:
+        """The reason a guard gives after raising an alarm in one tap; False if it has one already
+        (what the police and the centre were told stays as it was)."""
+        with self.store.write():
+            cursor = self.db.execute("UPDATE alarms SET reason = ? WHERE id = ? AND reason = ''", [reason, alarm_id])
+        return bool(cursor.rowcount)
+
     def acknowledge(self, alarm_id: int, by: str, at: datetime) -> bool:
         """The centre confirmed the alarm; False if there is no such open alarm."""
         with self.store.write():

@@ -103,12 +103,14 @@ class Center(Repository):
             )
 
     def save_alarm(self, site_topic: str, alarm: AlarmMessage, at: datetime) -> None:
-        """A school's alarm; a repeat (the outbox sends at least once) changes nothing the centre did."""
+        """A school's alarm; a repeat (the outbox sends at least once) changes nothing the centre did,
+        but brings the reason a guard added after raising it in one tap."""
         with self.store.write():
             self.db.execute(
                 """INSERT INTO center_alarms (site_topic, alarm_id, site, kind, camera, event_id, reason, raised_by,
                                               time, snapshot_url, status, received_at, reason_message)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id) DO NOTHING""",
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id)
+                   DO UPDATE SET reason = excluded.reason WHERE center_alarms.reason = ''""",
                 [
                     site_topic,
                     alarm.id,

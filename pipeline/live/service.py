@@ -285,6 +285,12 @@ class Service:
     def latest_frame(self, camera: str) -> Frame | None:
         return self.workers[camera].latest
 
+    def alarm_changed(self, store: Store, alarm_id: int) -> None:
+        """A guard added the reason of an alarm raised in one tap: the police and the centre get it too."""
+        store.deliveries.queue_alarm(alarm_id, self.targets, datetime.now(UTC))
+        self.dispatcher.wake()
+        self.hub.publish({"type": "alarm", "id": alarm_id})
+
     def event_changed(self, store: Store, event_id: int) -> None:
         """A review changed an event: tell the browsers and send it out again with its new status.
         `store` is the caller's connection (web requests have one per thread)."""

@@ -10,17 +10,23 @@ from pydantic import BaseModel, Field
 
 from pipeline.errors import NotFound
 from pipeline.review import get_event
-from pipeline.vocabulary import AlarmKind
+from pipeline.vocabulary import AlarmKind, Role
 from pipeline.web.box import BoxDep
-from pipeline.web.common import Plain, UserDep
+from pipeline.web.common import PathId, Plain, UserDep
 from pipeline.web.views import AlarmView
 
 router = APIRouter(prefix="/api", tags=["alarms"])
 
 
 class NewAlarm(BaseModel):
-    reason: Plain = Field(min_length=1, max_length=500, description="what is happening, in the guard's words")
+    reason: Plain = Field(
+        "", max_length=500, description="what is happening, in the guard's words; may be added after (one tap)"
+    )
     event_id: int | None = Field(None, ge=1, le=2**63 - 1, description="the alert this escalates, if any")
+
+
+class Reason(BaseModel):
+    reason: Plain = Field(min_length=1, max_length=500, description="what is happening, in the guard's words")
 
 
 @router.get("/alarms")
@@ -44,3 +50,20 @@ def raise_alarm(body: NewAlarm, box: BoxDep, user: UserDep) -> AlarmView:
         box.store, kind, reason=body.reason, by=user.username, event_id=body.event_id, camera=camera
     )
     return AlarmView.of(alarm, box.site)
+
+
+@router.post("/alarms/{alarm_id}/reason")
+def add_reason(alarm_id: PathId, body: Reason, box: BoxDep, user: UserDep) -> AlarmView:
+    """The reason of an alarm raised in one tap, added after: by whoever raised it (or an admin),
+    once; it is sent to the police and the centre as the alarm again."""
+    alarm = box.store.alarms.get(alarm_id)
+    if alarm is None:
+        raise HTTPException(404, f"no alarm {alarm_id}")
+    if alarm.raised_by != user.username and user.role != Role.ADMIN:
+        raise HTTPException(403, f"alarm {alarm_id} was raised by someone else")
+    if not box.store.alarms.add_reason(alarm_id, body.reason):
+        raise HTTPException(409, f"alarm {alarm_id} has its reason already")
+    box.live.alarm_changed(box.store, alarm_id)
+    found = box.store.alarms.get(alarm_id)
+    assert found is not None
+    return AlarmView.of(found, box.site)

@@ -42,6 +42,10 @@ class LiveSide(Protocol):
         """A person changed an event (through `store`, the request's connection): send it out again."""
         ...
 
+    def alarm_changed(self, store: Store, alarm_id: int) -> None:
+        """A person added to an alarm (its reason): send it out again."""
+        ...
+
     def raise_alarm(
         self,
         store: Store,
