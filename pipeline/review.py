@@ -14,10 +14,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from pipeline.config import Config
 from pipeline.db import Added, Event, EventFilter, EventReview, Store
 from pipeline.errors import Conflict, InvalidInput, NotFound
+from pipeline.records import seconds_between
 from pipeline.registrations import OpenAlert, Registration, RegistrationBook, RegistrationLeft
 from pipeline.spreadsheet import csv_text
 from pipeline.vocabulary import EventStatus, MessageCode
@@ -155,17 +157,27 @@ def authorize_late(
     return done
 
 
-def explainable(store: Store, config: Config, registration: Registration) -> list[tuple[Event, float]]:
+class Fit(NamedTuple):
+    """An open alert a registration would explain."""
+
+    event: Event
+    gap_s: float  # from the alert to the registration's valid period (0: inside it)
+    from_visit_s: float  # from the visit's own time to the alert (negative: the alert came before)
+
+
+def explainable(store: Store, config: Config, registration: Registration) -> list[Fit]:
     """The open unregistered alerts a registration fits (its camera or group, within the rule's
-    window), nearest first, each with its distance in seconds: what a guard chooses from before a
-    visitor written down at the gate authorizes anything."""
+    window), nearest to the visit's time first: what a guard chooses from before a visitor
+    written down at the gate authorizes anything. (Inside the window every alert is 0 s from
+    it; the one 7 s from the visit, not the oldest, is the visitor.)"""
     book = RegistrationBook([(registration, registration.count)], config.groups)
+    visit = registration.valid_from + (registration.valid_until - registration.valid_from) / 2
     fits = []
     for event in store.events.open_unregistered():
         gap = book.gap(registration, event.camera, event.ts, config.registration_window(event.camera, event.line))
         if gap is not None:
-            fits.append((gap, event.ts, event.id, event))
-    return [(event, gap) for gap, _, _, event in sorted(fits, key=lambda fit: fit[:3])]
+            fits.append(Fit(event, gap, seconds_between(event.ts, visit)))
+    return sorted(fits, key=lambda fit: (fit.gap_s, abs(fit.from_visit_s), fit.event.id))
 
 
 def register_and_authorize(
@@ -176,7 +188,7 @@ def register_and_authorize(
     if len(set(chosen)) > registration.count:
         raise InvalidInput("authorize", f"{len(set(chosen))} alerts, but the registration is for {registration.count}")
     with store.write():
-        fitting = {event.id: event for event, _ in explainable(store, config, registration)}
+        fitting = {fit.event.id: fit.event for fit in explainable(store, config, registration)}
         wrong = [event_id for event_id in chosen if event_id not in fitting]
         if wrong:
             raise Conflict(

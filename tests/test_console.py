@@ -43,11 +43,14 @@ SITE = ZoneInfo("Asia/Shanghai")
 NIGHT = datetime(2026, 11, 28, 21, 0, tzinfo=SITE)  # one alert every 5 minutes from 21:00
 
 
-def stored_alerts(db: Path, snapshots: Path, count: int, video: str = "night-export.mp4") -> None:
+def stored_alerts(
+    db: Path, snapshots: Path, count: int, video: str = "night-export.mp4", times: list[datetime] | None = None
+) -> None:
+    """`count` new alerts at the side gate, one every 5 minutes from NIGHT (or at `times`)."""
     image = np.full((48, 64, 3), 90, np.uint8)
     outcomes = []
     for n in range(count):
-        ts = NIGHT + timedelta(minutes=5 * n)
+        ts = times[n] if times else NIGHT + timedelta(minutes=5 * n)
         crossing = Crossing("side-gate", "gate", Direction.IN, n + 1, n * 25, ts, (10, 10, 40, 46), 0.8)
         full, crop = snapshots / f"{video}-{n}.jpg", snapshots / f"{video}-{n}_crop.jpg"
         for path in (full, crop):
@@ -604,3 +607,59 @@ def test_one_tap_alone_raises_no_alarm(console: Console, browser: Any) -> None:
     assert page.inner_text("#alarm-button") == "一键报警"
     assert query(console.db, "SELECT count(*) AS n FROM alarms")[0]["n"] == before
     context.close()
+
+
+def test_a_registration_proposes_the_visitor_s_own_alert_and_a_visit_to_come_waits(
+    console: Console, browser: Any
+) -> None:
+    """Issue 22.1: with the visit time left empty every candidate showed "0 s" and the oldest alert
+    (12 minutes old) was pre-ticked, not the one 7 s earlier; a registration made before the
+    visitor arrived took its count from an old alert; the dormitory camera, whose rule uses no
+    registrations, was offered and saved with nothing to authorize."""
+    now = datetime.now(SITE)
+    stored_alerts(
+        console.db,
+        console.snapshots,
+        2,
+        video="visitor.mp4",
+        times=[now - timedelta(minutes=12), now - timedelta(seconds=7)],
+    )
+    old, recent = (r["id"] for r in query(console.db, "SELECT id FROM events WHERE video = 'visitor.mp4' ORDER BY ts"))
+    context, page = logged_in(console, browser, "guard", locale="zh-CN")
+    try:
+        page.click("[data-tab=register]")
+        assert "dorm" not in page.eval_on_selector_all(
+            "#register-form [name=scope] option", "os => os.map((o) => o.value)"
+        )
+        page.select_option("#register-form [name=scope]", "side-gate")
+        page.fill("#register-form [name=name]", "李雷")  # the visit time left empty: now
+        page.click("#register-form button.auth")
+        page.wait_for_selector("#candidates:not([hidden])")
+        boxes = page.query_selector_all("#candidate-list input")
+        ids = [int(b.get_attribute("value")) for b in boxes]
+        assert ids.index(recent) == 0 and old in ids  # the nearest first, and it alone is ticked
+        assert boxes[0].is_checked() and not any(b.is_checked() for b in boxes[1:])
+        assert "早于来访时间" in page.inner_text(f"[data-event='{recent}']")
+        assert "0 秒" not in page.inner_text(f"[data-event='{recent}']")
+        page.click("#save-only")
+        page.wait_for_selector("#candidates[hidden]", state="attached")
+    finally:
+        context.close()
+    guard = console.client("guard")
+    # A visit still to come authorizes nothing past, though its window covers the old alert
+    later = {
+        "scope": "side-gate",
+        "name": "韩梅梅",
+        "window_minutes": 15,
+        "at": (now + timedelta(minutes=10)).isoformat(),
+    }
+    assert guard.post("/api/registrations/candidates", json=later).json() == []
+    saved = guard.post("/api/registrations", json=later).json()
+    assert saved["waiting"] and saved["authorized_events"] == []
+    statuses = {
+        r["id"]: r["status"] for r in query(console.db, "SELECT id, status FROM events WHERE video = 'visitor.mp4'")
+    }
+    assert statuses == {old: "new", recent: "new"}
+    # A camera whose rule uses no registrations is refused, saying why
+    refused = guard.post("/api/registrations", json={"scope": "dorm", "name": "x"})
+    assert refused.status_code == 422 and "no rule of it uses registrations" in refused.text

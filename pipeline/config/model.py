@@ -139,6 +139,13 @@ class Config(Section):
         """What a registration may name: a camera or a group of cameras."""
         return set(self.cameras) | set(self.groups)
 
+    def registration_scopes(self) -> set[str]:
+        """The cameras a rule of which uses registrations, and the groups holding one: where a
+        visitor written down at the gate can explain an entry (a dormitory camera whose rule
+        flags every entry cannot)."""
+        cameras = {rule.camera for rule in self.rules if rule.require_registration}
+        return cameras | {group for group, members in self.groups.items() if cameras & set(members)}
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -61,7 +61,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, live: LiveSide
             context = {
                 **page_context(lang, config),
                 "user": user,
-                "scopes": sorted(config.scopes()),
+                "scopes": sorted(config.registration_scopes()),
                 "cameras": list(config.cameras),
                 "today": today.isoformat(),
                 "month": today.strftime("%Y-%m"),

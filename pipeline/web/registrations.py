@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from pipeline.errors import GatewatchError
+from pipeline.records import seconds_between
 from pipeline.registrations import Registration, read_registrations_csv
 from pipeline.review import explainable, record_registrations, register_and_authorize
 from pipeline.vocabulary import RegistrationSource
@@ -20,6 +21,8 @@ from pipeline.web.events import EventView, parse_web_registration
 from pipeline.web.views import RegistrationView
 
 router = APIRouter(prefix="/api", tags=["registrations"])
+
+FUTURE_SLACK_S = 60.0  # a visit time this far ahead of the box's clock is a visit still to come
 
 
 class NewRegistration(BaseModel):
@@ -41,12 +44,14 @@ class NewRegistration(BaseModel):
 class Candidate(BaseModel):
     event: EventView
     gap_s: float = Field(description="seconds between the alert and the registration's validity (0: inside it)")
+    from_visit_s: float = Field(description="seconds from the visit's time to the alert (negative: before it)")
 
 
 class Registered(BaseModel):
     registration: RegistrationView
     already_stored: bool
     authorized_events: list[int] = Field(description="open alerts this registration explained")
+    waiting: bool = Field(description="a visit still to come: it authorized nothing past and waits for the visitor")
 
 
 class BadRow(BaseModel):
@@ -69,6 +74,10 @@ def registrations(box: BoxDep, _: UserDep, since: datetime | None = None) -> lis
 
 
 def _visitor(body: NewRegistration, box: Box, username: str) -> Registration:
+    if body.scope in box.config.scopes() and body.scope not in box.config.registration_scopes():
+        raise HTTPException(
+            422, f"scope {body.scope!r}: no rule of it uses registrations, so a visitor there would explain nothing"
+        )
     at = box.aware(body.at) or datetime.now(box.config.tz)
     values = {
         "camera": body.scope,
@@ -88,8 +97,21 @@ def candidates(body: NewRegistration, box: BoxDep, user: UserDep) -> list[Candid
     """The open alerts this registration would explain, nearest first: shown to the guard, who
     confirms which ones the visitor really was before anything is authorized. Stores nothing."""
     registration = _visitor(body, box, user.username)
-    fits = explainable(box.store, box.config, registration)
-    return [Candidate(event=EventView.of(event, box.site), gap_s=round(gap, 1)) for event, gap in fits]
+    if _to_come(body, box):
+        return []
+    return [
+        Candidate(
+            event=EventView.of(fit.event, box.site), gap_s=round(fit.gap_s, 1), from_visit_s=round(fit.from_visit_s)
+        )
+        for fit in explainable(box.store, box.config, registration)
+    ]
+
+
+def _to_come(body: NewRegistration, box: Box) -> bool:
+    """A visit still to come (written down before the visitor arrives): it explains no alert of
+    the past, which would take its count, and waits for the visitor's own entry."""
+    at = box.aware(body.at)
+    return at is not None and seconds_between(at, datetime.now(UTC)) > FUTURE_SLACK_S
 
 
 @router.post("/registrations", status_code=201)
@@ -98,7 +120,10 @@ def register(body: NewRegistration, box: BoxDep, user: UserDep) -> Registered:
     (`authorize`), or without that list the nearest open alerts it explains."""
     registration = _visitor(body, box, user.username)
     store, now = box.store, datetime.now(UTC)
-    if body.authorize is None:
+    waiting = _to_come(body, box)
+    if waiting:
+        added, authorized = register_and_authorize(store, box.config, registration, [], now)
+    elif body.authorize is None:
         added, authorized = record_registrations(store, box.config, [registration], now)
     else:
         added, authorized = register_and_authorize(store, box.config, registration, body.authorize, now)
@@ -110,6 +135,7 @@ def register(body: NewRegistration, box: BoxDep, user: UserDep) -> Registered:
         registration=RegistrationView.of(saved, saved.count),
         already_stored=not added.count,
         authorized_events=[event_id for event_id, _ in authorized],
+        waiting=waiting,
     )
 
 
