@@ -85,6 +85,27 @@ def change_status(
     return get_event(store, event_id)
 
 
+UNDO_S = 30.0  # how long a guard may take back an acknowledgement (a batch pressed by mistake)
+
+
+def undo_acknowledgement(store: Store, event_id: int, *, by: str, at: datetime) -> Event:
+    """Take back an acknowledgement just given: the alert is new again, with an audit row saying
+    so. Only the one who acknowledged it, within `UNDO_S`, and only if nothing happened since."""
+    with store.write():
+        event = get_event(store, event_id)
+        last = history(store, event_id)[-1:] or None
+        if event.status != EventStatus.ACKNOWLEDGED or last is None or last[0].to_status != EventStatus.ACKNOWLEDGED:
+            raise Conflict(f"event {event_id} is {event.status}: only an acknowledgement can be undone")
+        if last[0].by != by:
+            raise Conflict(f"event {event_id} was acknowledged by {last[0].by}: only they can undo it")
+        after = seconds_between(at, last[0].at)
+        if after > UNDO_S:
+            raise Conflict(f"event {event_id} was acknowledged {after:.0f} s ago: undo is for the first {UNDO_S:.0f} s")
+        note = Message(MessageCode.UNDONE, {"seconds": f"{after:.0f}"})
+        store.events.review(event, EventStatus.NEW, by=by, at=at, note=note, registration_id=None)
+    return get_event(store, event_id)
+
+
 def _move(
     store: Store,
     event: Event,

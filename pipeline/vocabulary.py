@@ -130,6 +130,7 @@ class MessageCode(StrEnum):
     # Review steps gatewatch takes itself.
     ENTERED_AFTER_ALERT = "entered_after_alert"
     REGISTERED_AT_GATE = "registered_at_gate"
+    UNDONE = "undone"
     # Alarms raised by escalation.
     UNHANDLED = "unhandled"
     # Why a camera is down or not analysed.

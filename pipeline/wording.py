@@ -69,6 +69,10 @@ TEMPLATES: dict[MessageCode, dict[Language, str]] = {
         "en": "registration #{id} ({who}, {count} at {scope}) entered after the alert",
         "zh": "登记 #{id}（{who}，{count} 人，{scope}）在告警后补录",
     },
+    MessageCode.UNDONE: {
+        "en": "acknowledgement undone {seconds} s after it was given",
+        "zh": "确认后 {seconds} 秒内撤销",
+    },
     MessageCode.REGISTERED_AT_GATE: {
         "en": "registration #{id} ({who}, {count} at {scope}) registered at the gate",
         "zh": "登记 #{id}（{who}，{count} 人，{scope}）在门岗登记",

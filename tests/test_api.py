@@ -17,6 +17,8 @@ import pytest
 import yaml
 from starlette.testclient import TestClient
 
+from pipeline import review
+
 from .box import WebBox, replay, web_box
 from .conftest import SAMPLE
 from .live import PASSWORD, query
@@ -352,3 +354,20 @@ def test_an_alarm_raised_in_one_tap_gets_its_reason_after(box: WebBox) -> None:
     assert guard.post(f"/api/alarms/{alarm_id}/reason", json={"reason": "again"}).status_code == 409
     assert guard.post(f"/api/alarms/{alarm_id}/reason", json={"reason": ""}).status_code == 422
     assert guard.post("/api/alarms/999999/reason", json={"reason": "x"}).status_code == 404
+
+
+def test_an_acknowledgement_can_be_taken_back_briefly_by_whoever_gave_it(
+    box: WebBox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22.4: batch actions can be undone for a short time (30 s), by the one who did them."""
+    guard, admin = box.client("guard"), box.client("admin")
+    first, second = (e["id"] for e in open_events(guard, 2)[:2])
+    assert guard.post("/api/events/review", json={"ids": [first, second], "action": "acknowledged"}).status_code == 200
+    not_theirs = admin.post("/api/events/undo", json={"ids": [first]}).json()
+    assert not_theirs["changed"] == [] and "only they can undo it" in not_theirs["refused"][0]["detail"]
+    assert guard.post("/api/events/undo", json={"ids": [first]}).json()["changed"] == [first]
+    assert guard.get(f"/api/events/{first}").json()["status"] == "new"
+    monkeypatch.setattr(review, "UNDO_S", 0.0)  # past the time
+    late = guard.post("/api/events/undo", json={"ids": [second, first]}).json()
+    assert late["changed"] == [] and "undo is for the first" in late["refused"][0]["detail"]
+    assert "only an acknowledgement can be undone" in late["refused"][1]["detail"]

@@ -194,17 +194,31 @@ def test_batch_acknowledge_changes_each_event_and_lists_what_it_could_not(consol
     assert api.post("/api/events/review", json={"ids": [], "action": "acknowledged"}).status_code == 422
 
 
-def test_live_page_shows_every_open_alert_and_the_database_count(console: Console, browser: Any) -> None:
+def test_live_page_shows_every_new_alert_and_the_database_count(console: Console, browser: Any) -> None:
     context, page = logged_in(console, browser, "guard", locale="en-GB")
-    expected = open_in_db(console)
+    expected = query(console.db, "SELECT count(*) AS n FROM events WHERE status = 'new'")[0]["n"]
     page.wait_for_function(f"() => document.querySelectorAll('#alerts .alert').length === {expected}", timeout=30_000)
     page.wait_for_function(f"() => document.querySelector('#open-count').textContent === '({expected})'")
     assert page.title().startswith(f"({expected}) ")
-    # Acknowledge every new one at once: the cards and the database follow
+    # Issue 22.4: acknowledge every new one at once, after a second tap that says how many; the
+    # cards leave the list (they stay open in Events), the count follows, and it can be undone
+    page.click("#ack-all")
+    assert page.inner_text("#ack-all") == f"Tap again to acknowledge all {expected}"
+    assert query(console.db, "SELECT count(*) AS n FROM events WHERE status = 'new'")[0]["n"] == expected
     page.click("#ack-all")
     wait_for(lambda: not query(console.db, "SELECT 1 FROM events WHERE status = 'new'"), 30, "all new acknowledged")
-    page.wait_for_function("() => !document.querySelector('#alerts .alert[data-status=new]')")
-    assert page.is_hidden("#ack-all")
+    page.wait_for_function("() => !document.querySelector('#alerts .alert')")
+    page.wait_for_function("() => document.querySelector('#open-count').textContent === ''")
+    assert page.is_hidden("#ack-all") and f"{expected} acknowledged" in page.inner_text("#undo-bar")
+    page.click("#undo")
+    wait_for(
+        lambda: query(console.db, "SELECT count(*) AS n FROM events WHERE status = 'new'")[0]["n"] == expected,
+        30,
+        "the acknowledgements taken back",
+    )
+    page.wait_for_function(f"() => document.querySelectorAll('#alerts .alert').length === {expected}")
+    undone = query(console.db, "SELECT * FROM event_reviews ORDER BY id DESC LIMIT 1")[0]
+    assert (undone["from_status"], undone["to_status"], undone["by"]) == ("acknowledged", "new", "guard")
     # The events list pages through everything, 100 at a time
     page.click("[data-tab=events]")
     total = query(console.db, "SELECT count(*) AS n FROM events")[0]["n"]
@@ -230,7 +244,7 @@ def test_phone_layout_and_site_time_whatever_the_browser_zone(console: Console, 
         is_mobile=True,
     )
     page.wait_for_selector("#alerts .alert")
-    shown = console.client("guard").get("/api/events", params={"open": "true", "limit": 1}).json()[0]
+    shown = console.client("guard").get("/api/events", params={"status": "new", "limit": 1}).json()[0]
     newest = datetime.fromisoformat(shown["time"])  # early morning, school time
     card = page.query_selector(f"#alert-{shown['id']}")
     assert f"{newest:%H:%M:%S}" in card.inner_text() and "GMT+8" in card.inner_text()
@@ -327,9 +341,10 @@ def test_the_alarm_repeats_until_handled_or_silenced_and_cameras_down_are_alerts
     page.clock.run_for(11_000)
     page.wait_for_selector("[data-camera-alert=dorm]")
     assert "摄像机故障" in page.inner_text("[data-camera-alert=dorm]")
-    # Handling the alerts ends the alarm
-    for event_id in (fresh, *arrived):
-        page.click(f"#alert-{event_id} button[data-action=acknowledged]")
+    # Handling the alerts (one, then all the rest at once) ends the alarm
+    page.click(f"#alert-{fresh} button[data-action=acknowledged]")
+    page.click("#ack-all")
+    page.click("#ack-all")
     page.wait_for_selector("#alarm[hidden]", state="attached")
     context.close()
 
@@ -487,6 +502,7 @@ def test_every_page_in_both_languages_on_desktop_and_phone(
     on a desktop and a phone: all of it in that language, nothing wider than the screen. The
     screenshots are kept (test-artifacts/pages) to look at."""
     event_id = alert_with_evidence(console.db, console.snapshots, console.folder / "clip.mp4")
+    stored_alerts(console.db, console.snapshots, 1, video=f"sweep-{lang}-{size}.mp4")  # a new one for the live page
     context = browser.new_context(**SIZES[size])
     page = context.new_page()
     if lang == "en":

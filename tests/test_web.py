@@ -56,7 +56,8 @@ def test_guard_sees_a_live_alert_and_acknowledges_it(serve: Serve, browser: Any)
     assert int(page.get_attribute("body", "data-beeps") or 0) >= 1  # the audible alert played
     card.query_selector(".note").fill("已到现场")
     card.query_selector("button[data-action=acknowledged]").click()
-    page.wait_for_selector(f"#alert-{event_id}[data-status=acknowledged]")
+    page.wait_for_selector(f"#alert-{event_id}", state="detached")  # handled: it leaves the live list
+    page.wait_for_selector("#undo-bar:not([hidden])")
     row = query(serve.db, "SELECT status FROM events WHERE id = ?", event_id)[0]
     review = query(serve.db, "SELECT * FROM event_reviews WHERE event_id = ?", event_id)[-1]
     assert row["status"] == "acknowledged" and review["by"] == "guard" and review["note"] == "已到现场"

@@ -7,7 +7,7 @@ snapshot folder, so no request can name a file.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -20,11 +20,11 @@ from pydantic import BaseModel, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 from sse_starlette.sse import EventSourceResponse
 
-from pipeline.db import Event, EventFilter, EventReview, User
+from pipeline.db import Event, EventFilter, EventReview, Store, User
 from pipeline.errors import Conflict, InvalidInput, NotFound
 from pipeline.messages import EventMessage, MessageView
 from pipeline.registrations import Registration, parse_registration
-from pipeline.review import change_status, get_event, history, list_events
+from pipeline.review import change_status, get_event, history, list_events, undo_acknowledgement
 from pipeline.vocabulary import EventStatus
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import PathId, Plain, UserDep, page_or_login, templates
@@ -172,12 +172,34 @@ def counts(box: BoxDep, _: UserDep) -> EventCounts:
 def review_many(body: BatchReview, box: BoxDep, user: UserDep) -> BatchResult:
     """Acknowledge (or mark as false alarms) many events at once, each with its own audit row.
     Events that cannot take the action are listed, not fatal: the others still change."""
-    store, now = box.store, datetime.now(UTC)
+    now = datetime.now(UTC)
+
+    def review(store: Store, event_id: int) -> object:
+        return change_status(store, event_id, body.action, by=user.username, at=now, note=body.note)
+
+    return _each(body.ids, box, review)
+
+
+class Undo(BaseModel):
+    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(min_length=1, max_length=500)
+
+
+@router.post("/events/undo")
+def undo(body: Undo, box: BoxDep, user: UserDep) -> BatchResult:
+    """Take back acknowledgements this user gave in the last 30 s (a batch pressed by mistake):
+    the alerts are new again. Those that cannot be taken back are listed with why."""
+    now = datetime.now(UTC)
+    return _each(body.ids, box, lambda store, event_id: undo_acknowledgement(store, event_id, by=user.username, at=now))
+
+
+def _each(ids: list[int], box: Box, change: Callable[[Store, int], object]) -> BatchResult:
+    """`change` each event once; those it refuses are listed with why, the others told to the pages."""
+    store = box.store
     changed: list[int] = []
     refused: list[Refused] = []
-    for event_id in dict.fromkeys(body.ids):
+    for event_id in dict.fromkeys(ids):
         try:
-            change_status(store, event_id, body.action, by=user.username, at=now, note=body.note)
+            change(store, event_id)
         except (NotFound, Conflict) as exc:
             refused.append(Refused(id=event_id, detail=str(exc)))
             continue
