@@ -244,6 +244,22 @@ def test_phone_layout_and_site_time_whatever_the_browser_zone(console: Console, 
         is_mobile=True,
     )
     page.wait_for_selector("#alerts .alert")
+    # Issue 22.3: alerts come first, and the newest one, buttons and all, fits the first screen,
+    # however many alarms are listed (they come after, a line each)
+    guard = console.client("guard")
+    for n in range(10):
+        assert guard.post("/api/alarms", json={"reason": f"巡逻发现异常 {n} " * 8}).status_code == 201
+    page.reload()
+    page.wait_for_selector("#alarm-list .alarm-row >> nth=9")
+    first = page.query_selector("#alerts .alert")
+    card = first.bounding_box()
+    assert card is not None and card["height"] <= 844, card
+    for button in first.query_selector_all("button"):
+        box = button.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, (box, card)
+    rows = page.query_selector_all("#alarm-list .alarm-row")
+    assert all(row.bounding_box()["height"] < 60 for row in rows[:10])  # one line each
+    assert rows[0].bounding_box()["y"] > card["y"] + card["height"]  # after the alerts
     shown = console.client("guard").get("/api/events", params={"status": "new", "limit": 1}).json()[0]
     newest = datetime.fromisoformat(shown["time"])  # early morning, school time
     card = page.query_selector(f"#alert-{shown['id']}")
@@ -484,7 +500,7 @@ TABS = ("live", "events", "cameras", "register", "reports", "users")
 # English words that may stay on a Chinese page: the switch to English, names and addresses.
 ALWAYS_ENGLISH = {"English"}
 # What people typed (visitor names, an alarm's reason, a review note) stays as they wrote it, in either language.
-TYPED_BY_PEOPLE = ("王五", "李四", "有人翻门", "在查看")
+TYPED_BY_PEOPLE = ("王五", "李四", "有人翻门", "在查看", "巡逻发现异常")
 
 
 def english_on(text: str) -> list[str]:
