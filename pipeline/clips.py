@@ -15,7 +15,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -103,10 +103,14 @@ def _jpeg(image: np.ndarray, width: int) -> bytes:
     return data.tobytes()
 
 
-def encode_mp4(clip: Clip) -> bytes:
+def encode_mp4(clip: Clip, stamp: Callable[[np.ndarray, datetime], None] | None = None) -> bytes:
     """H.264 (yuv420p, the profile every browser plays) in MP4 with its index first, so the event
-    page starts playing before the whole file has arrived."""
+    page starts playing before the whole file has arrived. `stamp(image, time)` draws on each
+    frame first (the camera and the time, `snapshots.clip_stamp`)."""
     images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for _, data in clip.frames]
+    if stamp is not None:
+        for (ts, _), image in zip(clip.frames, images, strict=True):
+            stamp(image, ts)
     height, width = (v - v % 2 for v in images[0].shape[:2])  # 4:2:0 needs even sides
     # The muxer moves the index to the front in a second pass over a real file, not a buffer.
     with tempfile.TemporaryDirectory(prefix="gatewatch-clip-") as folder:
@@ -132,9 +136,9 @@ def _encode(path: Path, frames: list[tuple[datetime, bytes]], images: list[np.nd
         output.mux(stream.encode(None))
 
 
-def write_clip(path: Path, clip: Clip) -> None:
+def write_clip(path: Path, clip: Clip, stamp: Callable[[np.ndarray, datetime], None] | None = None) -> None:
     try:
-        data = encode_mp4(clip)
+        data = encode_mp4(clip, stamp)
     except (av.error.FFmpegError, ValueError) as exc:
         raise GatewatchError(f"{path}: could not encode the event clip ({exc})") from None
     atomic_write(path, data)

@@ -10,7 +10,9 @@ import contextlib
 import fcntl
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -90,11 +92,12 @@ class SnapshotWriter:
             self._write(clip, files.clip)
         return Evidence(full, crop, clip)
 
-    def write_clip(self, evidence: Evidence, clip: Clip) -> Path:
-        """The event's clip beside its snapshots (same name, .mp4), kept and pruned with them."""
+    def write_clip(self, evidence: Evidence, clip: Clip, camera: str) -> Path:
+        """The event's clip beside its snapshots (same name, .mp4), kept and pruned with them,
+        each frame captioned with the camera and its time."""
         path = evidence.full.with_suffix(".mp4")
         existed = path.exists()
-        write_clip(path, clip)
+        write_clip(path, clip, clip_stamp(camera))
         if not existed:
             self.created.append(path)
         return path
@@ -159,10 +162,21 @@ def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConf
     direction = name(c.direction, language)
     _label(out, f"{c.line} {direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
     kind = name(decision.kind, language) if decision.kind else ""
-    band = _text_size(out) + 12
-    cv2.rectangle(out, (0, 0), (out.shape[1], band), BLACK, -1)
-    _label(out, f"{c.camera}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {kind}", (4, band - 6), BLACK)
+    stamp(out, f"{c.camera}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {kind}")
     return out
+
+
+def stamp(image: np.ndarray, text: str) -> None:
+    """A black band across the top of `image` with `text` on it (camera, time): the caption of
+    snapshots and of every frame of a clip, so a picture passed on still says where and when."""
+    band = _text_size(image) + 12
+    cv2.rectangle(image, (0, 0), (image.shape[1], band), BLACK, -1)
+    _label(image, text, (4, band - 6), BLACK)
+
+
+def clip_stamp(camera: str) -> Callable[[np.ndarray, datetime], None]:
+    """What `encode_mp4` draws on each frame of a camera's clip: the camera and that frame's time."""
+    return lambda image, ts: stamp(image, f"{camera}  {ts:%Y-%m-%d %H:%M:%S %z}")
 
 
 def draw_shapes(image: np.ndarray, camera: CameraConfig) -> np.ndarray:

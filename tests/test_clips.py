@@ -83,13 +83,24 @@ def test_a_killed_runs_clip_is_swept_and_a_stored_one_kept(tmp_path: Path) -> No
     writer.close()
 
 
-def test_the_clip_goes_beside_its_snapshots(tmp_path: Path) -> None:
+def test_the_clip_goes_beside_its_snapshots_captioned_with_camera_and_time(tmp_path: Path) -> None:
+    """Issue 22.9: each frame of a clip says which camera and when, as the snapshot does."""
     writer = SnapshotWriter(tmp_path)
     collector = ClipCollector(ClipConfig(), late_s=1)
     for n in range(10):
         collector.offer(frame(n, width=320))
     collector.want(1, START)
+    clip = collector.finish()[0]
     snapshot = tmp_path / "gate" / "2026-11-28" / "230000_night_f0_t1_gate.jpg"
-    path = writer.write_clip(Evidence(snapshot, snapshot.with_name("x_crop.jpg")), collector.finish()[0])
+    path = writer.write_clip(Evidence(snapshot, snapshot.with_name("x_crop.jpg")), clip, "north-gate")
     assert path == snapshot.with_suffix(".mp4") and path.is_file() and writer.created == [path]
     writer.close()
+    plain = tmp_path / "plain.mp4"
+    write_clip(plain, clip)
+    with av.open(str(path)) as stamped, av.open(str(plain)) as bare:
+        captioned = next(stamped.decode(video=0)).to_ndarray(format="gray")
+        original = next(bare.decode(video=0)).to_ndarray(format="gray")
+    band = slice(0, 20)
+    assert (original[band] > 200).sum() == 0  # the first frame is black all over
+    assert (captioned[band, :200] > 200).sum() > 30  # the caption's white letters, top left
+    assert abs(captioned[40:].astype(int) - original[40:].astype(int)).mean() < 3  # the picture itself untouched

@@ -86,12 +86,12 @@ def alert_with_evidence(db: Path, snapshots: Path, video: Path) -> int:
     clips += collector.finish()
     writer = SnapshotWriter(snapshots, "zh")
     evidence = writer.write(at, decision, LineConfig(points=[[320, 250], [320, 470]], inside=[420, 380]), "gate-clip")
-    evidence = replace(evidence, clip=writer.write_clip(evidence, clips[0]))
+    evidence = replace(evidence, clip=writer.write_clip(evidence, clips[0], "side-gate"))
     with Store(db) as store:
         store.events.save_run(
             VideoRun("side-gate", str(video), at.ts, 5.0, len(frames), datetime.now(UTC)), [Outcome(decision, evidence)]
         )
-        return max(e.id for e in store.events.list(EventFilter(camera="side-gate")))
+        return next(e.id for e in store.events.list(EventFilter(camera="side-gate")) if e.video == str(video))
 
 
 @dataclass
@@ -695,3 +695,22 @@ def test_a_registration_proposes_the_visitor_s_own_alert_and_a_visit_to_come_wai
     # A camera whose rule uses no registrations is refused, saying why
     refused = guard.post("/api/registrations", json={"scope": "dorm", "name": "x"})
     assert refused.status_code == 422 and "no rule of it uses registrations" in refused.text
+
+
+def test_an_event_page_opened_before_its_clip_shows_it_when_written(console: Console, browser: Any) -> None:
+    """Issue 22.9: the page said "please refresh" and never updated."""
+    stored_alerts(console.db, console.snapshots, 1, video="clip-later.mp4")
+    event_id = query(console.db, "SELECT id FROM events WHERE video = 'clip-later.mp4'")[0]["id"]
+    context, page = logged_in(console, browser, "guard", locale="zh-CN")
+    try:
+        page.goto(f"{console.url}/events/{event_id}")
+        assert "自动显示" in page.inner_text("#clip-pending")
+        clip = alert_with_evidence(console.db, console.snapshots, console.folder / "clip.mp4")
+        written = query(console.db, "SELECT clip_path FROM events WHERE id = ?", clip)[0]["clip_path"]
+        with Store(console.db) as store:
+            store.events.set_clip(event_id, written)  # as the recorder does once the seconds after have passed
+        video = page.wait_for_selector("#clip-section video", timeout=20_000)
+        page.wait_for_function("v => v.readyState >= 1 && v.duration > 1", arg=video)
+        assert not page.query_selector("#clip-pending")
+    finally:
+        context.close()

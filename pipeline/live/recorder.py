@@ -117,9 +117,9 @@ class Recorder:
                 log.warning("could not record footage analysed for %s: %s", camera, exc)
 
     def _save_clip(self, store: Store, clip: Clip) -> None:
-        event_id, evidence = cast(tuple[int, Evidence], clip.key)  # as the service asked for it
+        event_id, evidence, camera = cast(tuple[int, Evidence, str], clip.key)  # as the service asked for it
         try:
-            path = self.snapshots.write_clip(evidence, clip)
+            path = self.snapshots.write_clip(evidence, clip, camera)
             store.events.set_clip(event_id, str(path))
         except Exception as exc:  # the event and its snapshots stand without it; say so
             log.error("event #%s: could not save its clip: %s", event_id, exc)

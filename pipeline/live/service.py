@@ -228,7 +228,7 @@ class Service:
             self.hub.publish({"type": "event", "id": recorded.event_id})
             clips = self.workers[crossing.camera].clips
             if clips is not None and recorded.evidence is not None:
-                clips.want((recorded.event_id, recorded.evidence), crossing.ts)
+                clips.want((recorded.event_id, recorded.evidence, crossing.camera), crossing.ts)
         self.hub.publish({"type": "crossing", "camera": crossing.camera, "line": crossing.line})
 
     def _on_state(self, camera: str, _health: StreamHealth) -> None:

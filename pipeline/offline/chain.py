@@ -32,7 +32,7 @@ from pipeline.offline.footage import Chain, Recording
 from pipeline.records import Crossing, Decision, Frame, seconds_between
 from pipeline.registrations import RegistrationBook, RegistrationLeft
 from pipeline.rules import RuleEngine
-from pipeline.snapshots import EvidenceFiles, render_evidence
+from pipeline.snapshots import EvidenceFiles, clip_stamp, render_evidence
 from pipeline.sources import SkimmingVideoFile, VideoFile
 
 # Seconds of the file before played through the tracker when a batch resumes mid-chain: more
@@ -242,7 +242,7 @@ class _ChainRun:
             decision, evidence = file.outcomes[position]
             if evidence is not None:
                 try:
-                    data = encode_mp4(clip)
+                    data = encode_mp4(clip, clip_stamp(decision.crossing.camera))
                 except ValueError as exc:
                     raise GatewatchError(f"could not encode the clip of {evidence.name} ({exc})") from None
                 file.outcomes[position] = (decision, replace(evidence, clip=data))

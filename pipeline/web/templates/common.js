@@ -24,3 +24,19 @@ function say(m) {
   return template ? template.replace(/\{(\w+)\}/g, (_, k) => m.values[k] ?? "?") : Object.values(m.values).join(" ");
 }
 const cameraDetail = (c) => (c.messages && c.messages.length ? c.messages.map(say).join(T.separator) : c.detail || "");
+// A button that acts on a second tap within ARM_MS (the one-click alarm, acknowledge all): a press
+// in a pocket does nothing, and no dialog asks first.
+const ARM_MS = 5000;
+function armed(button, fire, confirmation = () => T.alarm_confirm) {
+  let timer = null;
+  const label = button.textContent;
+  button.addEventListener("click", () => {
+    if (timer === null) {
+      button.dataset.armed = "true"; button.textContent = confirmation();
+      timer = setTimeout(() => { timer = null; delete button.dataset.armed; button.textContent = label; }, ARM_MS);
+      return;
+    }
+    clearTimeout(timer); timer = null; delete button.dataset.armed; button.textContent = label;
+    fire();
+  });
+}
