@@ -152,8 +152,7 @@ class SnapshotWriter:
 def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConfig, language: Language) -> np.ndarray:
     """The frame as a guard needs it: the line with its inside side marked (or the zone), the person,
     camera and time, captioned in the site's language."""
-    if language != "en" and cjk_font() is None:
-        language = "en"  # question marks help nobody; fonts.py has said what to install
+    language = _readable(language)
     out = image.copy()
     c = decision.crossing
     _draw_shape(out, shape, language)
@@ -179,14 +178,22 @@ def clip_stamp(camera: str) -> Callable[[np.ndarray, datetime], None]:
     return lambda image, ts: stamp(image, f"{camera}  {ts:%Y-%m-%d %H:%M:%S %z}")
 
 
-def draw_shapes(image: np.ndarray, camera: CameraConfig) -> np.ndarray:
-    """A camera's picture with all its lines and zones, named: so an installer can check them."""
+def draw_shapes(image: np.ndarray, camera: CameraConfig, language: Language) -> np.ndarray:
+    """A camera's picture with all its lines and zones, named, each line's inside marked in the
+    site's language: so an installer can check them, and a guard read them."""
+    language = _readable(language)
     out = image.copy()
     for shape_name, shape in (*camera.lines.items(), *camera.zones.items()):
-        _draw_shape(out, shape)
+        _draw_shape(out, shape, language)
         x, y = shape.points[0]
         _label(out, shape_name, (int(x) + 4, max(14, int(y) - 4)), BLACK)
     return out
+
+
+def _readable(language: Language) -> Language:
+    """The language captions can be drawn in: question marks help nobody (fonts.py has said
+    what to install)."""
+    return "en" if language != "en" and cjk_font() is None else language
 
 
 def _draw_shape(image: np.ndarray, shape: LineConfig | ZoneConfig, language: Language = "en") -> None:

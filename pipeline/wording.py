@@ -43,6 +43,15 @@ def language_of_zone(timezone: str) -> Language:
     return "zh" if timezone in CHINESE_ZONES else "en"
 
 
+# Zones on Beijing time (UTC+8, no DST) that a mainland reader names 北京时间 rather than "GMT+8".
+BEIJING_TIME_ZONES = frozenset({"Asia/Shanghai", "Asia/Chongqing", "Asia/Chungking", "Asia/Harbin", "PRC"})
+
+
+def zone_word(timezone: str, language: Language) -> str | None:
+    """What a reader calls the site's zone, where that is a word (北京时间); else None (say the offset)."""
+    return "北京时间" if language == "zh" and timezone in BEIJING_TIME_ZONES else None
+
+
 TEMPLATES: dict[MessageCode, dict[Language, str]] = {
     # Why the rules decided as they did.
     MessageCode.NO_RULE: {"en": "no rule for this line and direction", "zh": "该警戒线和方向没有规则"},

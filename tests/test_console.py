@@ -25,12 +25,13 @@ import numpy as np
 import pytest
 
 from pipeline.clips import ClipCollector
-from pipeline.config import ClipConfig, LineConfig
+from pipeline.config import ClipConfig, LineConfig, load_config
 from pipeline.db import EventFilter, Store, VideoRun
+from pipeline.fonts import cjk_font
 from pipeline.records import Crossing, Decision, Evidence, Outcome
-from pipeline.snapshots import SnapshotWriter
+from pipeline.snapshots import SnapshotWriter, draw_shapes
 from pipeline.sources import VideoFile
-from pipeline.vocabulary import CameraState, Direction, EventKind, MessageCode
+from pipeline.vocabulary import AlarmKind, CameraState, Direction, EventKind, MessageCode
 from pipeline.web.i18n import LABELS
 from pipeline.wording import TEMPLATES, Message
 
@@ -263,7 +264,7 @@ def test_phone_layout_and_site_time_whatever_the_browser_zone(console: Console, 
     shown = console.client("guard").get("/api/events", params={"status": "new", "limit": 1}).json()[0]
     newest = datetime.fromisoformat(shown["time"])  # early morning, school time
     card = page.query_selector(f"#alert-{shown['id']}")
-    assert f"{newest:%H:%M:%S}" in card.inner_text() and "GMT+8" in card.inner_text()
+    assert f"{newest:%H:%M:%S}" in card.inner_text() and "北京时间" in card.inner_text()  # not "GMT+8" (22.7)
     assert f"{newest.astimezone(ZoneInfo('America/New_York')):%H:%M}" not in card.inner_text()
     fits = "document.documentElement.scrollWidth <= window.innerWidth"
     assert page.evaluate(fits), page.evaluate("document.documentElement.scrollWidth")
@@ -461,7 +462,7 @@ def test_event_page_shows_the_evidence_the_clip_the_path_and_how_it_was_handled(
     context, page = logged_in(console, browser, "guard", locale="zh-CN")
     page.goto(f"{console.url}/events/{event_id}")
     assert "未登记进入" in page.inner_text("h2") and "前后 120 秒内无登记" in page.inner_text("#reason")
-    assert "GMT+8" in page.inner_text("#event-time")
+    assert "北京时间" in page.inner_text("#event-time") and "GMT" not in page.inner_text("#event-time")
     points = page.get_attribute("#track-path polyline", "points")
     assert points is not None and len(points.split()) == 16
     page.wait_for_function(
@@ -714,3 +715,21 @@ def test_an_event_page_opened_before_its_clip_shows_it_when_written(console: Con
         assert not page.query_selector("#clip-pending")
     finally:
         context.close()
+
+
+def test_the_chinese_console_says_it_in_chinese(console: Console, browser: Any) -> None:
+    """Issue 22.7 (in part): an automatic alarm was raised by "gatewatch" (系统自动), the live view's
+    lines said "IN", a registration's count read "1 人数"."""
+    with Store(console.db) as store:
+        reason = Message(MessageCode.UNHANDLED, {"event": "1", "camera": "side-gate", "line": "gate", "after": "300"})
+        console.box.live.raise_alarm(store, AlarmKind.AUTOMATIC, reason=reason, by="gatewatch", camera="side-gate")
+    context, page = logged_in(console, browser, "guard", locale="zh-CN")
+    try:
+        row = page.wait_for_selector("#alarm-list .alarm-row:has-text('系统自动')")
+        assert "gatewatch" not in row.inner_text()
+    finally:
+        context.close()
+    image = np.full((480, 640, 3), 120, np.uint8)
+    camera = load_config(console.folder / "live.yaml").cameras["side-gate"]
+    chinese, english = draw_shapes(image, camera, "zh"), draw_shapes(image, camera, "en")
+    assert cjk_font() is None or not np.array_equal(chinese, english)  # 进, not IN, where a CJK font is installed

@@ -16,6 +16,7 @@ from pipeline.records import Frame
 from pipeline.snapshots import draw_shapes
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import UserDep
+from pipeline.wording import Language
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 JPEG_QUALITY = 80
@@ -36,7 +37,7 @@ def camera_frame(name: str, box: BoxDep, _: UserDep) -> Response:
     frame = _latest(box, name)
     if frame is None:
         raise HTTPException(404, f"no frame from {name} yet")
-    data = _jpeg(frame.image, box.config.cameras[name])
+    data = _jpeg(frame.image, box.config.cameras[name], box.config.language)
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
@@ -53,7 +54,7 @@ async def camera_live(name: str, request: Request, box: BoxDep, _: UserDep) -> S
             frame = box.live.latest_frame(name)
             if frame is not None and frame is not shown:
                 shown = frame
-                data = await asyncio.to_thread(_jpeg, frame.image, camera)
+                data = await asyncio.to_thread(_jpeg, frame.image, camera, box.config.language)
                 yield b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(data), data)
             await asyncio.sleep(1 / LIVE_FPS)
 
@@ -68,6 +69,6 @@ def _latest(box: Box, name: str) -> Frame | None:
     return box.live.latest_frame(name)
 
 
-def _jpeg(image: np.ndarray, camera: CameraConfig) -> bytes:
-    _, data = cv2.imencode(".jpg", draw_shapes(image, camera), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+def _jpeg(image: np.ndarray, camera: CameraConfig, language: Language) -> bytes:
+    _, data = cv2.imencode(".jpg", draw_shapes(image, camera, language), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     return data.tobytes()

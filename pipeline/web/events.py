@@ -30,7 +30,7 @@ from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import PathId, Plain, UserDep, page_or_login, templates
 from pipeline.web.i18n import language, page_context
 from pipeline.web.views import AlarmView, RegistrationView
-from pipeline.wording import say
+from pipeline.wording import Language, say, zone_word
 
 router = APIRouter(prefix="/api", tags=["events"])
 pages = APIRouter(include_in_schema=False)
@@ -342,7 +342,7 @@ def event_page(event_id: EventId, request: Request, box: BoxDep) -> Response:
             "reason": say(stored.reason_message, stored.reason, lang),
             "frame_size": None if stored.pruned_at else _frame_size(stored.snapshot_path),
             "path_points": " ".join(f"{x:.0f},{y:.0f}" for x, y in stored.track_path),
-            "local": lambda iso: _site_time(datetime.fromisoformat(iso), tz) if iso else "—",
+            "local": lambda iso: _site_time(datetime.fromisoformat(iso), tz, lang) if iso else "—",
             "notes": [say(step.note_message, step.note, lang) for step in history(store, event_id)],
             "alarm_reasons": {a.id: say(a.reason_message, a.reason, lang) for a in store.alarms.for_event(event_id)},
         }
@@ -360,8 +360,11 @@ def _frame_size(path: str | None) -> tuple[int, int] | None:
         return None
 
 
-def _site_time(moment: datetime, tz: ZoneInfo) -> str:
+def _site_time(moment: datetime, tz: ZoneInfo, lang: Language) -> str:
     local = moment.astimezone(tz)
+    word = zone_word(tz.key, lang)
+    if word is not None:
+        return f"{local:%Y-%m-%d %H:%M:%S} {word}"
     offset = local.utcoffset() or timedelta(0)
     hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
     zone = f"GMT{'+' if offset >= timedelta(0) else '-'}{abs(hours)}" + (f":{minutes:02d}" if minutes else "")

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import Request
 
 from pipeline.config import Config
-from pipeline.wording import CAMERA_STATES, Language, names, templates
+from pipeline.wording import CAMERA_STATES, Language, names, templates, zone_word
 
 _OWN: dict[Language, dict[str, str]] = {
     "en": {
@@ -122,6 +122,8 @@ _OWN: dict[Language, dict[str, str]] = {
         "last_frame": "Last frame",
         "scope": "Camera or group",
         "count": "People",
+        "people_n": "{n} people",
+        "system_raised": "raised automatically",
         "name": "Visitor name",
         "ref": "ID / pass number",
         "visit_reason": "Reason for visit",
@@ -249,6 +251,8 @@ _OWN: dict[Language, dict[str, str]] = {
         "last_frame": "最新画面",
         "scope": "摄像头或分组",
         "count": "人数",
+        "people_n": "{n} 人",
+        "system_raised": "系统自动",
         "name": "访客姓名",
         "ref": "证件/通行证号",
         "visit_reason": "来访事由",
@@ -299,4 +303,5 @@ def page_context(lang: Language, config: Config) -> dict[str, Any]:
         "words_json": json.dumps(templates(lang), ensure_ascii=False),
         "site": config.site.name,
         "timezone": config.timezone,
+        "zone_word": zone_word(config.timezone, lang),
     }

@@ -3,9 +3,11 @@ const T = {{ labels_json | safe }};
 const $ = (s) => document.querySelector(s);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;","'":"&#39;"}[c]));
 // Site time, with its zone, whatever the zone of the browser (a guard's phone, a UTC laptop).
+// The zone as the reader names it (北京时间), else as the browser abbreviates it (GMT+8, CET).
+const ZONE_WORD = {{ zone_word | tojson }};
 const when = (iso) => new Date(iso).toLocaleString("{{ 'zh-CN' if lang == 'zh' else 'en-GB' }}",
-  {timeZone: {{ timezone | tojson }}, timeZoneName: "short", year: "numeric", month: "2-digit", day: "2-digit",
-   hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"});
+  {timeZone: {{ timezone | tojson }}, timeZoneName: ZONE_WORD ? undefined : "short", year: "numeric", month: "2-digit",
+   day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"}) + (ZONE_WORD ? ` ${ZONE_WORD}` : "");
 // A time of day at the site (a mute's end), for a browser in any zone.
 const clock = (ms) => new Date(ms).toLocaleTimeString("{{ 'zh-CN' if lang == 'zh' else 'en-GB' }}",
   {timeZone: {{ timezone | tojson }}, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
@@ -23,6 +25,8 @@ function say(m) {
   const template = WORDS[m.code];
   return template ? template.replace(/\{(\w+)\}/g, (_, k) => m.values[k] ?? "?") : Object.values(m.values).join(" ");
 }
+// Who raised an alarm, in words: an automatic escalation was raised by the system, not by "gatewatch".
+const raiser = (a) => (a.kind === "automatic" ? T.system_raised : a.raised_by);
 const cameraDetail = (c) => (c.messages && c.messages.length ? c.messages.map(say).join(T.separator) : c.detail || "");
 // A button that acts on a second tap within ARM_MS (the one-click alarm, acknowledge all): a press
 // in a pocket does nothing, and no dialog asks first.
