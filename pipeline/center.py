@@ -88,9 +88,9 @@ class CenterSubscriber:
         enrolled school; events and alarms signed with that school's key, about that school."""
         store = self.stores.get()
         now = datetime.now(UTC)
-        key = self.sites.key(levels[0]) if levels else None
+        key = self.sites.key(levels[0])  # the subscriptions give every topic a site level
         if key is None:
-            raise BadSignature(f"{(levels or [''])[0][:40]!r} is not a school enrolled here (--sites)")
+            raise BadSignature(f"{levels[0][:40]!r} is not a school enrolled here (--sites)")
         if len(levels) == 2 and levels[1] == "events":
             event = _from_the_site(EventMessage.model_validate_json(payload), levels[0], key)
             store.center.save_event(event, payload.decode("utf-8"), now)

@@ -93,12 +93,13 @@ def undo_acknowledgement(store: Store, event_id: int, *, by: str, at: datetime) 
     so. Only the one who acknowledged it, within `UNDO_S`, and only if nothing happened since."""
     with store.write():
         event = get_event(store, event_id)
-        last = history(store, event_id)[-1:] or None
-        if event.status != EventStatus.ACKNOWLEDGED or last is None or last[0].to_status != EventStatus.ACKNOWLEDGED:
+        steps = history(store, event_id)
+        if event.status != EventStatus.ACKNOWLEDGED or not steps or steps[-1].to_status != EventStatus.ACKNOWLEDGED:
             raise Conflict(f"event {event_id} is {event.status}: only an acknowledgement can be undone")
-        if last[0].by != by:
-            raise Conflict(f"event {event_id} was acknowledged by {last[0].by}: only they can undo it")
-        after = seconds_between(at, last[0].at)
+        last = steps[-1]
+        if last.by != by:
+            raise Conflict(f"event {event_id} was acknowledged by {last.by}: only they can undo it")
+        after = seconds_between(at, last.at)
         if after > UNDO_S:
             raise Conflict(f"event {event_id} was acknowledged {after:.0f} s ago: undo is for the first {UNDO_S:.0f} s")
         note = Message(MessageCode.UNDONE, {"seconds": f"{after:.0f}"})
