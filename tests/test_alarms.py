@@ -236,6 +236,10 @@ def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District,
     assert dict(raised) == {"reason": "", "raised_by": "guard"}  # stored and sent at once
     # The reason, added after: stored, and sent again to the centre, which shows it
     page.fill(f"[data-alarm='{alarm_id}'] input[name=reason]", "校门口有可疑人员")
+    # Another alarm draws the list again while the guard is typing: what was typed stays
+    other = district.school.client("guard").post("/api/alarms", json={}).json()["id"]
+    page.wait_for_selector(f"#alarm-list [data-alarm='{other}']")
+    assert page.input_value(f"[data-alarm='{alarm_id}'] input[name=reason]") == "校门口有可疑人员"
     page.click(f"[data-alarm='{alarm_id}'] form.alarm-reason button")
     page.wait_for_selector(f"#alarm-list [data-alarm='{alarm_id}']:has-text('校门口有可疑人员')")
     # The district officer confirms it on the centre's page, in the same browser (cookies do not
