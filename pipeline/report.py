@@ -37,8 +37,8 @@ from pipeline.records import seconds_between
 from pipeline.report_words import REPORT
 from pipeline.review import events_csv, list_events
 from pipeline.spreadsheet import csv_text
-from pipeline.vocabulary import AlarmKind, AlarmStatus, Direction, EventStatus
-from pipeline.wording import Language, names, say
+from pipeline.vocabulary import AlarmKind, AlarmStatus, Direction, EventStatus, MessageCode
+from pipeline.wording import Language, Message, names, say
 
 FRAME_THUMB_WIDTH = 280  # pixels: sharp at the appendix's 5 columns of A4 when printed
 QUICK_RESPONSE_S = 300  # "handled within 5 minutes", the figure a district asks about
@@ -67,8 +67,9 @@ class Period:
 
 def month_period(text: str, tz: ZoneInfo) -> Period:
     match = re.fullmatch(r"(\d{4})-(\d{1,2})", text.strip())
-    if not match or not 1 <= int(match[2]) <= 12:
-        raise InvalidInput("month", "write the month as YYYY-MM, e.g. 2026-11", text)
+    if not match or not 1 <= int(match[2]) <= 12 or not 1 <= int(match[1]) < date.max.year:
+        bad = Message(MessageCode.BAD_MONTH, {"value": text})
+        raise InvalidInput("month", "write the month as YYYY-MM, e.g. 2026-11", text, bad)
     first = date(int(match[1]), int(match[2]), 1)
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     return Period(f"{first:%Y-%m}", f"{first:%B %Y}", first, following - timedelta(days=1), tz)
@@ -77,8 +78,11 @@ def month_period(text: str, tz: ZoneInfo) -> Period:
 def day_period(text: str, tz: ZoneInfo) -> Period:
     try:
         day = date.fromisoformat(text.strip())
+        if day.year == date.max.year:
+            raise ValueError("the day after it is past date.max")
     except ValueError:
-        raise InvalidInput("day", "write the day as YYYY-MM-DD, e.g. 2026-11-28", text) from None
+        bad = Message(MessageCode.BAD_DAY, {"value": text})
+        raise InvalidInput("day", "write the day as YYYY-MM-DD, e.g. 2026-11-28", text, bad) from None
     return Period(f"{day}", f"{day:%A %d %B %Y}", day, day, tz)
 
 
@@ -227,7 +231,7 @@ def collect(
         if c.registration_id is not None and c.event_id is None:
             row.registered += 1  # covered when analysed; entries authorized after an alert count as events
 
-    shown = {user.username: user.shown for user in store.users.all()}
+    shown = store.users.names()
     for event in list_events(store, EventFilter(since=period.start, until=period.end)):
         row = row_for(event.ts, event.camera, event.line)
         row.flagged += 1

@@ -59,7 +59,7 @@ def list_events(
 def get_event(store: Store, event_id: int) -> Event:
     event = store.events.get(event_id)
     if event is None:
-        raise NotFound(f"event {event_id}: no such event in {store.path}")
+        raise NotFound(Message(MessageCode.NO_EVENT, {"id": str(event_id)}))
     return event
 
 
@@ -95,13 +95,14 @@ def undo_acknowledgement(store: Store, event_id: int, *, by: str, at: datetime) 
         event = get_event(store, event_id)
         steps = history(store, event_id)
         if event.status != EventStatus.ACKNOWLEDGED or not steps or steps[-1].to_status != EventStatus.ACKNOWLEDGED:
-            raise Conflict(f"event {event_id} is {event.status}: only an acknowledgement can be undone")
+            raise Conflict(Message(MessageCode.NOT_UNDOABLE, {"id": str(event_id), "status": event.status}))
         last = steps[-1]
         if last.by != by:
-            raise Conflict(f"event {event_id} was acknowledged by {last.by}: only they can undo it")
+            raise Conflict(Message(MessageCode.UNDO_OTHERS, {"id": str(event_id), "by": last.by}))
         after = seconds_between(at, last.at)
         if after > UNDO_S:
-            raise Conflict(f"event {event_id} was acknowledged {after:.0f} s ago: undo is for the first {UNDO_S:.0f} s")
+            late = {"id": str(event_id), "after": f"{after:.0f}", "limit": f"{UNDO_S:.0f}"}
+            raise Conflict(Message(MessageCode.UNDO_LATE, late))
         note = Message(MessageCode.UNDONE, {"seconds": f"{after:.0f}"})
         store.events.review(event, EventStatus.NEW, by=by, at=at, note=note, registration_id=None)
     return get_event(store, event_id)
@@ -119,18 +120,20 @@ def _move(
 ) -> None:
     if to not in event.status.next:
         last = history(store, event.id)
-        when = f" by {last[-1].by} at {last[-1].at.isoformat()}" if last else ""
-        allowed = ", ".join(sorted(event.status.next)) or "nothing (it is final)"
-        raise Conflict(f"event {event.id} is {event.status}{when}; it can become: {allowed}")
+        by = f"{last[-1].by} at {last[-1].at.isoformat()}" if last else "?"
+        allowed = ", ".join(sorted(event.status.next)) or "none"
+        handled = {"id": str(event.id), "status": event.status, "by": by, "allowed": allowed}
+        raise Conflict(Message(MessageCode.HANDLED, handled))
     if registration_id is not None:
         if to != EventStatus.AUTHORIZED:
             raise InvalidInput("registration_id", "goes with authorize only")
         found = store.registrations.get(registration_id)
         if found is None:
-            raise NotFound(f"registration {registration_id}: no such registration")
+            raise NotFound(Message(MessageCode.NO_REGISTRATION, {"id": str(registration_id)}))
         registration, left = found
         if left < 1:
-            raise Conflict(f"{registration.describe()} already covers all {registration.count} of its entries")
+            used = {"id": str(registration_id), "count": str(registration.count)}
+            raise Conflict(Message(MessageCode.REGISTRATION_USED, used))
     store.events.review(event, to, by=by, at=at, note=note, registration_id=registration_id)
 
 
@@ -208,15 +211,14 @@ def register_and_authorize(
     """Store one registration and authorize exactly the open alerts the guard chose, after checking
     that it explains each (camera, time) and covers that many people; all or nothing."""
     if len(set(chosen)) > registration.count:
-        raise InvalidInput("authorize", f"{len(set(chosen))} alerts, but the registration is for {registration.count}")
+        counts = {"chosen": str(len(set(chosen))), "count": str(registration.count)}
+        problem = f"{counts['chosen']} alerts, but the registration is for {registration.count}"
+        raise InvalidInput("authorize", problem, message=Message(MessageCode.TOO_MANY_CHOSEN, counts))
     with store.write():
         fitting = {fit.event.id: fit.event for fit in explainable(store, config, registration)}
         wrong = [event_id for event_id in chosen if event_id not in fitting]
         if wrong:
-            raise Conflict(
-                f"event(s) {', '.join(f'#{i}' for i in wrong)}: not an open alert this registration explains "
-                "(another camera, outside the time window, or already handled)"
-            )
+            raise Conflict(Message(MessageCode.NOT_EXPLAINED, {"ids": ", ".join(f"#{i}" for i in wrong)}))
         store.set_meta({"timezone": config.timezone, "site": config.site.name})
         added = store.registrations.add([registration], at)
         registration_id = store.registrations.id_of(registration)

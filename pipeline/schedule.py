@@ -113,7 +113,9 @@ class ClosedReason:
     window: ClosedWindow
 
     def __str__(self) -> str:
-        text = f"{WEEKDAYS[self.plan.day.weekday()]} {self.plan.day} {self.window}"
+        """Stored in reasons and read in either language: the date says the day, with no weekday
+        spelled in English inside a Chinese sentence."""
+        text = f"{self.plan.day} {self.window}"
         return text + (f" ({self.plan.exception})" if self.plan.exception else "")
 
 

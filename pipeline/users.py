@@ -19,7 +19,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from pipeline.db import Store, User
 from pipeline.errors import Conflict, InvalidInput, NotFound
-from pipeline.vocabulary import Role, choices, member
+from pipeline.vocabulary import MessageCode, Role, choices, member
+from pipeline.wording import Message
 
 MIN_PASSWORD = 8
 USERNAME = re.compile(r"^[\w.@-]{1,64}$")
@@ -29,30 +30,35 @@ _hasher = PasswordHasher()
 
 def add_user(store: Store, username: str, password: str, role: Role, at: datetime, display_name: str = "") -> None:
     if not USERNAME.match(username):
-        raise InvalidInput("username", "use 1-64 letters, digits, . _ @ or -", username)
+        bad = Message(MessageCode.BAD_USERNAME, {"user": username})
+        raise InvalidInput("username", "use 1-64 letters, digits, . _ @ or -", username, bad)
     if member(Role, role) is None:
         raise InvalidInput("role", f"use one of {choices(Role)}", role)
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput("password", f"at least {MIN_PASSWORD} characters for {username}")
+    _check_password(username, password)
     with store.write():
         existing = store.users.same_name(username)
         if existing == username:
-            raise Conflict(f"user {username!r} already exists (remove it first, or set a new password)")
+            raise Conflict(Message(MessageCode.USER_EXISTS, {"user": username}))
         if existing is not None:  # ADMIN beside admin: two logins a reader of the audit trail takes for one
-            raise Conflict(f"user {username!r}: {existing!r} exists; names may not differ only in upper and lower case")
+            raise Conflict(Message(MessageCode.USER_CASE, {"user": username, "existing": existing}))
         store.users.add(username, _hasher.hash(password), Role(role), at, display_name.strip())
 
 
 def set_password(store: Store, username: str, password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput("password", f"at least {MIN_PASSWORD} characters for {username}")
+    _check_password(username, password)
     if not store.users.set_password_hash(username, _hasher.hash(password)):
-        raise NotFound(f"user {username!r}: no such user")
+        raise NotFound(Message(MessageCode.NO_USER, {"user": username}))
+
+
+def _check_password(username: str, password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        short = Message(MessageCode.SHORT_PASSWORD, {"min": str(MIN_PASSWORD)})
+        raise InvalidInput("password", f"at least {MIN_PASSWORD} characters for {username}", message=short)
 
 
 def remove_user(store: Store, username: str) -> None:
     if not store.users.remove(username):
-        raise NotFound(f"user {username!r}: no such user")
+        raise NotFound(Message(MessageCode.NO_USER, {"user": username}))
 
 
 def set_disabled(store: Store, username: str, disabled: bool, at: datetime, *, by: str | None = None) -> None:
@@ -61,11 +67,11 @@ def set_disabled(store: Store, username: str, disabled: bool, at: datetime, *, b
     with store.write():
         if disabled:
             if username == by:
-                raise Conflict(f"user {username!r}: you cannot disable yourself; ask another admin")
+                raise Conflict(Message(MessageCode.SELF_DISABLE, {"user": username}))
             if store.users.enabled_admins() == [username]:
-                raise Conflict(f"user {username!r} is the last enabled admin; add or enable another admin first")
+                raise Conflict(Message(MessageCode.LAST_ADMIN, {"user": username}))
         if not store.users.set_disabled(username, at if disabled else None):
-            raise NotFound(f"user {username!r}: no such user")
+            raise NotFound(Message(MessageCode.NO_USER, {"user": username}))
 
 
 def list_users(store: Store) -> list[User]:

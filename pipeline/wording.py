@@ -138,6 +138,97 @@ TEMPLATES: dict[MessageCode, dict[Language, str]] = {
         "zh": "配置错误：cameras.{camera}.{key} 的端点超出 {size} 画面",
     },
     MessageCode.ERROR: {"en": "{text}", "zh": "错误：{text}"},
+    # Why the console refused a request.
+    MessageCode.USER_EXISTS: {
+        "en": "user {user} already exists (remove it first, or set a new password)",
+        "zh": "用户 {user} 已存在（请先删除，或为其设置新密码）",
+    },
+    MessageCode.USER_CASE: {
+        "en": "user {user}: {existing} exists; names may not differ only in upper and lower case",
+        "zh": "用户 {user}：已有用户 {existing}，用户名不能只差大小写",
+    },
+    MessageCode.NO_USER: {"en": "user {user}: no such user", "zh": "没有用户 {user}"},
+    MessageCode.SELF_DISABLE: {
+        "en": "user {user}: you cannot disable yourself; ask another admin",
+        "zh": "用户 {user}：不能停用自己，请另一位管理员操作",
+    },
+    MessageCode.LAST_ADMIN: {
+        "en": "user {user} is the last enabled admin; add or enable another admin first",
+        "zh": "{user} 是最后一个启用的管理员，请先添加或启用另一位管理员",
+    },
+    MessageCode.BAD_USERNAME: {
+        "en": "user name {user}: use 1-64 letters, digits, . _ @ or -",
+        "zh": "用户名 {user} 无效：只能用 1-64 个字母、数字或 . _ @ -",
+    },
+    MessageCode.SHORT_PASSWORD: {"en": "password: at least {min} characters", "zh": "密码至少 {min} 个字符"},
+    MessageCode.NO_EVENT: {"en": "event {id}: no such event", "zh": "没有告警 #{id}"},
+    MessageCode.NOT_UNDOABLE: {
+        "en": "event {id} is {status}: only an acknowledgement can be undone",
+        "zh": "告警 #{id} 为“{status}”，只有确认可以撤销",
+    },
+    MessageCode.UNDO_OTHERS: {
+        "en": "event {id} was acknowledged by {by}: only they can undo it",
+        "zh": "告警 #{id} 由 {by} 确认，只有本人可以撤销",
+    },
+    MessageCode.UNDO_LATE: {
+        "en": "event {id} was acknowledged {after} s ago: undo is for the first {limit} s",
+        "zh": "告警 #{id} 已确认 {after} 秒，只能在 {limit} 秒内撤销",
+    },
+    MessageCode.HANDLED: {
+        "en": "event {id} is {status} already (by {by}); it can become: {allowed}",
+        "zh": "告警 #{id} 已是“{status}”（{by}），只能改为：{allowed}",
+    },
+    MessageCode.NO_REGISTRATION: {"en": "registration {id}: no such registration", "zh": "没有登记 #{id}"},
+    MessageCode.REGISTRATION_USED: {
+        "en": "registration #{id} already covers all {count} of its entries",
+        "zh": "登记 #{id} 的 {count} 人已全部对应告警",
+    },
+    MessageCode.TOO_MANY_CHOSEN: {
+        "en": "{chosen} alerts chosen, but the registration is for {count}",
+        "zh": "选了 {chosen} 条告警，但登记只有 {count} 人",
+    },
+    MessageCode.NOT_EXPLAINED: {
+        "en": "event(s) {ids}: not an open alert this registration explains "
+        "(another camera, outside the time window, or already handled)",
+        "zh": "告警 {ids} 不是该登记能解释的待处理告警（其他摄像机、不在时间范围内或已处理）",
+    },
+    MessageCode.NO_ALARM: {"en": "no alarm {id}", "zh": "没有报警 #{id}"},
+    MessageCode.NOT_YOUR_ALARM: {
+        "en": "alarm {id} was raised by someone else: only they add its reason",
+        "zh": "报警 #{id} 不是您发起的，只有发起人可以补充原因",
+    },
+    MessageCode.HAS_REASON: {"en": "alarm {id} has its reason already", "zh": "报警 #{id} 已有原因"},
+    MessageCode.BAD_MONTH: {
+        "en": "month {value}: write the month as YYYY-MM, e.g. 2026-11",
+        "zh": "月份 {value} 无效：请写成 年-月，如 2026-11",
+    },
+    MessageCode.BAD_DAY: {
+        "en": "date {value}: write the day as YYYY-MM-DD, e.g. 2026-11-28",
+        "zh": "日期 {value} 无效：请写成 年-月-日，如 2026-11-28",
+    },
+    MessageCode.TIME_RANGE: {
+        "en": "{field} {day}: give a time between {earliest} and {latest}",
+        "zh": "{field} {day} 无效：请填 {earliest} 至 {latest} 年之间的时间",
+    },
+    MessageCode.LONG_WINDOW: {
+        "en": "window '{value}' is over 24 hours; give from and until for longer",
+        "zh": "有效范围 {value} 超过 24 小时；更长的请填写起止时间",
+    },
+    MessageCode.NO_SCOPE: {
+        "en": "camera '{scope}' is not a camera or group of the config (have: {have})",
+        "zh": "“{scope}”不是已配置的摄像机或分组（可选：{have}）",
+    },
+    MessageCode.SCOPE_UNREGISTERED: {
+        "en": "scope '{scope}': no rule of it uses registrations, so a visitor there would explain nothing",
+        "zh": "{scope} 的规则不使用登记，在此登记访客不会解释任何告警",
+    },
+    MessageCode.FIELD_MISSING: {"en": "{field}: missing", "zh": "缺少 {field}"},
+    MessageCode.TOO_SHORT: {"en": "{field}: at least {min} characters", "zh": "{field} 至少 {min} 个字符"},
+    MessageCode.TOO_LONG: {"en": "{field}: at most {max} characters", "zh": "{field} 最多 {max} 个字符"},
+    MessageCode.TOO_SMALL: {"en": "{field}: at least {min}", "zh": "{field} 不能小于 {min}"},
+    MessageCode.TOO_LARGE: {"en": "{field}: at most {max}", "zh": "{field} 不能大于 {max}"},
+    MessageCode.NOT_A_NUMBER: {"en": "{field}: not a number", "zh": "{field} 不是数字"},
+    MessageCode.FIELD_INVALID: {"en": "{field}: {text}", "zh": "{field} 无效：{text}"},
 }
 
 # Names of things, for captions, the report and the pages.
@@ -159,7 +250,13 @@ NAMES: dict[str, dict[Language, str]] = {
     "automatic": {"en": "Unhandled alert, escalated automatically", "zh": "告警超时自动上报"},
     "open": {"en": "Open", "zh": "待确认"},
     "unnamed": {"en": "unnamed", "zh": "未具名"},
+    "none": {"en": "nothing (it is final)", "zh": "无（已是最终状态）"},
+    "time": {"en": "time", "zh": "时间"},
+    "from": {"en": "from", "zh": "起始时间"},
+    "until": {"en": "until", "zh": "结束时间"},
 }
+# Values that are keys of NAMES (a status, a list of them, a field): worded with the sentence.
+WORDED = frozenset({"status", "allowed", "field"})
 
 
 # A camera's state, on the cameras page and its problem cards.
@@ -186,10 +283,17 @@ class Message:
         object.__setattr__(self, "code", MessageCode(self.code))  # an unknown code is an error, not a blank
 
     def text(self, language: Language = "en") -> str:
-        return TEMPLATES[self.code][language].format_map(_Values(self.values))
+        values = {
+            key: ", ".join(name(word, language) for word in value.split(", ")) if key in WORDED else value
+            for key, value in self.values.items()
+        }
+        return TEMPLATES[self.code][language].format_map(_Values(values))
+
+    def as_dict(self) -> dict[str, object]:
+        return {"code": str(self.code), "values": dict(self.values)}
 
     def to_json(self) -> str:
-        return json.dumps({"code": self.code, "values": dict(self.values)}, ensure_ascii=False)
+        return json.dumps(self.as_dict(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str | None) -> Message | None:

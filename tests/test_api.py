@@ -18,6 +18,7 @@ import yaml
 from starlette.testclient import TestClient
 
 from pipeline import review
+from pipeline.wording import Message
 
 from .box import WebBox, replay, web_box
 from .conftest import SAMPLE
@@ -112,7 +113,9 @@ def test_review_changes_the_database_and_refuses_what_is_final(box: WebBox) -> N
     assert row["status"] == "acknowledged" and review["by"] == "guard" and review["note"] == "on my way"
     assert api.post(f"/api/events/{event['id']}/review", json={"action": "false_alarm"}).status_code == 200
     again = api.post(f"/api/events/{event['id']}/review", json={"action": "authorized"})
-    assert again.status_code == 409 and "false_alarm by guard" in again.json()["detail"]
+    assert again.status_code == 409 and "False alarm already (by guard" in again.json()["detail"]
+    handled = Message(**again.json()["messages"][0])  # and as a code, for the console to word
+    assert handled.text("zh").startswith(f"告警 #{event['id']} 已是“误报”") and "已是最终状态" in handled.text("zh")
     shown = api.get(f"/api/events/{event['id']}").json()
     assert [h["to_status"] for h in shown["history"]] == ["acknowledged", "false_alarm"]
 

@@ -733,3 +733,46 @@ def test_the_chinese_console_says_it_in_chinese(console: Console, browser: Any) 
     camera = load_config(console.folder / "live.yaml").cameras["side-gate"]
     chinese, english = draw_shapes(image, camera, "zh"), draw_shapes(image, camera, "en")
     assert cjk_font() is None or not np.array_equal(chinese, english)  # 进, not IN, where a CJK font is installed
+
+
+def test_refusals_and_people_are_worded_for_the_reader(console: Console, browser: Any) -> None:
+    """Issue 22.7, the rest: what the server refuses comes as a code and values, worded in the
+    page's language (it was English on a Chinese page); people are named as the admin named
+    them (王伟), not by their logins."""
+    admin = console.client("admin")
+    person = {"username": "wang.w", "password": "pass-word-1", "role": "guard", "display_name": "王伟"}
+    assert admin.post("/api/users", json=person).status_code == 201
+    stored_alerts(console.db, console.snapshots, 1, video="worded.mp4")
+    event_id = query(console.db, "SELECT id FROM events WHERE video = 'worded.mp4'")[0]["id"]
+    wang = httpx.Client(base_url=console.url, timeout=10)
+    assert wang.post("/api/login", json={"username": "wang.w", "password": "pass-word-1"}).is_success
+    assert wang.post(f"/api/events/{event_id}/review", json={"action": "false_alarm"}).is_success
+    context, page = logged_in(console, browser, "admin", locale="zh-CN")
+    try:
+        shown = lambda text: f"() => document.querySelector('#user-result').textContent.includes('{text}')"  # noqa: E731
+        page.click("[data-tab=users]")
+        page.fill("#user-form [name=username]", "wang.w")
+        page.fill("#user-form [name=password]", "another-pass-2")
+        page.click("#user-form button")
+        page.wait_for_function(shown("用户 wang.w 已存在"))
+        page.click("[data-user='admin'] .access")
+        page.wait_for_function(shown("不能停用自己"))
+        page.fill("#user-form [name=username]", "bad name")
+        page.fill("#user-form [name=password]", "another-pass-2")
+        page.click("#user-form button")
+        page.wait_for_function(shown("用户名 bad name 无效"))
+        # A visit typed with a mistaken year: said in Chinese, the field worded too
+        page.click("[data-tab=register]")
+        page.fill("#register-form [name=at]", "0202-11-28T22:00:00")
+        page.click("#register-form button.auth")
+        said = "() => document.querySelector('#register-result').textContent.includes('时间 0202-11-28 无效')"
+        page.wait_for_function(said)
+        assert not re.search(r"[A-Za-z]{4,}", page.inner_text("#register-result"))
+        # Who handled it, by name, on the event page; and again, refused, in Chinese
+        page.goto(f"{console.url}/events/{event_id}")
+        assert "王伟" in page.inner_text("body") and "wang.w" not in page.inner_text("body")
+    finally:
+        context.close()
+    again = admin.post(f"/api/events/{event_id}/review", json={"action": "authorized"})
+    refusal = Message(**again.json()["messages"][0])
+    assert again.status_code == 409 and refusal.text("zh").startswith(f"告警 #{event_id} 已是“误报”")

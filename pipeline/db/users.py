@@ -52,6 +52,10 @@ class Users(Repository):
             self.db.execute("DELETE FROM sessions WHERE username = ?", [username])
         return bool(cursor.rowcount)
 
+    def names(self) -> dict[str, str]:
+        """How each login is named to readers of pages and reports: the person's name where one is given."""
+        return {user.username: user.shown for user in self.all()}
+
     def all(self) -> list[User]:
         rows = self.db.execute(
             "SELECT username, role, created_at, disabled_at, display_name FROM users ORDER BY username"

@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pipeline.errors import BadValue
 from pipeline.records import seconds_between
 from pipeline.registrations.model import Registration
-from pipeline.vocabulary import RegistrationSource, choices, member
+from pipeline.vocabulary import MessageCode, RegistrationSource, choices, member
+from pipeline.wording import Message
 
 FIELDS = ("time", "from", "until", "window", "camera", "count", "name", "ref", "reason", "source")
 MAX_COUNT = 1000  # people on one registration: a whole school trip, not a typo of 99999999999
@@ -45,7 +47,8 @@ def parse_duration(text: str) -> timedelta:
 
 def _plausible(when: datetime, field: str) -> datetime:
     if not EARLIEST <= when.year <= LATEST:
-        raise ValueError(f"{field} {when:%Y-%m-%d}: give a time between {EARLIEST} and {LATEST}")
+        values = {"field": field, "day": when.date().isoformat(), "earliest": str(EARLIEST), "latest": str(LATEST)}
+        raise BadValue(Message(MessageCode.TIME_RANGE, values))
     return when
 
 
@@ -68,7 +71,7 @@ def parse_registration(
         except ValueError as exc:
             raise ValueError(f"window {exc}") from None
         if window > MAX_WINDOW:
-            raise ValueError(f"window {get['window']!r} is over 24 hours; give from and until for longer")
+            raise BadValue(Message(MessageCode.LONG_WINDOW, {"value": get["window"]}))
         valid_from, valid_until = at - window, at + window
     elif get.get("from") and get.get("until"):
         if get.get("window"):
@@ -81,7 +84,7 @@ def parse_registration(
         raise ValueError("missing time: give time, or from and until")
     scope = get.get("camera", "")
     if scope not in scopes:
-        raise ValueError(f"camera {scope!r} is not a camera or group of the config (have: {', '.join(sorted(scopes))})")
+        raise BadValue(Message(MessageCode.NO_SCOPE, {"scope": scope, "have": ", ".join(sorted(scopes))}))
     count_text = get.get("count") or "1"
     if not re.fullmatch(r"[+-]?\d{1,12}", count_text.strip()):
         raise ValueError(f"count {count_text[:20]!r} is not a whole number up to {MAX_COUNT}")

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from pipeline.errors import NotFound
+from pipeline.errors import Conflict, Forbidden, NotFound
 from pipeline.review import get_event
-from pipeline.vocabulary import AlarmKind, Role
+from pipeline.vocabulary import AlarmKind, MessageCode, Role
 from pipeline.web.box import BoxDep
 from pipeline.web.common import PathId, Plain, UserDep
 from pipeline.web.views import AlarmView
+from pipeline.wording import Message
 
 router = APIRouter(prefix="/api", tags=["alarms"])
 
@@ -39,12 +40,7 @@ def alarms(box: BoxDep, _: UserDep, limit: Annotated[int, Query(ge=1, le=500)] =
 def raise_alarm(body: NewAlarm, box: BoxDep, user: UserDep) -> AlarmView:
     """Raise an alarm now: stored, then sent over MQTT (`<site>/alarms`) and the webhooks at once.
     With `event_id` it escalates that alert."""
-    camera = None
-    if body.event_id is not None:
-        try:
-            camera = get_event(box.store, body.event_id).camera
-        except NotFound:
-            raise HTTPException(404, f"no event {body.event_id}") from None
+    camera = get_event(box.store, body.event_id).camera if body.event_id is not None else None
     kind = AlarmKind.ESCALATION if body.event_id is not None else AlarmKind.ONE_CLICK
     alarm = box.live.raise_alarm(
         box.store, kind, reason=body.reason, by=user.username, event_id=body.event_id, camera=camera
@@ -57,12 +53,13 @@ def add_reason(alarm_id: PathId, body: Reason, box: BoxDep, user: UserDep) -> Al
     """The reason of an alarm raised in one tap, added after: by whoever raised it (or an admin),
     once; it is sent to the police and the centre as the alarm again."""
     alarm = box.store.alarms.get(alarm_id)
+    which = {"id": str(alarm_id)}
     if alarm is None:
-        raise HTTPException(404, f"no alarm {alarm_id}")
+        raise NotFound(Message(MessageCode.NO_ALARM, which))
     if alarm.raised_by != user.username and user.role != Role.ADMIN:
-        raise HTTPException(403, f"alarm {alarm_id} was raised by someone else")
+        raise Forbidden(Message(MessageCode.NOT_YOUR_ALARM, which))
     if not box.store.alarms.add_reason(alarm_id, body.reason):
-        raise HTTPException(409, f"alarm {alarm_id} has its reason already")
+        raise Conflict(Message(MessageCode.HAS_REASON, which))
     box.live.alarm_changed(box.store, alarm_id)
     found = box.store.alarms.get(alarm_id)
     assert found is not None

@@ -7,6 +7,7 @@ Every route but login and health (the docs too) needs a session (cookie from the
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, live: LiveSide
         config.language,
     )
     auth: Auth = app.state.auth
-    app.state.box = Box(config, live, snapshot_dir.resolve(), auth.stores)
+    box = app.state.box = Box(config, live, snapshot_dir.resolve(), auth.stores)
     for module in (events, registrations, cameras, reports, users, alarms):
         app.include_router(module.router)
     app.include_router(events.pages)
@@ -63,6 +64,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, live: LiveSide
                 "user": user,
                 "scopes": sorted(config.registration_scopes()),
                 "cameras": list(config.cameras),
+                "people_json": json.dumps(box.store.users.names(), ensure_ascii=False),
                 "today": today.isoformat(),
                 "month": today.strftime("%Y-%m"),
             }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,10 +24,11 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pipeline import wording
 from pipeline.db import ThreadStores, User
-from pipeline.errors import Conflict, GatewatchError, InvalidInput, NotFound
+from pipeline.errors import BadValue, Conflict, Forbidden, GatewatchError, InvalidInput, NotFound
 from pipeline.users import create_session, end_session, find_login, password_matches, session_user
-from pipeline.vocabulary import Role
+from pipeline.vocabulary import MessageCode, Role
 from pipeline.web.i18n import LABELS, language
 from pipeline.web.throttle import Busy, LoadShedder, LoginThrottle, busy_response
 from pipeline.wording import Language
@@ -43,7 +44,35 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 PARAMETERS = {"day": "date"}
 # Anything else the domain raises (a full disk, a database locked past the timeout) is the server's
 # trouble, not the request's: 503, so a client retries rather than gives up.
-_STATUS: dict[type[GatewatchError], int] = {NotFound: 404, Conflict: 409}
+_STATUS: dict[type[GatewatchError], int] = {NotFound: 404, Conflict: 409, Forbidden: 403}
+# Pydantic's checks of a request, as messages the console words in the reader's language: the
+# code for the error type, and the constraint's value from its context.
+_CHECKS: dict[str, tuple[MessageCode, str | None]] = {
+    "missing": (MessageCode.FIELD_MISSING, None),
+    "string_too_short": (MessageCode.TOO_SHORT, "min_length"),
+    "too_short": (MessageCode.TOO_SHORT, "min_length"),
+    "string_too_long": (MessageCode.TOO_LONG, "max_length"),
+    "too_long": (MessageCode.TOO_LONG, "max_length"),
+    "greater_than_equal": (MessageCode.TOO_SMALL, "ge"),
+    "greater_than": (MessageCode.TOO_SMALL, "gt"),
+    "less_than_equal": (MessageCode.TOO_LARGE, "le"),
+    "less_than": (MessageCode.TOO_LARGE, "lt"),
+    "int_parsing": (MessageCode.NOT_A_NUMBER, None),
+    "float_parsing": (MessageCode.NOT_A_NUMBER, None),
+}
+
+
+def _check_message(error: Mapping[str, Any]) -> wording.Message:
+    """One of pydantic's errors as a message: its own when a validator raised `BadValue`."""
+    context = error.get("ctx") or {}
+    if isinstance(context.get("error"), BadValue):
+        return context["error"].message
+    field = str(error["loc"][-1]) if error["loc"] else "body"
+    code, limit = _CHECKS.get(error["type"], (MessageCode.FIELD_INVALID, None))
+    values = {"field": field, "text": error["msg"].removeprefix("Value error, ")}
+    if limit is not None and limit in context:
+        values["min" if code in (MessageCode.TOO_SHORT, MessageCode.TOO_SMALL) else "max"] = str(context[limit])
+    return wording.Message(code, values)
 
 
 @dataclass
@@ -374,14 +403,16 @@ def new_app(
         problems = [
             f"{'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
         ]
-        return JSONResponse({"detail": "; ".join(problems), "errors": problems}, status_code=422)
+        messages = [_check_message(e).as_dict() for e in exc.errors()]
+        return JSONResponse({"detail": "; ".join(problems), "errors": problems, "messages": messages}, 422)
 
     @app.exception_handler(GatewatchError)
     async def user_error(_: Request, exc: GatewatchError) -> JSONResponse:
         """The same checks as the command line, answered with the status a client can act on."""
+        worded = {"messages": [exc.message.as_dict()]} if exc.message else {}
         if isinstance(exc, InvalidInput):
             name = PARAMETERS.get(exc.field, exc.field)
-            return JSONResponse({"detail": exc.worded(name), "errors": [exc.worded(name)]}, status_code=422)
-        return JSONResponse({"detail": str(exc)}, status_code=_STATUS.get(type(exc), 503))
+            return JSONResponse({"detail": exc.worded(name), "errors": [exc.worded(name)], **worded}, 422)
+        return JSONResponse({"detail": str(exc), **worded}, status_code=_STATUS.get(type(exc), 503))
 
     return app

@@ -21,7 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 from sse_starlette.sse import EventSourceResponse
 
 from pipeline.db import Event, EventFilter, EventReview, Store, User
-from pipeline.errors import Conflict, InvalidInput, NotFound
+from pipeline.errors import BadValue, Conflict, InvalidInput, NotFound
 from pipeline.messages import EventMessage, MessageView
 from pipeline.registrations import Registration, parse_registration
 from pipeline.review import change_status, get_event, history, list_events, undo_acknowledgement
@@ -307,8 +307,10 @@ def parse_web_registration(box: Box, fields: dict[str, str], username: str) -> R
     """A registration from the web, through the same checks as every other way in."""
     try:
         return parse_registration(fields, box.config.tz, box.config.scopes(), origin="web", created_by=username)
+    except BadValue as exc:
+        raise InvalidInput("registration", str(exc), message=exc.message) from None
     except ValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+        raise InvalidInput("registration", str(exc)) from None
 
 
 @router.get("/stream")
@@ -345,6 +347,7 @@ def event_page(event_id: EventId, request: Request, box: BoxDep) -> Response:
             "local": lambda iso: _site_time(datetime.fromisoformat(iso), tz, lang) if iso else "—",
             "notes": [say(step.note_message, step.note, lang) for step in history(store, event_id)],
             "alarm_reasons": {a.id: say(a.reason_message, a.reason, lang) for a in store.alarms.for_event(event_id)},
+            "people": store.users.names(),
         }
         return templates.TemplateResponse(request, "event.html", context)
 

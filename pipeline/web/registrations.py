@@ -10,15 +10,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from pipeline.errors import GatewatchError
+from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.records import seconds_between
 from pipeline.registrations import Registration, read_registrations_csv
 from pipeline.review import explainable, record_registrations, register_and_authorize
-from pipeline.vocabulary import RegistrationSource
+from pipeline.vocabulary import MessageCode, RegistrationSource
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import AdminDep, Plain, UserDep
 from pipeline.web.events import EventView, parse_web_registration
 from pipeline.web.views import RegistrationView
+from pipeline.wording import Message
 
 router = APIRouter(prefix="/api", tags=["registrations"])
 
@@ -75,9 +76,9 @@ def registrations(box: BoxDep, _: UserDep, since: datetime | None = None) -> lis
 
 def _visitor(body: NewRegistration, box: Box, username: str) -> Registration:
     if body.scope in box.config.scopes() and body.scope not in box.config.registration_scopes():
-        raise HTTPException(
-            422, f"scope {body.scope!r}: no rule of it uses registrations, so a visitor there would explain nothing"
-        )
+        problem = "no rule of it uses registrations, so a visitor there would explain nothing"
+        unused = Message(MessageCode.SCOPE_UNREGISTERED, {"scope": body.scope})
+        raise InvalidInput("scope", problem, body.scope, unused)
     at = box.aware(body.at) or datetime.now(box.config.tz)
     values = {
         "camera": body.scope,

@@ -15,18 +15,23 @@ async function api(path, options = {}) {
   const r = await fetch(path, {headers: {"Content-Type": "application/json"}, ...options});
   if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) { throw new Error(body.detail || r.statusText); }
+  if (!r.ok) { throw new Error(body.messages ? body.messages.map(say).join(T.separator) : body.detail || r.statusText); }
   return options.withTotal ? {rows: body, total: Number(r.headers.get("X-Total-Count"))} : body;
 }
 // Messages (reasons, notes, camera problems) come as a code and values; worded here in the page's language.
 const WORDS = {{ words_json | safe }};
+const WORDED = new Set(["status", "allowed", "field"]);  // values that are words themselves (wording.WORDED)
 function say(m) {
   if (!m) return "";
   const template = WORDS[m.code];
-  return template ? template.replace(/\{(\w+)\}/g, (_, k) => m.values[k] ?? "?") : Object.values(m.values).join(" ");
+  const value = (k) => (WORDED.has(k) ? m.values[k].split(", ").map((w) => T[w] || w).join(", ") : m.values[k]);
+  return template ? template.replace(/\{(\w+)\}/g, (_, k) => (k in m.values ? value(k) : "?")) : Object.values(m.values).join(" ");
 }
 // Who raised an alarm, in words: an automatic escalation was raised by the system, not by "gatewatch".
-const raiser = (a) => (a.kind === "automatic" ? T.system_raised : a.raised_by);
+// People by their names where the admin gave one (王伟), not their logins (wang.w).
+const PEOPLE = {{ people_json | default("{}") | safe }};
+const person = (username) => PEOPLE[username] || username;
+const raiser = (a) => (a.kind === "automatic" ? T.system_raised : person(a.raised_by));
 const cameraDetail = (c) => (c.messages && c.messages.length ? c.messages.map(say).join(T.separator) : c.detail || "");
 // A button that acts on a second tap within ARM_MS (the one-click alarm, acknowledge all): a press
 // in a pocket does nothing, and no dialog asks first.
