@@ -211,6 +211,9 @@ def test_reports_and_camera_pages(box: WebBox) -> None:
     assert invalid_month.status_code == 422 and "month '2026-13': write the month as YYYY-MM" in invalid_month.text
     invalid_day = api.get("/reports/day", params={"date": "2026-02-30"})
     assert invalid_day.status_code == 422 and invalid_day.json()["detail"].startswith("date '2026-02-30'")
+    for path, value in (("month", "0000-01"), ("month", "9999-12"), ("day", "9999-12-31")):  # past the calendar
+        beyond = api.get(f"/reports/{path}", params={"date" if path == "day" else path: value})
+        assert beyond.status_code == 422 and beyond.json()["messages"][0]["values"] == {"value": value}
     cameras = api.get("/api/cameras").json()
     assert cameras[0]["name"] == "north-gate" and cameras[0]["state"] == "live"
     assert api.get("/api/cameras/nope/frame.jpg").status_code == 404
