@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 import cv2
 import jinja2
 
+from pipeline.config import Places
 from pipeline.db import Alarm, Event, EventFilter, Footage, Store
 from pipeline.errors import InvalidInput
 from pipeline.files import atomic_write, ensure_writable_dir
@@ -128,6 +129,7 @@ class ReportData:
     period: Period
     generated_at: datetime
     language: Language = "en"
+    places: Places = field(default_factory=Places)
     rows: list[DayRow] = field(default_factory=list)
     hourly: list[int] = field(default_factory=lambda: [0] * 24)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -208,10 +210,12 @@ def collect(
     site: str,
     generated_at: datetime,
     language: Language = "en",
-    cameras: Iterable[str] = (),
+    places: Places | None = None,
 ) -> ReportData:
-    """`cameras`: the configured ones, so a camera that recorded nothing shows as 0 % covered."""
-    data = ReportData(site, period, generated_at, language)
+    """`places`: the configured cameras, so a camera that recorded nothing shows as 0 % covered,
+    and each camera and line by the name people read."""
+    places = places or Places()
+    data = ReportData(site, period, generated_at, language, places)
     tz = period.tz
     rows: dict[tuple[date, str, str], DayRow] = {}
 
@@ -245,7 +249,7 @@ def collect(
     footage = store.events.footage_between(period.start, period.end)
     for f in footage:
         data.footage.append({**asdict(f), "duration": duration(f.hours * 3600, language)})
-    data.coverage = _coverage(store, period, generated_at, footage, cameras)
+    data.coverage = _coverage(store, period, generated_at, footage, places.cameras)
     data.alarms = store.alarms.between(period.start, period.end)
     return data
 

@@ -53,13 +53,22 @@ class EvidenceFiles:
 
 
 def render_evidence(
-    frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str, language: Language
+    frame: Frame,
+    decision: Decision,
+    shape: LineConfig | ZoneConfig,
+    video_stem: str,
+    language: Language,
+    camera_name: str,
 ) -> EvidenceFiles:
+    """The annotated frame and the crop. `camera_name` is what people read (北门): the picture
+    is passed on and must say where; the file names keep the ids."""
     c = decision.crossing
     stem = f"{c.ts:%H%M%S}_{_safe(video_stem)}_f{c.frame}_t{c.track_id}_{_safe(c.line)}"
     name = f"{_safe(c.camera)}/{c.ts:%Y-%m-%d}/{stem}"
     return EvidenceFiles(
-        name, _jpeg(annotate(frame.image, decision, shape, language)), _jpeg(crop_person(frame.image, c.box))
+        name,
+        _jpeg(annotate(frame.image, decision, shape, language, camera_name)),
+        _jpeg(crop_person(frame.image, c.box)),
     )
 
 
@@ -79,8 +88,10 @@ class SnapshotWriter:
         self._lock: TextIO | None = None
         ensure_writable_dir(self.root)
 
-    def write(self, frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str) -> Evidence:
-        return self.save(render_evidence(frame, decision, shape, video_stem, self.language))
+    def write(
+        self, frame: Frame, decision: Decision, shape: LineConfig | ZoneConfig, video_stem: str, camera_name: str
+    ) -> Evidence:
+        return self.save(render_evidence(frame, decision, shape, video_stem, self.language, camera_name))
 
     def save(self, files: EvidenceFiles) -> Evidence:
         full, crop = self.root / f"{files.name}.jpg", self.root / f"{files.name}_crop.jpg"
@@ -92,12 +103,12 @@ class SnapshotWriter:
             self._write(clip, files.clip)
         return Evidence(full, crop, clip)
 
-    def write_clip(self, evidence: Evidence, clip: Clip, camera: str) -> Path:
+    def write_clip(self, evidence: Evidence, clip: Clip, camera_name: str) -> Path:
         """The event's clip beside its snapshots (same name, .mp4), kept and pruned with them,
         each frame captioned with the camera and its time."""
         path = evidence.full.with_suffix(".mp4")
         existed = path.exists()
-        write_clip(path, clip, clip_stamp(camera))
+        write_clip(path, clip, clip_stamp(camera_name))
         if not existed:
             self.created.append(path)
         return path
@@ -149,7 +160,9 @@ class SnapshotWriter:
             self.created.append(path)
 
 
-def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConfig, language: Language) -> np.ndarray:
+def annotate(
+    image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConfig, language: Language, camera_name: str
+) -> np.ndarray:
     """The frame as a guard needs it: the line with its inside side marked (or the zone), the person,
     camera and time, captioned in the site's language."""
     language = _readable(language)
@@ -159,9 +172,9 @@ def annotate(image: np.ndarray, decision: Decision, shape: LineConfig | ZoneConf
     x1, y1, x2, y2 = (round(v) for v in c.box)
     cv2.rectangle(out, (x1, y1), (x2, y2), RED, 2)
     direction = name(c.direction, language)
-    _label(out, f"{c.line} {direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
+    _label(out, f"{shape.name or c.line} {direction} #{c.track_id} {c.confidence:.2f}", (x1, max(12, y1 - 6)), RED)
     kind = name(decision.kind, language) if decision.kind else ""
-    stamp(out, f"{c.camera}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {kind}")
+    stamp(out, f"{camera_name}  {c.ts:%Y-%m-%d %H:%M:%S %z}  {kind}")
     return out
 
 
@@ -173,9 +186,9 @@ def stamp(image: np.ndarray, text: str) -> None:
     _label(image, text, (4, band - 6), BLACK)
 
 
-def clip_stamp(camera: str) -> Callable[[np.ndarray, datetime], None]:
+def clip_stamp(camera_name: str) -> Callable[[np.ndarray, datetime], None]:
     """What `encode_mp4` draws on each frame of a camera's clip: the camera and that frame's time."""
-    return lambda image, ts: stamp(image, f"{camera}  {ts:%Y-%m-%d %H:%M:%S %z}")
+    return lambda image, ts: stamp(image, f"{camera_name}  {ts:%Y-%m-%d %H:%M:%S %z}")
 
 
 def draw_shapes(image: np.ndarray, camera: CameraConfig, language: Language) -> np.ndarray:
@@ -186,7 +199,7 @@ def draw_shapes(image: np.ndarray, camera: CameraConfig, language: Language) -> 
     for shape_name, shape in (*camera.lines.items(), *camera.zones.items()):
         _draw_shape(out, shape, language)
         x, y = shape.points[0]
-        _label(out, shape_name, (int(x) + 4, max(14, int(y) - 4)), BLACK)
+        _label(out, shape.name or shape_name, (int(x) + 4, max(14, int(y) - 4)), BLACK)
     return out
 
 

@@ -37,7 +37,7 @@ from pipeline.wording import TEMPLATES, Message
 
 from .box import WebBox, replay, web_box
 from .conftest import save_screenshot
-from .live import PASSWORD, cut_clip, log_in, query, wait_for, write_config
+from .live import LINE, PASSWORD, cut_clip, log_in, query, wait_for, write_config
 
 OPEN = 128
 SITE = ZoneInfo("Asia/Shanghai")
@@ -86,7 +86,8 @@ def alert_with_evidence(db: Path, snapshots: Path, video: Path) -> int:
             collector.want(0, frame.ts)
     clips += collector.finish()
     writer = SnapshotWriter(snapshots, "zh")
-    evidence = writer.write(at, decision, LineConfig(points=[[320, 250], [320, 470]], inside=[420, 380]), "gate-clip")
+    line = LineConfig(points=[[320, 250], [320, 470]], inside=[420, 380])
+    evidence = writer.write(at, decision, line, "gate-clip", "side-gate")
     evidence = replace(evidence, clip=writer.write_clip(evidence, clips[0], "side-gate"))
     with Store(db) as store:
         store.events.save_run(
@@ -776,3 +777,44 @@ def test_refusals_and_people_are_worded_for_the_reader(console: Console, browser
     again = admin.post(f"/api/events/{event_id}/review", json={"action": "authorized"})
     refusal = Message(**again.json()["messages"][0])
     assert again.status_code == 409 and refusal.text("zh").startswith(f"告警 #{event_id} 已是“误报”")
+
+
+def test_cameras_and_lines_go_by_the_names_people_read(tmp_path: Path, browser: Any) -> None:
+    """Issue 22.8: a camera and its line named in the config (侧门, 侧门进校线) are shown by those
+    names on every page a person reads, the live view and the report; the ids stay in the API."""
+    clip = cut_clip(tmp_path / "clip.mp4", 3)
+    gate = {"source": str(clip), "name": "侧门", "lines": {"gate": {**LINE, "name": "侧门进校线"}}}
+    config = write_config(tmp_path, {"side-gate": gate})
+    (snapshots := tmp_path / "snapshots").mkdir()
+    stored_alerts(tmp_path / "named.db", snapshots, 2)
+    box = web_box(config, tmp_path / "named.db", snapshots, frames={"side-gate": replay(clip, 3)})
+    with box.served() as url:
+        api = httpx.Client(base_url=url, timeout=10)
+        assert api.post("/api/login", json={"username": "guard", "password": PASSWORD}).is_success
+        assert {e["camera"] for e in api.get("/api/events").json()} == {"side-gate"}  # ids in the API
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        try:
+            log_in(page, url, "guard")
+            assert "侧门 / 侧门进校线" in page.wait_for_selector("#alerts .alert").inner_text()
+            assert page.eval_on_selector("#register-form [name=scope] option", "o => [o.value, o.textContent]") == [
+                "side-gate",
+                "侧门",
+            ]
+            for where in ("events", "cameras"):
+                page.click(f"[data-tab={where}]")
+                page.wait_for_selector(f"#tab-{where} :is(tr td, .card h3)")
+                assert "侧门" in page.inner_text(f"#tab-{where}")
+            event_id = api.get("/api/events").json()[0]["id"]
+            page.goto(f"{url}/reports/month?month=2026-11")
+            report = page.inner_text("body")
+            assert "侧门/侧门进校线" in report and "side-gate" not in report
+            page.goto(f"{url}/events/{event_id}")
+            assert "侧门 / 侧门进校线" in page.inner_text("body") and "side-gate" not in page.inner_text("body")
+        finally:
+            context.close()
+    camera = load_config(config).cameras["side-gate"]
+    image = np.full((480, 640, 3), 120, np.uint8)
+    unnamed = camera.model_copy(update={"lines": {"gate": LineConfig.model_validate(LINE)}})
+    assert cjk_font() is None or not np.array_equal(draw_shapes(image, camera, "zh"), draw_shapes(image, unnamed, "zh"))
+    assert load_config(config).places.camera("gone") == "gone"  # an old event's camera, no longer configured

@@ -42,7 +42,7 @@ def report(
         period = month_period(month, tz) if month else day_period(day or "", tz)
         site = cfg.site.name if cfg else store.meta("site") or "gatewatch"
         chosen = _language(lang) or (cfg.language if cfg else language_of_zone(tz.key))
-        data = collect(store, period, site, now(), chosen, cfg.cameras if cfg else ())
+        data = collect(store, period, site, now(), chosen, cfg.places if cfg else None)
     files = write_report(data, out_dir)
     totals = data.totals
     out.print(

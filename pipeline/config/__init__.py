@@ -14,7 +14,7 @@ error names the file, the key path and, where the YAML has it, the line. A modul
     sites.py       the district centre's enrolled schools and their keys (a file of its own)
 """
 
-from pipeline.config.cameras import CameraConfig, LineConfig, ZoneConfig
+from pipeline.config.cameras import CameraConfig, LineConfig, Places, ZoneConfig
 from pipeline.config.detection import (
     BundledModel,
     ClipConfig,
@@ -48,6 +48,7 @@ __all__ = [
     "MotionConfig",
     "MqttConfig",
     "PeriodConfig",
+    "Places",
     "RegistrationsConfig",
     "RuleConfig",
     "SamplingConfig",

@@ -6,6 +6,8 @@ crossing counter can use.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -16,9 +18,13 @@ from pipeline.geometry import outside_frame, polygon_problem, segment_problem
 # A pixel position: off the frame is allowed (a line may run past its edge), astronomically far is not.
 Pixel = Annotated[float, Field(ge=-100_000, le=100_000)]
 PixelPoint = tuple[Pixel, Pixel]
+# What people read for a camera, line or zone (北门, 宿舍A门); the key stays its id in the config,
+# the API, file names and topics, which must not change when a sign is repainted.
+ShownName = Field("", max_length=60, description="the name people read (北门); the key stays the id")
 
 
 class LineConfig(Section):
+    name: str = ShownName
     points: tuple[PixelPoint, PixelPoint] = Field(description="segment end points in pixels [[x1, y1], [x2, y2]]")
     inside: PixelPoint = Field(description="any pixel on the campus/dormitory side of the line")
 
@@ -31,6 +37,7 @@ class LineConfig(Section):
 
 
 class ZoneConfig(Section):
+    name: str = ShownName
     points: list[PixelPoint] = Field(min_length=3, description="polygon corners in pixels [[x, y], ...], in order")
 
     @model_validator(mode="after")
@@ -42,6 +49,7 @@ class ZoneConfig(Section):
 
 
 class CameraConfig(Section):
+    name: str = ShownName
     source: str = Field(
         description="what `serve` reads: rtsp:// or http(s):// URL, `webcam:N` or /dev/videoN, or a video file "
         "(relative to the config file); `${VAR}` takes a password from the environment"
@@ -88,3 +96,31 @@ class CameraConfig(Section):
     def shape(self, name: str) -> LineConfig | ZoneConfig:
         """A line or zone by name (names are unique within a camera)."""
         return self.lines.get(name) or self.zones[name]
+
+
+@dataclass(frozen=True)
+class Places:
+    """What people read for each camera, line and zone, by id: its `name` (北门), else the id (also
+    for one no longer in the config, as old events may name)."""
+
+    cameras: dict[str, str] = field(default_factory=dict)
+    lines: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, cameras: Mapping[str, CameraConfig]) -> Places:
+        shapes: dict[str, Mapping[str, LineConfig | ZoneConfig]] = {
+            camera_id: {**camera.lines, **camera.zones} for camera_id, camera in cameras.items()
+        }
+        return cls(
+            {camera_id: camera.name or camera_id for camera_id, camera in cameras.items()},
+            {
+                camera_id: {target: shape.name or target for target, shape in own.items()}
+                for camera_id, own in shapes.items()
+            },
+        )
+
+    def camera(self, camera: str) -> str:
+        return self.cameras.get(camera, camera)
+
+    def line(self, camera: str, target: str) -> str:
+        return self.lines.get(camera, {}).get(target, target)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from pipeline.config.base import Section, names
-from pipeline.config.cameras import CameraConfig
+from pipeline.config.cameras import CameraConfig, Places
 from pipeline.config.detection import (
     ClipConfig,
     CrossingConfig,
@@ -134,6 +134,10 @@ class Config(Section):
         """How far (s) from a registration an entry on this line or zone may be and still be covered."""
         windows = [r.window for r in self.rules if (r.camera, r.target) == (camera, target) and r.require_registration]
         return max(windows, default=0.0)
+
+    @property
+    def places(self) -> Places:
+        return Places.of(self.cameras)
 
     def scopes(self) -> set[str]:
         """What a registration may name: a camera or a group of cameras."""

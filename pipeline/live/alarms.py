@@ -91,13 +91,19 @@ class Alarms:
         """Raise an alarm for every alert left `new` past its rule's escalation time."""
         after = self.config.escalations()
         cutoffs = {key: now - timedelta(seconds=seconds) for key, seconds in after.items()}
+        places = self.config.places  # the reason is read at the centre and by the police: by the names on the signs
         return [
             self.raise_(
                 store,
                 AlarmKind.AUTOMATIC,
                 reason=Message(
                     MessageCode.UNHANDLED,
-                    {"event": str(event_id), "camera": camera, "line": line, "after": number(after[(camera, line)])},
+                    {
+                        "event": str(event_id),
+                        "camera": places.camera(camera),
+                        "line": places.line(camera, line),
+                        "after": number(after[(camera, line)]),
+                    },
                 ),
                 by=SYSTEM,
                 event_id=event_id,

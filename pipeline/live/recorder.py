@@ -119,7 +119,7 @@ class Recorder:
     def _save_clip(self, store: Store, clip: Clip) -> None:
         event_id, evidence, camera = cast(tuple[int, Evidence, str], clip.key)  # as the service asked for it
         try:
-            path = self.snapshots.write_clip(evidence, clip, camera)
+            path = self.snapshots.write_clip(evidence, clip, self.config.places.camera(camera))
             store.events.set_clip(event_id, str(path))
         except Exception as exc:  # the event and its snapshots stand without it; say so
             log.error("event #%s: could not save its clip: %s", event_id, exc)
@@ -133,7 +133,8 @@ class Recorder:
                 decision = rules.decide(crossing)
                 evidence = None
                 if decision.flagged:
-                    evidence = self.snapshots.write(frame, decision, camera.shape(crossing.line), "live")
+                    shape, shown = camera.shape(crossing.line), self.config.places.camera(crossing.camera)
+                    evidence = self.snapshots.write(frame, decision, shape, "live", shown)
                 outcome = Outcome(decision, evidence)
                 event_id = store.events.save_live(self._run_of(crossing.camera), outcome, self.targets)
                 break

@@ -227,7 +227,9 @@ class _ChainRun:
             evidence = None
             if decision.flagged:
                 shape = self.camera_config.shape(crossing.line)
-                evidence = render_evidence(frame, decision, shape, file.recording.path.stem, self.config.language)
+                shown = self.config.places.camera(crossing.camera)
+                stem = file.recording.path.stem
+                evidence = render_evidence(frame, decision, shape, stem, self.config.language, shown)
                 if self.clips is not None:
                     self.clips.want((file.serial, len(file.outcomes)), crossing.ts)
                     file.clips_waiting += 1
@@ -242,7 +244,7 @@ class _ChainRun:
             decision, evidence = file.outcomes[position]
             if evidence is not None:
                 try:
-                    data = encode_mp4(clip, clip_stamp(decision.crossing.camera))
+                    data = encode_mp4(clip, clip_stamp(self.config.places.camera(decision.crossing.camera)))
                 except ValueError as exc:
                     raise GatewatchError(f"could not encode the clip of {evidence.name} ({exc})") from None
                 file.outcomes[position] = (decision, replace(evidence, clip=data))

@@ -6,6 +6,7 @@ default Chinese for a site in China), then the browser's Accept-Language."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import Request
@@ -304,4 +305,6 @@ def page_context(lang: Language, config: Config) -> dict[str, Any]:
         "site": config.site.name,
         "timezone": config.timezone,
         "zone_word": zone_word(config.timezone, lang),
+        "places": config.places,
+        "places_json": json.dumps(asdict(config.places), ensure_ascii=False),
     }

@@ -40,4 +40,4 @@ def _report(box: Box, request: Request, period: Period) -> str:
     config = box.config
     lang = language(request, config.language)
     now = datetime.now(config.tz)
-    return render_html(collect(box.store, period, config.site.name, now, lang, config.cameras))
+    return render_html(collect(box.store, period, config.site.name, now, lang, config.places))

@@ -28,6 +28,10 @@ function say(m) {
   return template ? template.replace(/\{(\w+)\}/g, (_, k) => (k in m.values ? value(k) : "?")) : Object.values(m.values).join(" ");
 }
 // Who raised an alarm, in words: an automatic escalation was raised by the system, not by "gatewatch".
+// Cameras, lines and zones by the names people read (北门), not their ids (the config's `name:`).
+const PLACES = {{ places_json | default('{"cameras": {}, "lines": {}}') | safe }};
+const cameraName = (camera) => PLACES.cameras[camera] || camera;
+const lineName = (camera, line) => (PLACES.lines[camera] || {})[line] || line;
 // People by their names where the admin gave one (王伟), not their logins (wang.w).
 const PEOPLE = {{ people_json | default("{}") | safe }};
 const person = (username) => PEOPLE[username] || username;
