@@ -11,6 +11,7 @@ camera through `gatewatch serve` are tested in test_web.py."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -36,7 +37,7 @@ from pipeline.web.i18n import LABELS
 from pipeline.wording import TEMPLATES, Message
 
 from .box import WebBox, replay, web_box
-from .conftest import save_screenshot
+from .conftest import REPORT, save_screenshot
 from .live import LINE, PASSWORD, cut_clip, log_in, query, wait_for, write_config
 
 OPEN = 128
@@ -498,7 +499,7 @@ SIZES = {
     "desktop": {"viewport": {"width": 1366, "height": 768}},
     "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True},
 }
-TABS = ("live", "events", "cameras", "register", "reports", "users")
+TABS = ("live", "handle", "events", "cameras", "register", "reports", "users")
 # English words that may stay on a Chinese page: the switch to English, names and addresses.
 ALWAYS_ENGLISH = {"English"}
 # What people typed (visitor names, an alarm's reason, a review note) stays as they wrote it, in either language.
@@ -818,3 +819,113 @@ def test_cameras_and_lines_go_by_the_names_people_read(tmp_path: Path, browser: 
     unnamed = camera.model_copy(update={"lines": {"gate": LineConfig.model_validate(LINE)}})
     assert cjk_font() is None or not np.array_equal(draw_shapes(image, camera, "zh"), draw_shapes(image, unnamed, "zh"))
     assert load_config(config).places.camera("gone") == "gone"  # an old event's camera, no longer configured
+
+
+def _current(page: Any) -> int:
+    return int(page.inner_text("#handle-title").rsplit("#", 1)[1])
+
+
+def _moved_on(page: Any, shown: int) -> None:
+    """Wait until the view shows another alert than `shown`, or none left."""
+    page.wait_for_function(
+        """(shown) => !document.querySelector('#handle-none').hidden ||
+             !document.querySelector('#handle-title').textContent.endsWith('#' + shown)""",
+        arg=shown,
+    )
+
+
+def test_the_handling_view_takes_twenty_alerts_one_at_a_time(tmp_path: Path, browser: Any) -> None:
+    """Issue 22, the handling view: 20 queued alerts, the oldest first, each with its clip (the
+    live view while there is none), handled by one key each on a desktop (a visitor: V, the
+    name, Enter; an escalation: E twice); then on a phone by thumb. Time and keys are reported."""
+    clip = cut_clip(tmp_path / "clip.mp4", 6)
+    config = write_config(tmp_path, {"side-gate": {"source": str(clip), "loop": True}})
+    db, snapshots = tmp_path / "handle.db", tmp_path / "snapshots"
+    snapshots.mkdir()
+    first = alert_with_evidence(db, snapshots, clip)  # the oldest, with its clip
+    stored_alerts(db, snapshots, 19, video="queued.mp4")
+    box = web_box(config, db, snapshots, frames={"side-gate": replay(clip, 6)})
+    plan = {3: "f", 5: "visitor", 9: "escalate", 12: "visitor", 15: "f", 17: "f"}  # by position; the rest: A
+    status = {"a": "acknowledged", "f": "false_alarm", "visitor": "authorized", "escalate": "acknowledged"}
+    with box.served() as url:
+        context = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        try:
+            log_in(page, url, "guard")
+            page.wait_for_selector("#alerts .alert")
+            page.click("[data-tab=handle]")
+            page.wait_for_selector(f"#handle-title:has-text('#{first}')")
+            playing = (
+                "() => { const v = document.querySelector('#handle-clip'); return !v.hidden && v.readyState >= 2; }"
+            )
+            page.wait_for_function(playing)  # the clip, inline
+            assert page.inner_text("#handle-left") == "剩余 20 条"
+            bottom = page.eval_on_selector("#handle .handle-buttons", "b => b.getBoundingClientRect().bottom")
+            assert bottom <= 768, "the buttons are below the first screen"
+            handled: dict[int, str] = {}
+            keys, started = 0, time.monotonic()
+            for position in range(20):
+                shown = _current(page)
+                if position == 1:  # no clip written for it: the camera's live view meanwhile
+                    live = "() => document.querySelector('#handle-live').naturalWidth > 0"
+                    page.wait_for_function(live)
+                    assert page.is_hidden("#handle-clip") and page.is_visible("#handle-live-view")
+                if position == 18:  # two left: N skips to the other and comes back round
+                    page.keyboard.press("n")
+                    _moved_on(page, shown)
+                    assert _current(page) != shown
+                    page.keyboard.press("n")
+                    page.wait_for_selector(f"#handle-title:has-text('#{shown}')")
+                    keys += 2
+                action = plan.get(position, "a")
+                if action == "visitor":
+                    page.keyboard.press("v")
+                    page.keyboard.type(f"访客{position}")  # typed into the name field the key opened
+                    page.keyboard.press("Enter")
+                    keys += 2
+                elif action == "escalate":
+                    page.keyboard.press("e")
+                    page.keyboard.press("e")
+                    keys += 2
+                else:
+                    page.keyboard.press(action)
+                    keys += 1
+                _moved_on(page, shown)
+                handled[shown] = status[action]
+            elapsed = time.monotonic() - started
+            page.wait_for_selector("#handle-none:not([hidden])")
+        finally:
+            context.close()
+        stored = {row["id"]: row["status"] for row in query(db, "SELECT id, status FROM events")}
+        assert stored == handled and len(handled) == 20
+        escalated = query(db, "SELECT event_id, raised_by FROM alarms")
+        assert [dict(row) for row in escalated] == [{"event_id": list(handled)[9], "raised_by": "guard"}]
+        names = [row["name"] for row in query(db, "SELECT name FROM registrations ORDER BY id")]
+        assert names == ["访客5", "访客12"]
+        REPORT.append(f"handling view, desktop: 20 alerts handled in {elapsed:.1f} s with {keys} keys")
+        # On a phone: buttons a thumb hits, the whole alert on one screen, one tap each
+        stored_alerts(db, snapshots, 3, video="phone.mp4")
+        phone = browser.new_context(
+            locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+        )
+        page = phone.new_page()
+        try:
+            log_in(page, url, "guard")
+            page.wait_for_selector("#alerts .alert")
+            page.tap("[data-tab=handle]")
+            page.wait_for_selector("#handle:not([hidden])")
+            heights = page.eval_on_selector_all("#handle .handle-buttons button", "bs => bs.map((b) => b.offsetHeight)")
+            assert min(heights) >= 48
+            bottom = page.eval_on_selector("#handle .handle-buttons", "b => b.getBoundingClientRect().bottom")
+            assert bottom <= 844, "the buttons are below the first screen"
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            started = time.monotonic()
+            for _ in range(3):
+                shown = _current(page)
+                page.tap("#handle [data-handle=acknowledged]")
+                _moved_on(page, shown)
+            elapsed = time.monotonic() - started
+            page.wait_for_selector("#handle-none:not([hidden])")
+        finally:
+            phone.close()
+        REPORT.append(f"handling view, phone: 3 alerts handled in {elapsed:.1f} s with 3 taps")

@@ -42,14 +42,15 @@ const cameraDetail = (c) => (c.messages && c.messages.length ? c.messages.map(sa
 const ARM_MS = 5000;
 function armed(button, fire, confirmation = () => T.alarm_confirm) {
   let timer = null;
-  const label = button.textContent;
+  const label = [...button.childNodes];  // its text and any key hint, put back as they were
+  const disarm = () => { timer = null; delete button.dataset.armed; button.replaceChildren(...label); };
   button.addEventListener("click", () => {
     if (timer === null) {
       button.dataset.armed = "true"; button.textContent = confirmation();
-      timer = setTimeout(() => { timer = null; delete button.dataset.armed; button.textContent = label; }, ARM_MS);
+      timer = setTimeout(disarm, ARM_MS);
       return;
     }
-    clearTimeout(timer); timer = null; delete button.dataset.armed; button.textContent = label;
+    clearTimeout(timer); disarm();
     fire();
   });
 }
