@@ -773,6 +773,14 @@ def test_refusals_and_people_are_worded_for_the_reader(console: Console, browser
         # Who handled it, by name, on the event page; and again, refused, in Chinese
         page.goto(f"{console.url}/events/{event_id}")
         assert "王伟" in page.inner_text("body") and "wang.w" not in page.inner_text("body")
+        # and the page's header names whoever is logged in so
+        page.context.clear_cookies()
+        page.goto(f"{console.url}/login")
+        page.fill("input[name=username]", "wang.w")
+        page.fill("input[name=password]", "pass-word-1")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#alerts")
+        assert "王伟" in page.inner_text("header") and "wang.w" not in page.inner_text("header")
     finally:
         context.close()
     again = admin.post(f"/api/events/{event_id}/review", json={"action": "authorized"})

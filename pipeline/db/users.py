@@ -95,11 +95,11 @@ class Users(Repository):
 
     def session_user(self, token_hash: str, at: datetime) -> User | None:
         row = self.db.execute(
-            """SELECT u.username, u.role FROM sessions s JOIN users u ON u.username = s.username
+            """SELECT u.username, u.role, u.display_name FROM sessions s JOIN users u ON u.username = s.username
                WHERE s.token_hash = ? AND julianday(s.expires_at) > julianday(?) AND u.disabled_at IS NULL""",
             [token_hash, at.isoformat()],
         ).fetchone()
-        return User(row[0], Role(row[1])) if row else None
+        return User(row[0], Role(row[1]), display_name=row[2] or "") if row else None
 
     def end_session(self, token_hash: str) -> None:
         with self.store.write():
