@@ -26,6 +26,8 @@ Filming = Callable[[list[np.ndarray]], list[np.ndarray]]  # films a list of fram
 CACHE = Path(__file__).resolve().parent / ".cache"
 # Real thermal night footage annotated for gatewatch (footage/README.md); committed, MIT-licensed.
 THERMAL = Path(__file__).resolve().parent / "footage" / "M3SVD"
+# Annotated after the night thresholds were chosen, and never used to choose anything.
+THERMAL_HELD_OUT = THERMAL.with_name("M3SVD-held-out")
 VIDEOS = {"PETS09-S2L1": "PETS09-S2L1_f001-300_7fps.mp4", "TUD-Stadtmitte": "TUD-Stadtmitte_25fps.mp4"}
 LONG_SOURCE = "TUD-Stadtmitte"
 LONG_SECONDS = 600

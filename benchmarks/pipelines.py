@@ -73,7 +73,8 @@ def naive(sequence: Sequence) -> RunResult:
     from pipeline.detectors import load_detector
     from pipeline.geometry import Segment
 
-    detector = load_detector(DetectorConfig(confidence=0.4, low_confidence=0.4), Path)
+    night = {"confidence": 0.4, "low_confidence": 0.4}  # the day thresholds in every light, as one writes first
+    detector = load_detector(DetectorConfig(confidence=0.4, low_confidence=0.4, night=night), Path)
     capture = cv2.VideoCapture(str(sequence.video), cv2.CAP_FFMPEG)
     tracker = ByteTrackTracker(frame_rate=sequence.fps)
     zones = [

@@ -53,6 +53,9 @@ class Detections:
     def __len__(self) -> int:
         return len(self.confidence)
 
+    def where(self, keep: np.ndarray) -> Detections:
+        return Detections(self.xyxy[keep], self.confidence[keep])
+
 
 @dataclass(frozen=True)
 class Track:

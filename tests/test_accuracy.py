@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.data import THERMAL, load_sequences
+from benchmarks.data import THERMAL, THERMAL_HELD_OUT, load_sequences
 from benchmarks.night import looks, night_sequence
 from pipeline.config import Config
 from pipeline.evaluation import Event, Score, score
@@ -29,16 +29,17 @@ SEQUENCES = [
     ("TUD-Stadtmitte", "TUD-Stadtmitte_25fps.mp4", 0.80),
 ]
 # Night versions (benchmarks/night.py, the first draw of each condition; the videos are the same
-# bytes on every machine). Floors about 0.1 under what the shipped model measured on exactly these
-# videos (PETS09-S2L1's IR floor under the 0.735 it reaches since thermal training, where the
-# model before it reached 0.513). The shipped model never saw PETS09-S2L1; it was trained on
-# TUD-Stadtmitte's frames (other draws). One TUD-Stadtmitte crossing is worth about 0.05 F1 (12 in
-# all). The original day model scored 0.129-0.421 in IR on these sequences (BENCHMARKS.md, Night).
+# bytes on every machine). Floors about 0.1 under what gatewatch measured on exactly these videos
+# (IR: PETS09-S2L1 0.808 since weak tracks count at night, 0.735 before; TUD-Stadtmitte 0.909;
+# the model before thermal training reached 0.513 on PETS09-S2L1). The shipped model never saw
+# PETS09-S2L1; it was trained on TUD-Stadtmitte's frames (other draws). One TUD-Stadtmitte
+# crossing is worth about 0.05 F1 (12 in all). The original day model scored 0.129-0.421 in IR
+# on these sequences (BENCHMARKS.md, Night).
 NIGHT_FLOORS = {
-    ("PETS09-S2L1", "ir"): 0.63,
+    ("PETS09-S2L1", "ir"): 0.70,
     ("PETS09-S2L1", "lowlight"): 0.78,
     ("PETS09-S2L1", "shutter"): 0.68,
-    ("TUD-Stadtmitte", "ir"): 0.75,
+    ("TUD-Stadtmitte", "ir"): 0.80,
     ("TUD-Stadtmitte", "lowlight"): 0.62,
     ("TUD-Stadtmitte", "shutter"): 0.75,
 }
@@ -109,10 +110,11 @@ def test_crossing_f1_at_night(
 
 
 # Real thermal night footage (benchmarks/footage/M3SVD: three clips annotated by hand, never trained
-# or tuned on). Pooled over the clips the model trained with thermal pairs measured recall 0.545,
-# F1 0.706, P 1.0 (the model before it: recall 0.364, F1 0.533): it still misses about one person
-# in two. The floors keep that from getting worse; BENCHMARKS.md's Night section has the figures.
-THERMAL_FLOORS = {"recall": 0.45, "f1": 0.62}
+# on; the night thresholds were chosen on them and on the night versions above). Pooled: recall
+# 0.636, F1 0.778, P 1.0 with weak tracks at night (0.545 and 0.706 without; the model before
+# thermal training 0.364 and 0.533). The floors keep that from getting worse; BENCHMARKS.md's
+# Night section has the figures.
+THERMAL_FLOORS = {"recall": 0.55, "f1": 0.70}
 
 
 @pytest.fixture(scope="session")
@@ -131,3 +133,15 @@ def test_crossings_on_real_thermal_footage(thermal_footage: Path, tmp_path: Path
         total.false_negatives += found.false_negatives
     REPORT.append(f"M3SVD thermal, pooled: P {total.precision:.3f} R {total.recall:.3f} F1 {total.f1:.3f}")
     assert total.recall >= THERMAL_FLOORS["recall"] and total.f1 >= THERMAL_FLOORS["f1"], REPORT[-1]
+
+
+def test_crossings_on_held_out_thermal_footage(tmp_path: Path) -> None:
+    """A fourth thermal clip, annotated after the night thresholds were chosen and used for nothing
+    else: 4 crossings, so one is 0.25 recall. R 0.50 (2 of 4, no false one) before weak tracks at
+    night and with them: a looser variant found a third, but let a false entry through on the
+    false-alarm footage, and was dropped. The floor is what it had before."""
+    clip = THERMAL_HELD_OUT / "0115_1829"
+    found = crossing_score(
+        tmp_path, clip.name, clip / f"{clip.name}.mp4", f"M3SVD {clip.name} (thermal, held out)", clip
+    )
+    assert found.recall >= 0.5, REPORT[-1]

@@ -82,8 +82,8 @@ def test_yolo_raw_head_is_decoded_letterboxed_and_suppressed(tmp_path: Path) -> 
         [
             [32, 32, 20, 16, 0.90, 0.10],  # person
             [33, 32, 20, 16, 0.80, 0.10],  # same person again: NMS drops it
-            [10, 30, 8, 8, 0.05, 0.95],  # a car, not a person
-            [50, 30, 8, 8, 0.10, 0.00],  # too weak
+            [10, 30, 8, 8, 0.02, 0.95],  # a car, not a person
+            [50, 30, 8, 8, 0.04, 0.00],  # too weak even at night (detector.night.low_confidence 0.05)
         ],
         np.float32,
     )

@@ -17,6 +17,35 @@ class BundledModel(StrEnum):
     DEFAULT = "default"  # the SSDLite person model, models/ssdlite_person.onnx
 
 
+def _check_low_below_high(confidence: float, low_confidence: float) -> None:
+    if low_confidence > confidence:
+        raise ValueError(f"low_confidence: {low_confidence:g} is above confidence {confidence:g}")
+
+
+class NightConfig(Section):
+    """Settings for frames the lighting check calls infrared or low light (lighting.py), where the
+    network scores a person seen in grey and noise far lower than by day. Day frames keep the
+    day thresholds, so nothing is paid by day for what the night needs."""
+
+    confidence: float = Field(
+        0.15, gt=0, lt=1, description="minimum score that starts a weak track at night (away from tracked people)"
+    )
+    low_confidence: float = Field(0.05, gt=0, lt=1, description="weaker detections that continue a track at night")
+    evidence_s: float = Field(
+        1.6,
+        ge=0,
+        le=30,
+        description="a night-only (weak) track counts a crossing only when it was detected on this many "
+        "seconds of analysed frames within twice that time: a person walking is seen frame after frame, a "
+        "noise burst, a moth or a headlight glint for an instant",
+    )
+
+    @model_validator(mode="after")
+    def _low_below_high(self) -> NightConfig:
+        _check_low_below_high(self.confidence, self.low_confidence)
+        return self
+
+
 class DetectorConfig(Section):
     model: BundledModel | str = Field(
         BundledModel.DEFAULT,
@@ -34,6 +63,7 @@ class DetectorConfig(Section):
         description="weaker detections down to this score only continue existing tracks (ByteTrack's second "
         "stage), which keeps people tracked through partial occlusion",
     )
+    night: NightConfig = Field(default_factory=NightConfig)
     nms_iou: float = Field(0.5, gt=0, le=1, description="overlap above which the weaker of two boxes is dropped")
     threads: int | None = Field(None, ge=1, le=256, description="onnxruntime intra-op threads; default: all cores")
     tiles: Literal["auto", "off"] = Field(
@@ -52,9 +82,13 @@ class DetectorConfig(Section):
 
     @model_validator(mode="after")
     def _low_below_high(self) -> DetectorConfig:
-        if self.low_confidence > self.confidence:
-            raise ValueError(f"low_confidence: {self.low_confidence:g} is above confidence {self.confidence:g}")
+        _check_low_below_high(self.confidence, self.low_confidence)
         return self
+
+    @property
+    def floor(self) -> float:
+        """The lowest score any frame keeps: what the network is asked for, day or night."""
+        return min(self.low_confidence, self.night.low_confidence)
 
 
 class SamplingConfig(Section):

@@ -51,7 +51,7 @@ def _uncut(found: Detections, x: int, tile: int, width: int) -> Detections:
         cut |= found.xyxy[:, 0] <= margin
     if x + tile < width:
         cut |= found.xyxy[:, 2] >= tile - 1 - margin
-    return Detections(found.xyxy[~cut], found.confidence[~cut]) if cut.any() else found
+    return found.where(~cut) if cut.any() else found
 
 
 class SSDLiteDetector(Detector):
@@ -70,7 +70,7 @@ class SSDLiteDetector(Detector):
         if resize not in RESIZES:
             raise GatewatchError(f"{path}: unknown {RESIZE_KEY} {resize!r} in the model's metadata")
         self.interpolation = RESIZES[resize]
-        self.confidence = config.low_confidence
+        self.confidence = config.floor
         self.nms_iou = config.nms_iou
         self.tiling = config.tiles == "auto"
 

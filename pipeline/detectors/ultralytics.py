@@ -37,7 +37,7 @@ class UltralyticsDetector(Detector):
             self.model = YOLO(str(path), task="detect")
         except Exception as exc:
             raise GatewatchError(f"{path}: ultralytics cannot load this model ({exc})") from None
-        self.confidence = config.low_confidence
+        self.confidence = config.floor
         self.nms_iou = config.nms_iou
 
     def detect(self, image: np.ndarray) -> Detections:

@@ -51,7 +51,7 @@ class YoloOnnxDetector(Detector):
             h if isinstance(h, int) else DEFAULT_INPUT,
             w if isinstance(w, int) else DEFAULT_INPUT,
         )
-        self.confidence = config.low_confidence
+        self.confidence = config.floor
         self.nms_iou = config.nms_iou
         self.path = path
 
