@@ -1,6 +1,7 @@
 """One camera's stages from frame to crossing, shared by `analyze` (a file) and `serve` (a stream).
 
     Frame -> MotionGate -> detect -> Tracker -> CrossingCounter -> crossings (with their frames)
+                                 +-> (at night) weak Tracker -> its CrossingCounter -> gates -+
 
 Where frames come from, who runs the detector and what happens to a crossing afterwards differ
 between the two; keeping this part in one place means a live camera and the footage it recorded
@@ -30,7 +31,7 @@ WEAK_IDS = 1 << 40
 # A detection overlapping a tracked person this much is that person, not someone else in the dark.
 APART_IOU = 0.3
 # A weak track crosses only after it moved this many of its heights: someone standing on a line
-# in the dark, their box jittering across it, or a box jumping to a glare, has not.
+# in the dark, their box jittering across it, has not.
 WEAK_TRAVEL = 0.5
 # ...and within this long of its start: a weak track that has stayed longer is on a fixture
 # (someone standing by a door, a post) until glare or noise pushes its box onto something else,
@@ -94,8 +95,9 @@ class CameraPipeline:
         return Step(self._with_frames(crossings), detecting, bool(pending))
 
     def _weak_crossings(self, counted: list[Crossing], weak: list[Crossing]) -> list[Crossing]:
-        """A weak track's crossing counts when it was seen long enough and no person's track
-        crossed that line the same way within DUPLICATE_S (it was that person, seen twice)."""
+        """A weak track's crossing counts when it was seen long enough (`_shown_enough`), walked
+        (`_walked`), and no person's track crossed that line the same way within DUPLICATE_S (it
+        was that person, seen twice)."""
         self.counted.extend(counted)
         latest = max((c.ts for c in (*counted, *weak)), default=None)
         while latest is not None and self.counted and latest - self.counted[0].ts > timedelta(seconds=2 * DUPLICATE_S):
