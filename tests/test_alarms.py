@@ -249,7 +249,9 @@ def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District,
     log_in(centre, district.center_url, "district")
     button = centre.wait_for_selector(".alarm-row.open:has-text('校门口有可疑人员') [data-ack]", timeout=30_000)
     button.click()
-    centre.wait_for_selector(".alarm-row.acknowledged:has-text('校门口有可疑人员')")
+    confirmed = centre.wait_for_selector(".alarm-row.acknowledged:has-text('校门口有可疑人员')").inner_text()
+    # In the school's clock (Asia/Shanghai), raised and confirmed alike, never the centre's UTC
+    assert confirmed.count("UTC+08:00") == 2 and "UTC+00:00" not in confirmed, confirmed
     page.wait_for_selector(f"#alarm-list [data-alarm='{alarm_id}'].acknowledged", timeout=30_000)
     assert "district" in page.inner_text(f"#alarm-list [data-alarm='{alarm_id}']")
     page.reload()  # still logged in at the school

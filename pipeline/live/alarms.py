@@ -58,8 +58,15 @@ class Alarms:
         event_id: int | None = None,
         camera: str | None = None,
     ) -> Alarm:
+        # Raised in the site's zone, as its events are: the police and the centre read the school's clock.
         alarm = store.alarms.raise_(
-            kind, reason=reason, by=by, at=datetime.now(UTC), targets=self.targets, event_id=event_id, camera=camera
+            kind,
+            reason=reason,
+            by=by,
+            at=datetime.now(self.config.tz),
+            targets=self.targets,
+            event_id=event_id,
+            camera=camera,
         )
         log.warning("alarm #%s (%s) raised by %s: %s", alarm.id, kind, by, alarm.reason)
         self.wake()
