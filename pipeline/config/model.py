@@ -3,6 +3,7 @@ camera, line and schedule exist; a group names real cameras; one line, one ancho
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -135,8 +136,9 @@ class Config(Section):
         windows = [r.window for r in self.rules if (r.camera, r.target) == (camera, target) and r.require_registration]
         return max(windows, default=0.0)
 
-    @property
+    @cached_property
     def places(self) -> Places:
+        """Built once: the config is frozen, and every flagged crossing's snapshot and clip read it."""
         return Places.of(self.cameras)
 
     def scopes(self) -> set[str]:
