@@ -111,9 +111,12 @@ def naive(sequence: Sequence) -> RunResult:
     return RunResult(events, time.perf_counter() - started, index, detected=index, analysed=index)
 
 
-def gatewatch(sequence: Sequence, overrides: dict[str, Any], detector: str = "default") -> RunResult:
-    """`analyze` with its defaults, changed only by `overrides` (config sections). `detector="nanodet"`
-    swaps in the candidate model (this process only) to compare it inside the same pipeline."""
+def gatewatch(
+    sequence: Sequence, overrides: dict[str, Any], detector: str = "default", camera: dict[str, Any] | None = None
+) -> RunResult:
+    """`analyze` with its defaults, changed only by `overrides` (config sections) and `camera` (keys
+    of the camera's own section, e.g. its `night_model`). `detector="nanodet"` swaps in the candidate
+    model (this process only) to compare it inside the same pipeline."""
     from pipeline.config import Config
     from pipeline.detectors import Detector
     from pipeline.offline.analyze import analyze
@@ -126,6 +129,7 @@ def gatewatch(sequence: Sequence, overrides: dict[str, Any], detector: str = "de
             "cam": {
                 "source": str(sequence.video),
                 "lines": {line["id"]: {"points": line["points"], "inside": line["inside"]} for line in sequence.lines},
+                **(camera or {}),
             }
         },
     }

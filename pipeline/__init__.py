@@ -10,7 +10,9 @@ The stages and what they share
     errors.py       InvalidInput(field) / NotFound / Conflict: what kind of problem, not how to word it
     config/         the YAML file, a module per section   geometry.py    lines and zones in pixels
     clock.py        when a recording started              lighting.py    day, infrared or low light
+    night_looks.py  a day frame as an IR / low-light camera would deliver it (adapt, benchmarks)
     camera.py       one camera, frame to crossing (shared by the offline and the live run)
+    stature.py      a person's height where their feet are, per camera (weak detections at night)
     wording.py      messages and names in Chinese and English, worded when shown
     messages.py     what leaves the box (events, alarms, acks, camera health): one pydantic model each
     signing.py      who sent a message: HMAC with the key a school and its centre share
@@ -22,6 +24,7 @@ Around them
     db/             the only SQL: schema, Store, one repository per record kind, returning dataclasses
     review.py       event lifecycle, late registrations, export, prune     users.py   logins, sessions
     report.py       daily/monthly report (report_words.py, templates/)     evaluation.py  scoring
+    adapt/          `gatewatch adapt`: one camera's night model from its own footage (numpy, no labels)
     alerts/         outbox, MQTT, webhooks                center.py      the district centre's subscriber
     web/            FastAPI: one router per resource      cli/           the `gatewatch` commands
     files.py  fonts.py  redact.py  spreadsheet.py         small helpers: atomic writes, CJK fonts,

@@ -3,6 +3,8 @@
     Frame -> MotionGate -> detect -> Tracker -> CrossingCounter -> crossings (with their frames)
                                  +-> (at night) weak Tracker -> its CrossingCounter -> gates -+
 
+At night `detect` is the camera's night model where it has one (`cameras.X.night_model`).
+
 Where frames come from, who runs the detector and what happens to a crossing afterwards differ
 between the two; keeping this part in one place means a live camera and the footage it recorded
 give the same crossings.
@@ -24,6 +26,7 @@ from pipeline.detectors.boxes import crop_detector
 from pipeline.lighting import Lighting, LightingTally
 from pipeline.motion import MotionGate, watched_area
 from pipeline.records import Crossing, Detections, Frame, Track
+from pipeline.stature import Stature
 from pipeline.tracking import Tracker
 
 # Weak tracks' ids start here, far above any id the main tracker gives.
@@ -55,12 +58,24 @@ class Step:
 
 
 class CameraPipeline:
-    def __init__(self, config: Config, camera: str, size: tuple[int, int], analysed_fps: float, detect: Detect) -> None:
+    def __init__(
+        self,
+        config: Config,
+        camera: str,
+        size: tuple[int, int],
+        analysed_fps: float,
+        detect: Detect,
+        detect_night: Detect | None = None,
+    ) -> None:
+        """`detect_night`: the camera's night model (`cameras.X.night_model`), for the frames the
+        lighting check calls infrared or low light; `detect` for the others."""
         camera_config = config.cameras[camera]
         points = [p for s in (*camera_config.lines.values(), *camera_config.zones.values()) for p in s.points]
         area = watched_area(points, size, config.motion.margin) if points else (0, 0, *size)
         self.gate = MotionGate(config.motion, area)
-        self.detect = crop_detector(detect, area) if config.detector.region == "watched" else detect
+        watched = config.detector.region == "watched"
+        self.detect = crop_detector(detect, area) if watched else detect
+        self.detect_night = crop_detector(detect_night, area) if watched and detect_night else detect_night
         self.detector = config.detector
         self.tracker = Tracker(config.tracker, analysed_fps, config.detector.confidence)
         self.weak = Tracker(config.tracker, analysed_fps, config.detector.night.confidence)
@@ -77,6 +92,7 @@ class CameraPipeline:
         self.keep_s = config.crossing.confirm_s + config.tracker.lost_track_s + FRAME_BUFFER_MARGIN_S
         self.recent: OrderedDict[int, Frame] = OrderedDict()
         self.lighting = LightingTally()
+        self.stature = Stature(config.detector.night.size_tolerance, size[1])
 
     def step(self, frame: Frame) -> Step:
         self.recent[frame.index] = frame
@@ -86,7 +102,9 @@ class CameraPipeline:
             del self.recent[old]
         moving = self.counter.moving_points(frame.ts) + self.weak_counter.moving_points(frame.ts)
         detecting = self.gate.should_detect(frame.image, frame.pts, moving)
-        detections = self.detect(frame.image) if detecting else Detections.empty()
+        detect = self.detect_night if self.detect_night and self._night() else self.detect
+        detections = detect(frame.image) if detecting else Detections.empty()
+        self.stature.learn(detections.xyxy[detections.confidence >= self.detector.confidence])
         tracks = self.tracker.update(detections.where(detections.confidence >= self.detector.low_confidence), frame.pts)
         weak = self._weak(detections, tracks, frame.pts)
         self._gather(weak, frame.pts)
@@ -114,14 +132,19 @@ class CameraPipeline:
     def _weak(self, detections: Detections, tracks: list[Track], pts: float) -> list[Track]:
         """At night, people the network scores below the day's thresholds, tracked on their own
         (ids above WEAK_IDS) so their boxes never pull a person's track onto another in a crowd:
-        only detections away from every tracked person, down to `night.low_confidence`."""
-        if self.lighting.last not in (Lighting.INFRARED, Lighting.LOW_LIGHT):
+        only detections away from every tracked person, down to `night.low_confidence`, and of a
+        person's height where their feet are (`stature`, once the camera has shown enough people)."""
+        if not self._night():
             return []
         apart = detections.confidence >= self.detector.night.low_confidence
+        apart &= self.stature.plausible(detections.xyxy)
         if tracks and len(detections):
             boxes = np.array([t.box for t in tracks], np.float32)
             apart &= sv.box_iou_batch(detections.xyxy, boxes).max(axis=1) < APART_IOU
         return [replace(t, track_id=t.track_id + WEAK_IDS) for t in self.weak.update(detections.where(apart), pts)]
+
+    def _night(self) -> bool:
+        return self.lighting.last in (Lighting.INFRARED, Lighting.LOW_LIGHT)
 
     def _gather(self, tracks: list[Track], pts: float) -> None:
         for track in tracks:

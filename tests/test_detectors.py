@@ -165,13 +165,13 @@ def _wide(image: np.ndarray, at: int, width: int) -> np.ndarray:
 def test_wide_frames_are_cut_into_overlapping_4_3_tiles() -> None:
     detector = load_detector(DetectorConfig(), Path)
     assert isinstance(detector, SSDLiteDetector)
-    assert detector._tiles(np.zeros((480, 640, 3), np.uint8)) == [(0, 640)]
-    assert detector._tiles(np.zeros((720, 1280, 3), np.uint8)) == [(0, 960), (320, 960)]
-    assert detector._tiles(np.zeros((1080, 1920, 3), np.uint8)) == [(0, 1440), (480, 1440)]
-    panorama = detector._tiles(np.zeros((480, 2560, 3), np.uint8))
+    assert detector.tiles(np.zeros((480, 640, 3), np.uint8)) == [(0, 640)]
+    assert detector.tiles(np.zeros((720, 1280, 3), np.uint8)) == [(0, 960), (320, 960)]
+    assert detector.tiles(np.zeros((1080, 1920, 3), np.uint8)) == [(0, 1440), (480, 1440)]
+    panorama = detector.tiles(np.zeros((480, 2560, 3), np.uint8))
     assert len(panorama) == 7 and panorama[-1] == (1920, 640)
     untiled = load_detector(DetectorConfig(tiles="off"), Path)
-    assert untiled._tiles(np.zeros((720, 1280, 3), np.uint8)) == [(0, 1280)]
+    assert untiled.tiles(np.zeros((720, 1280, 3), np.uint8)) == [(0, 1280)]
 
 
 @pytest.mark.parametrize("at", [0, 250, 640])  # in the first tile, on the seam of both, in the last

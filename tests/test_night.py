@@ -4,6 +4,7 @@ bundled model; the night looks come from benchmarks/night.py (seeded)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from pipeline.config import Config, DetectorConfig
 from pipeline.detectors import load_detector
 from pipeline.lighting import Lighting, LightingTally, lighting_of
 from pipeline.records import Detections, Frame
+from pipeline.stature import Stature
 
 from .conftest import SAMPLE, analyze, rows
 
@@ -103,11 +105,9 @@ def test_demo_at_night_flags_the_same_entries(demo_copy: Path, night_films: dict
 WALK = [(150.0 + 14 * i, 200.0) for i in range(24)]  # a person's box corner, left to right across x=320, 5 fps
 
 
-def _walk(scores: list[float], colour: bool, path: list[tuple[float, float]] = WALK) -> list[str]:
-    """The crossings of someone walking across a gate line whom the network scores `scores`
-    frame by frame (0: not found), in a grey infrared picture or a colour day one: the real
-    tracker, crossing counter and evidence, with the detector's answers given."""
-    config = Config.model_validate(
+def _gate() -> Config:
+    """A 640x480 camera with one vertical gate line at x = 320 (in: to the right), motion gate off."""
+    return Config.model_validate(
         {
             "timezone": "UTC",
             "motion": {"enabled": False},
@@ -116,6 +116,13 @@ def _walk(scores: list[float], colour: bool, path: list[tuple[float, float]] = W
             },
         }
     )
+
+
+def _walk(scores: list[float], colour: bool, path: list[tuple[float, float]] = WALK) -> list[str]:
+    """The crossings of someone walking across a gate line whom the network scores `scores`
+    frame by frame (0: not found), in a grey infrared picture or a colour day one: the real
+    tracker, crossing counter and evidence, with the detector's answers given."""
+    config = _gate()
     image = np.full((480, 640, 3), 90, np.uint8)
     if colour:
         image[:, :, 2] = 160  # a colour picture: day
@@ -148,3 +155,82 @@ def test_a_person_seen_weakly_frame_after_frame_at_night_is_counted() -> None:
     assert _walk(weak, colour=False, path=standing) == []
     strong = [0.8] * len(WALK)
     assert _walk(strong, colour=False) == _walk(strong, colour=True) == ["gate in"]  # counted once, not twice
+
+
+def test_a_camera_night_model_sees_the_night_frames_and_only_those(day_frames: list[np.ndarray]) -> None:
+    """`cameras.X.night_model`: the frames the lighting check calls infrared or low light go to the
+    night model, day frames to the day one, and a camera flipping from colour to IR (dusk) flips
+    with it. Both detectors are the real bundled model; each call is counted by which one ran."""
+    config = _gate()
+    detector = load_detector(DetectorConfig(), Path)
+    calls: list[str] = []
+
+    def by(name: str) -> Callable[[np.ndarray], Detections]:
+        def detect(image: np.ndarray) -> Detections:
+            calls.append(name)
+            return detector.detect(image)
+
+        return detect
+
+    pipeline = CameraPipeline(config, "gate", (640, 480), 5.0, by("day"), by("night"))
+    pipeline.lighting.every = 1
+    look = DEMO_NIGHTS["ir"]
+    rng = np.random.default_rng(3)
+    start = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
+    for index in range(20):
+        image = day_frames[index] if index < 10 else degrade(day_frames[index], look, rng)
+        pipeline.step(Frame(index, index / 5, start + timedelta(seconds=index / 5), image))
+    assert calls == ["day"] * 10 + ["night"] * 10
+
+
+def test_stature_learns_a_cameras_perspective_from_confident_people() -> None:
+    stature = Stature(tolerance=2.0, frame_height=480)
+    feet = np.linspace(200, 460, 60)
+    heights = 0.5 * feet - 40  # far people (feet high up) small, near ones tall
+    boxes = np.stack([np.full(60, 100.0), feet - heights, np.full(60, 140.0), feet], axis=1).astype(np.float32)
+    stature.learn(boxes[:30])
+    assert stature.expected(np.array([400.0])) is None  # too few people yet: everything is plausible
+    assert stature.plausible(np.array([[0, 0, 10, 400]], np.float32)).all()
+    stature.learn(boxes[30:])
+    np.testing.assert_allclose(stature.expected(np.array([400.0])), [160.0], rtol=0.01)
+    candidates = np.array([[0, 240, 40, 400], [0, 360, 20, 400], [0, 0, 200, 400]], np.float32)  # 160, 40, 400 tall
+    assert stature.plausible(candidates).tolist() == [True, False, False]
+    assert Stature(tolerance=0, frame_height=480).plausible(candidates).all()  # 0: off
+
+
+def test_a_weak_night_box_the_wrong_size_for_where_it_stands_is_not_a_person() -> None:
+    """A glow two and a half times a person's height walking across the line at night (a
+    headlight's reflection) is not counted once the camera has shown people there; a weak person
+    of the right height still is (issue 21.3)."""
+    config = _gate()
+    day = np.full((480, 640, 3), 90, np.uint8)
+    day[:, :, 2] = 160
+    grey = np.full((480, 640, 3), 90, np.uint8)
+    start = datetime(2026, 11, 28, 23, 0, tzinfo=UTC)
+
+    def crossings(height: float) -> list[str]:
+        answers: list[Detections] = []
+        # By day, 60 frames of a confident person 60 px tall, feet at 320, pacing outside the line.
+        answers += [
+            Detections(np.array([[40 + 2 * i, 260, 60 + 2 * i, 320]], np.float32), np.array([0.8], np.float32))
+            for i in range(60)
+        ]
+        # Night falls; nobody for 4 s (the day's track ends); then a weak shape walks across the
+        # line, feet at 320 too.
+        answers += [Detections.empty()] * 20
+        answers += [
+            Detections(np.array([[x, 320 - height, x + height / 3, 320]], np.float32), np.array([0.22], np.float32))
+            for x, _ in WALK
+        ]
+        feed = iter(answers)
+        pipeline = CameraPipeline(config, "gate", (640, 480), 5.0, lambda _: next(feed))
+        pipeline.lighting.every = 1
+        found = []
+        for index in range(len(answers)):
+            image = day if index < 60 else grey
+            frame = Frame(index, index / 5, start + timedelta(seconds=index / 5), image)
+            found += [f"{c.line} {c.direction}" for c, _ in pipeline.step(frame).crossings]
+        return found + [f"{c.line} {c.direction}" for c, _ in pipeline.finish()]
+
+    assert crossings(60) == ["gate in"]
+    assert crossings(150) == []

@@ -5,6 +5,7 @@ code 2; typer's own usage errors also exit 2. Tracebacks are for bugs only.
     analyze.py        analyze, check-config            schedule.py   schedule
     registrations.py  register, registrations          events.py     events, prune
     report.py         report                           serve.py      serve, users, center
+    adapt.py          adapt
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 import sys
 
-from pipeline.cli import analyze, events, registrations, report, schedule, serve
+from pipeline.cli import adapt, analyze, events, registrations, report, schedule, serve
 from pipeline.cli.app import app, err
 from pipeline.errors import GatewatchError, InvalidInput
 
 EXIT_USER_ERROR = 2
 # Domain fields whose flag is not simply --field-with-dashes.
 FLAGS = {"registration_id": "--registration", "username": "user name", "password": "password"}
-__all__ = ["analyze", "app", "events", "main", "registrations", "report", "schedule", "serve"]
+__all__ = ["adapt", "analyze", "app", "events", "main", "registrations", "report", "schedule", "serve"]
 
 
 def main(argv: list[str] | None = None) -> None:

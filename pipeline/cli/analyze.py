@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out
+from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, err, out, progress_bar
 from pipeline.config import Config, load_config
 from pipeline.errors import GatewatchError
 from pipeline.lighting import Lighting, LightingTally
@@ -24,8 +24,6 @@ from pipeline.vocabulary import Direction
 LIST_FAILED = 20  # failed files listed one by one; past this, counted by reason and listed in a file
 
 if TYPE_CHECKING:
-    from rich.progress import Progress, ProgressColumn
-
     from pipeline.offline.analyze import Summary
     from pipeline.offline.batch import BatchReport
 
@@ -96,7 +94,7 @@ def _analyze_one(
 
     from pipeline.offline.analyze import analyze as run_analysis
 
-    progress = _progress_bar(
+    progress = progress_bar(
         TextColumn("{task.description}", style="bold"),
         TextColumn("{task.completed}/{task.total} frames"),
         TextColumn("{task.fields[fps]:.0f} fps"),
@@ -172,7 +170,7 @@ def _analyze_batch(
             f"  {gap.camera}: {what} between {gap.before.name} and {gap.after.name}; tracks restart there",
             soft_wrap=True,
         )
-    progress = _progress_bar(
+    progress = progress_bar(
         TextColumn("[bold]batch"),
         TextColumn("{task.fields[files]} files"),
         TextColumn("{task.fields[hours]} h of video"),
@@ -215,15 +213,6 @@ def _analyze_batch(
     _print_batch(report, db, started)
     if report.failed:
         raise typer.Exit(1)  # some files failed, the rest are stored
-
-
-def _progress_bar(title: ProgressColumn, *columns: ProgressColumn) -> Progress:
-    """A bar on the terminal's stderr, gone once done (nothing of it in a log or pipe)."""
-    from rich.progress import BarColumn, Progress, TimeRemainingColumn
-
-    return Progress(
-        title, BarColumn(), *columns, TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal
-    )
 
 
 def _print_batch(report: BatchReport, db: Path, started: datetime) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -17,6 +17,9 @@ from pipeline.config import Config, load_config
 from pipeline.db import Store
 from pipeline.errors import GatewatchError
 from pipeline.registrations import parse_duration, parse_time
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, ProgressColumn
 
 app = typer.Typer(
     add_completion=False,
@@ -80,3 +83,12 @@ def parse_instant(option: str, text: str, tz: ZoneInfo) -> datetime:
         raise GatewatchError(
             f"{option} {text!r}: give a time like 2026-11-28 22:30, or a duration ago like 7d"
         ) from None
+
+
+def progress_bar(title: ProgressColumn, *columns: ProgressColumn) -> Progress:
+    """A bar on the terminal's stderr, gone once done (nothing of it in a log or pipe)."""
+    from rich.progress import BarColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        title, BarColumn(), *columns, TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal
+    )

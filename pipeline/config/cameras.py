@@ -69,6 +69,16 @@ class CameraConfig(Section):
         le=1024,
         description="the NVR channel number this camera records on (ch01, D1, Channel 1 in file names)",
     )
+    model: str | None = Field(
+        None,
+        description="this camera's own detector model (a .onnx file, e.g. one `gatewatch adapt` wrote for it), "
+        "relative to the config file; the other detector settings stay `detector:`'s. Default: `detector.model`",
+    )
+    night_model: str | None = Field(
+        None,
+        description="the model for this camera's night frames (those lighting.py calls infrared or low light), "
+        "e.g. the one `gatewatch adapt` wrote for it; day frames keep `model`, so the night is never paid for by day",
+    )
     lines: dict[str, LineConfig] = Field(default_factory=dict)
     zones: dict[str, ZoneConfig] = Field(
         default_factory=dict, description="polygons; entering one (e.g. inside a dormitory door) is a crossing `in`"

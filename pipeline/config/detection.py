@@ -39,6 +39,13 @@ class NightConfig(Section):
         "seconds of analysed frames within twice that time: a person walking is seen frame after frame, a "
         "noise burst, a moth or a headlight glint for an instant",
     )
+    size_tolerance: float = Field(
+        2.0,
+        ge=0,
+        le=10,
+        description="a weak detection starts or continues a track only when its height is within this factor "
+        "of a person's where its feet are, learnt from the camera's confident detections (stature.py); 0: off",
+    )
 
     @model_validator(mode="after")
     def _low_below_high(self) -> NightConfig:

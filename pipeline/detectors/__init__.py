@@ -12,6 +12,6 @@ Importing the package registers every backend (ultralytics only imports its libr
 
 from pipeline.detectors import ssdlite, ultralytics, yolo_onnx
 from pipeline.detectors.base import Detector
-from pipeline.detectors.registry import kinds, load_detector
+from pipeline.detectors.registry import CameraDetectors, kinds, load_detector
 
-__all__ = ["Detector", "kinds", "load_detector", "ssdlite", "ultralytics", "yolo_onnx"]
+__all__ = ["CameraDetectors", "Detector", "kinds", "load_detector", "ssdlite", "ultralytics", "yolo_onnx"]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import BundledModel, DetectorConfig
+from pipeline.config import BundledModel, Config, DetectorConfig
 from pipeline.detectors.base import Detector
 from pipeline.detectors.onnx import bundled_model_path
 from pipeline.errors import GatewatchError
@@ -68,3 +68,42 @@ def _recognise(path: Path, suffix: str) -> Backend:
     if chosen is None:
         raise GatewatchError(f"detector.model: {path.name}: no detector type recognises it; set detector.type")
     return chosen
+
+
+class CameraDetectors:
+    """Each camera's detectors: its own `model:` (or the site's `detector.model`) and, where it has
+    one, its `night_model:`; every model file loaded once however many cameras use it."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._loaded: dict[str, Detector] = {}
+
+    def _own(self, camera: str, night: bool) -> str | None:
+        settings = self.config.cameras[camera]
+        return settings.night_model if night else settings.model
+
+    def get(self, camera: str) -> Detector:
+        return self._load(camera, False)
+
+    def night(self, camera: str) -> Detector | None:
+        return self._load(camera, True) if self._own(camera, True) is not None else None
+
+    def _load(self, camera: str, night: bool) -> Detector:
+        own = self._own(camera, night)
+        key = own or str(self.config.detector.model)  # the model file (or `default`)
+        if key not in self._loaded:
+            settings = self.config.detector if own is None else self.config.detector.model_copy(update={"model": own})
+            try:
+                self._loaded[key] = load_detector(settings, self.config.resolve)
+            except GatewatchError as exc:
+                if own is None:
+                    raise
+                field = f"cameras.{camera}.{'night_model' if night else 'model'}"
+                raise GatewatchError(f"{field}: {str(exc).removeprefix('detector.model: ')}") from None
+        return self._loaded[key]
+
+    def check(self) -> None:
+        """Load every camera's models now: a bad one is one clear error before any work starts."""
+        for camera in self.config.cameras:
+            self.get(camera)
+            self.night(camera)

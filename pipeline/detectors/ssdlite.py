@@ -80,7 +80,7 @@ class SSDLiteDetector(Detector):
     def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
         """The graph takes a batch of any size; every image (or tile of a wide one) is resized to the
         same input anyway, so all tiles of all images go through in one call."""
-        tiles = [(k, x, w) for k, image in enumerate(images) for x, w in self._tiles(image)]
+        tiles = [(k, x, w) for k, image in enumerate(images) for x, w in self.tiles(image)]
         blob = np.stack([network_input(images[k][:, x : x + w], self.interpolation) for k, x, w in tiles])
         boxes, scores = self.session.run(["boxes", "scores"], {self.input_name: blob})
         found: list[list[tuple[Detections, int]]] = [[] for _ in images]
@@ -90,7 +90,7 @@ class SSDLiteDetector(Detector):
             found[k].append((_uncut(detections, x, w, width), x))
         return [self._merge(parts) for parts in found]
 
-    def _tiles(self, image: np.ndarray) -> list[tuple[int, int]]:
+    def tiles(self, image: np.ndarray) -> list[tuple[int, int]]:
         """(x, width) of the tiles to detect on. The network squashes its input to a square, which a
         4:3 picture survives (it was trained on such photos) but a 16:9 one does not: people come out
         25 % narrower than any it learnt (BENCHMARKS.md, Night: Idle video, has what tiles bring on the

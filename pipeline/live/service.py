@@ -27,7 +27,7 @@ from pipeline.camera import CameraPipeline
 from pipeline.clips import Clip, ClipCollector
 from pipeline.config import Config
 from pipeline.db import Alarm, Event, Store, ThreadStores
-from pipeline.detectors import Detector, load_detector
+from pipeline.detectors import CameraDetectors, Detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.lighting import Lighting
 from pipeline.live.alarms import Alarms
@@ -55,14 +55,17 @@ class CameraWorker:
         config: Config,
         stream: LiveStream,
         detector: SharedDetector,
+        night: SharedDetector | None,
         recorder: Recorder,
         on_problem: Callable[[str], None],
     ) -> None:
+        """`night`: the camera's night model (`cameras.X.night_model`), if it has one."""
         self.name = name
         self.on_problem = on_problem
         self.config = config
         self.stream = stream
         self.detector = detector
+        self.night = night
         self.recorder = recorder
         self.latest: Frame | None = None
         self.frames_analysed = 0
@@ -83,8 +86,14 @@ class CameraWorker:
         self._thread.join(timeout)
 
     def _detect(self, image: Any) -> Detections:
+        return self._timed(self.detector, image)
+
+    def _detect_night(self, image: Any) -> Detections:
+        return self._timed(self.night or self.detector, image)
+
+    def _timed(self, detector: SharedDetector, image: Any) -> Detections:
         started = time.perf_counter()
-        found = self.detector.detect(image)
+        found = detector.detect(image)
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.detector_ms += LATENCY_SMOOTHING * (elapsed_ms - self.detector_ms) if self.detector_ms else elapsed_ms
         return found
@@ -132,7 +141,8 @@ class CameraWorker:
             self.on_problem(self.name)
             return None
         self.problem = None
-        return CameraPipeline(self.config, self.name, size, self.config.sampling.fps, self._detect)
+        night = self._detect_night if self.night else None
+        return CameraPipeline(self.config, self.name, size, self.config.sampling.fps, self._detect, night)
 
     def _submit(self, crossings: list[Any]) -> None:
         for crossing, frame in crossings:
@@ -154,8 +164,8 @@ class Service:
             store.set_meta({"timezone": config.timezone, "site": config.site.name})
             store.outages.end(self.started)  # left open by a run that died: it saw nothing after
         self.stores = ThreadStores(db_path)
-        chosen = detector or load_detector(config.detector, config.resolve)
-        self.detector = SharedDetector(chosen, config.live.max_batch)
+        self.detectors, chosen = _shared_detectors(config, detector)
+
         self.alarms = Alarms(config, db_path, self.hub.publish)
         self.raise_alarm = self.alarms.raise_  # a person's alarm (the web's live side)
         mqtt = config.mqtt_resolved()
@@ -182,7 +192,12 @@ class Service:
         }
         self.workers = {
             name: CameraWorker(
-                name, config, stream, self.detector, self.recorder, lambda n: self._on_state(n, self.streams[n].health)
+                name,
+                config,
+                stream,
+                *chosen[name],
+                self.recorder,
+                lambda n: self._on_state(n, self.streams[n].health),
             )
             for name, stream in self.streams.items()
         }
@@ -216,7 +231,8 @@ class Service:
             stream.join(STOP_TIMEOUT_S)
         if self.mqtt is not None:
             self.mqtt.close()
-        self.detector.close()
+        for shared in self.detectors:
+            shared.close()
         with Store(self.db_path) as store:
             store.outages.end(datetime.now(UTC))  # stopped on purpose: not the cameras' fault
         log.info("stopped")
@@ -297,3 +313,26 @@ class Service:
         store.deliveries.queue(event_id, self.targets, datetime.now(UTC))
         self.dispatcher.wake()
         self.hub.publish({"type": "event", "id": event_id})
+
+
+def _shared_detectors(
+    config: Config, given: Detector | None
+) -> tuple[list[SharedDetector], dict[str, tuple[SharedDetector, SharedDetector | None]]]:
+    """Every camera's day and night detectors: one batching thread per model file, shared by the
+    cameras that use it. A `given` detector (tests, benchmarks) serves every camera, day and night."""
+    if given is not None:
+        one = SharedDetector(given, config.live.max_batch)
+        return [one], {name: (one, None) for name in config.cameras}
+    models = CameraDetectors(config)  # loads each model file once
+    by_model: dict[int, SharedDetector] = {}
+
+    def shared(found: Detector) -> SharedDetector:
+        if id(found) not in by_model:
+            by_model[id(found)] = SharedDetector(found, config.live.max_batch)
+        return by_model[id(found)]
+
+    chosen = {}
+    for name in config.cameras:
+        night = models.night(name)
+        chosen[name] = (shared(models.get(name)), shared(night) if night else None)
+    return list(by_model.values()), chosen

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.db import Store
-from pipeline.detectors import Detector, load_detector
+from pipeline.detectors import CameraDetectors, Detector
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.lighting import LightingTally
@@ -95,7 +95,9 @@ def analyze(
     camera_id = config.camera_for(camera)
     recording = probe(video.resolve(), camera_id, config, start)
     config_csv = ConfigRegistrations.read(config, db_path)
-    detector = detector or load_detector(config.detector, config.resolve)
+    detectors = CameraDetectors(config)
+    night = None if detector else detectors.night(camera_id)
+    detector = detector or detectors.get(camera_id)
     if jsonl_path is not None:
         ensure_writable_dir(jsonl_path.parent)
     clock_start = time.perf_counter()
@@ -103,7 +105,7 @@ def analyze(
         writer = ResultWriter(store, snapshot_dir, config, analysed_at)
         job = prepare(store, config, config_csv, Chain(camera_id, (recording,)), analysed_at)
         result = None
-        for item in analyse_chain(config, job.chain, job.registrations, detector):
+        for item in analyse_chain(config, job.chain, job.registrations, detector, night):
             if isinstance(item, FileResult):
                 result = item
             elif progress:

@@ -29,7 +29,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.db import Store
-from pipeline.detectors import load_detector
+from pipeline.detectors import CameraDetectors
 from pipeline.offline.chain import FileResult, Progress, analyse_chain
 from pipeline.offline.footage import Chain, Plan
 from pipeline.offline.prepare import ConfigRegistrations, Job, prepare
@@ -167,11 +167,13 @@ def local_results(config: Config, jobs: list[Job], workers: int) -> Iterator[Fil
         return
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
-        detector = load_detector(config.detector, config.resolve)
+        detectors = CameraDetectors(config)
         for chain, registrations in jobs:
-            yield from analyse_chain(config, chain, registrations, detector)
+            yield from analyse_chain(
+                config, chain, registrations, detectors.get(chain.camera), detectors.night(chain.camera)
+            )
         return
-    load_detector(config.detector, config.resolve)  # a bad model is one clear error here, not one per worker
+    CameraDetectors(config).check()  # a bad model is one clear error here, not one per worker
     yield from _Processes(config, jobs, workers).results()
 
 
@@ -279,12 +281,13 @@ def _worker(tasks: Any, out: Any, config: Config, threads: int, parent: int) -> 
     import cv2
 
     cv2.setNumThreads(threads)
-    detector = load_detector(config.detector, config.resolve)
+    detectors = CameraDetectors(config)
     while (task := tasks.get()) is not None:
         index, (chain, registrations) = task
         out.put((Note.STARTED, index, os.getpid()))
         last = 0.0
-        for item in analyse_chain(config, chain, registrations, detector):
+        camera = chain.camera
+        for item in analyse_chain(config, chain, registrations, detectors.get(camera), detectors.night(camera)):
             if isinstance(item, Progress):
                 now = time.monotonic()
                 if now - last < PROGRESS_EVERY_S:

@@ -111,21 +111,33 @@ class _File:
 
 
 def analyse_chain(
-    config: Config, chain: Chain, registrations: list[RegistrationLeft], detector: Detector
+    config: Config,
+    chain: Chain,
+    registrations: list[RegistrationLeft],
+    detector: Detector,
+    night: Detector | None = None,
 ) -> Iterator[FileResult | Progress]:
     """Each file's result once final, in the chain's order, with progress in between.
     `registrations`: the stored ones that may excuse these files' entries, with the entries each
-    still covers (the caller reads them from the database)."""
-    yield from _ChainRun(config, chain.camera, registrations, detector).run(chain)
+    still covers (the caller reads them from the database). `night`: the camera's night model."""
+    yield from _ChainRun(config, chain.camera, registrations, detector, night).run(chain)
 
 
 class _ChainRun:
-    def __init__(self, config: Config, camera: str, registrations: list[RegistrationLeft], detector: Detector) -> None:
+    def __init__(
+        self,
+        config: Config,
+        camera: str,
+        registrations: list[RegistrationLeft],
+        detector: Detector,
+        night: Detector | None,
+    ) -> None:
         self.config = config
         self.camera = camera
         self.camera_config = config.cameras[camera]
         self.rules = RuleEngine(config, RegistrationBook(registrations, config.groups))
         self.detector = detector
+        self.night = night
         self.pipeline: CameraPipeline | None = None
         self.size: tuple[int, int] | None = None
         self.clips: ClipCollector | None = None
@@ -209,7 +221,12 @@ class _ChainRun:
 
     def _start(self, source: VideoFile, recording: Recording) -> None:
         self.pipeline = CameraPipeline(
-            self.config, self.camera, (source.width, source.height), source.analysed_fps, self.detector.detect
+            self.config,
+            self.camera,
+            (source.width, source.height),
+            source.analysed_fps,
+            self.detector.detect,
+            self.night.detect if self.night else None,
         )
         self.size = (source.width, source.height)
         self.clips = ClipCollector(self.config.clips, self.pipeline.keep_s) if self.config.clips.enabled else None

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from pipeline.config import Config
-from pipeline.detectors import load_detector
+from pipeline.detectors import CameraDetectors
 from pipeline.errors import GatewatchError
 from pipeline.offline.chain import FileResult, analyse_chain
 from pipeline.offline.footage import Chain
@@ -55,8 +55,9 @@ def _chain_task(config: Config, base_dir: Any, chain: Chain, registrations: list
     """Runs on a cluster node. The config's relative paths (a custom model) resolve against the
     config's folder as the driver saw it: that folder must be on the shared storage too."""
     config._base_dir = base_dir
-    detector = load_detector(config.detector, config.resolve)
-    return [item for item in analyse_chain(config, chain, registrations, detector) if isinstance(item, FileResult)]
+    detectors = CameraDetectors(config)
+    found = analyse_chain(config, chain, registrations, detectors.get(chain.camera), detectors.night(chain.camera))
+    return [item for item in found if isinstance(item, FileResult)]
 
 
 def _ray() -> Any:
