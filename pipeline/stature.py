@@ -15,9 +15,11 @@ from collections import deque
 import numpy as np
 
 SAMPLES = 2000  # the latest confident people kept (a camera's perspective does not change)
-ENOUGH = 40  # people seen before the line is trusted
+ENOUGH = 100  # confident detections seen before the line is trusted
 REFIT_EVERY = 50  # new people between two fits
-SPREAD = 0.1  # feet spread over at least this share of the picture's height: else one height for all
+# ...with feet spread over at least this share of the picture's height: a few people at one spot
+# (one walker seen 100 times) say nothing of how tall people are elsewhere in the picture.
+SPREAD = 0.15
 
 
 class Stature:
@@ -34,8 +36,10 @@ class Stature:
         self._seen.extend(zip(boxes[:, 3].tolist(), (boxes[:, 3] - boxes[:, 1]).tolist(), strict=True))
         self._new += len(boxes)
         if len(self._seen) >= ENOUGH and (self._line is None or self._new >= REFIT_EVERY):
-            self._line = _fit(np.array(self._seen, np.float64), SPREAD * self.frame_height)
+            seen = np.array(self._seen, np.float64)
             self._new = 0
+            if np.ptp(seen[:, 0]) >= SPREAD * self.frame_height:
+                self._line = _fit(seen)
 
     def expected(self, foot_y: np.ndarray) -> np.ndarray | None:
         """The expected height at each foot height; None until enough people were seen."""
@@ -53,12 +57,10 @@ class Stature:
         return (ratio >= 1 / self.tolerance) & (ratio <= self.tolerance)
 
 
-def _fit(samples: np.ndarray, spread: float) -> tuple[float, float]:
+def _fit(samples: np.ndarray) -> tuple[float, float]:
     """A line through (foot y, height), refitted once without the people far off the first one (a
     child, someone half hidden, a box around two people)."""
     feet, heights = samples[:, 0], samples[:, 1]
-    if np.ptp(feet) < spread:
-        return 0.0, float(np.median(heights))
     slope, offset = np.polyfit(feet, heights, 1)
     residual = np.abs(heights - (slope * feet + offset))
     close = residual <= 2 * max(float(np.median(residual)), 1.0)

@@ -40,7 +40,7 @@ class NightConfig(Section):
         "noise burst, a moth or a headlight glint for an instant",
     )
     size_tolerance: float = Field(
-        2.0,
+        2.5,
         ge=0,
         le=10,
         description="a weak detection starts or continues a track only when its height is within this factor "
