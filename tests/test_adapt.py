@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import cv2
@@ -173,3 +174,15 @@ def test_a_wrong_truth_file_is_refused_before_any_work(tmp_path: Path, entry: di
         "--truth", truth,
     )  # fmt: skip
     assert_user_error(result, "--truth", needle)
+
+
+def test_without_the_onnx_package_adapt_says_which_extra_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The edge install has no `onnx` (only onnxruntime): adapt says so at once, before reading
+    any footage."""
+    monkeypatch.setitem(sys.modules, "onnx", None)  # `import onnx` raises ImportError, as where it is absent
+    result = gatewatch(
+        "adapt", CLIP, "--config", _config(tmp_path, CLIP), "--camera", "plaza", "--out", tmp_path / "m.onnx"
+    )
+    assert_user_error(result, "pip install 'gatewatch[adapt]'")
