@@ -254,6 +254,11 @@ def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District,
     assert confirmed.count("UTC+08:00") == 2 and "UTC+00:00" not in confirmed, confirmed
     page.wait_for_selector(f"#alarm-list [data-alarm='{alarm_id}'].acknowledged", timeout=30_000)
     assert "district" in page.inner_text(f"#alarm-list [data-alarm='{alarm_id}']")
+    # The officer logs out of the centre (issue 23.1): its session is gone, the school's is not
+    centre.click("#logout")
+    centre.wait_for_url("**/login**")
+    centre.goto(district.center_url)
+    centre.wait_for_url("**/login**")
     page.reload()  # still logged in at the school
     page.wait_for_selector("#alarm-button")
     context.close()
