@@ -75,8 +75,7 @@ def adapt(
     lost is written instead of being dropped (the benchmark measures both kinds)."""
     head = ScoreHead(bundled_model_path())  # first: without the onnx package, say so before any work
     counted = load_truth(truth, videos, config, camera) if truth else None
-    settings = config.detector
-    bundled = SSDLiteDetector(bundled_model_path(), settings)
+    bundled = SSDLiteDetector(bundled_model_path(), config.detector)
     footage = read_footage(
         videos, config, bundled, held_back, lambda frames: -(-frames * len(videos) // MAX_FRAMES), progress.read
     )
@@ -86,7 +85,7 @@ def adapt(
     with tempfile.TemporaryDirectory(dir=out.parent) as folder:
         candidate = Path(folder) / out.name
         head.save(changes, candidate, {METADATA: _provenance(videos, footage, held_back)})
-        adapted = SSDLiteDetector(candidate, settings)
+        adapted = SSDLiteDetector(candidate, config.detector)
         people = held_back_people(footage, config, adapted, progress.checked)
         comparisons = compare(footage.checking(), people, bundled, adapted, SEED)
         crossings = None

@@ -11,15 +11,16 @@ held-back minutes (the end of each recording) count; the file may hold others.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipeline.adapt.footage import NO_START
 from pipeline.camera import CameraPipeline, Detect
 from pipeline.config import Config
 from pipeline.errors import GatewatchError
 from pipeline.evaluation import Event, Score, score
+from pipeline.records import Crossing
 from pipeline.sources import VideoFile
 from pipeline.vocabulary import Direction
 
@@ -78,23 +79,26 @@ def crossing_scores(
 ) -> tuple[Score, Score]:
     """Crossings on the held-back minutes through the camera's own pipeline, at night with each of
     `nights` (the bundled model, the adapted one), scored against the truth: (bundled, adapted)."""
-    scores = []
-    for night in nights:
-        found: list[Event] = []
-        wanted: list[Event] = []
-        tolerance = 0
-        for number, path in enumerate(videos):
-            source = VideoFile(path, config.sampling.fps, datetime(2000, 1, 1, tzinfo=UTC))
-            first = held_back_from[number]
-            tolerance = max(tolerance, round(TOLERANCE_S * source.fps))
-            pipeline = CameraPipeline(config, camera, (source.width, source.height), source.analysed_fps, detect, night)
-            crossings = [c for frame in source.frames(first) for c, _ in pipeline.step(frame).crossings]
-            crossings += [c for c, _ in pipeline.finish()]
-            found += [Event(f"{number}:{c.line}", c.direction, c.frame) for c in crossings]
-            wanted += [
-                Event(f"{number}:{c.line}", c.direction, round(c.at_s * source.fps))
-                for c in truth.crossings
-                if c.video == path.name and round(c.at_s * source.fps) >= first
-            ]
-        scores.append(score(found, wanted, tolerance))
-    return scores[0], scores[1]
+    found: tuple[list[Event], list[Event]] = ([], [])
+    wanted: list[Event] = []
+    tolerance = 0
+    for number, path in enumerate(videos):
+        source = VideoFile(path, config.sampling.fps, NO_START)
+        first = held_back_from[number]
+        tolerance = max(tolerance, round(TOLERANCE_S * source.fps))
+        size = (source.width, source.height)
+        # Both pipelines step through the same decoded frames: the footage is read once.
+        pipelines = [CameraPipeline(config, camera, size, source.analysed_fps, detect, night) for night in nights]
+        crossings: tuple[list[Crossing], list[Crossing]] = ([], [])
+        for frame in source.frames(first):
+            for pipeline, into in zip(pipelines, crossings, strict=True):
+                into.extend(c for c, _ in pipeline.step(frame).crossings)
+        for pipeline, into, events in zip(pipelines, crossings, found, strict=True):
+            into.extend(c for c, _ in pipeline.finish())
+            events.extend(Event(f"{number}:{c.line}", c.direction, c.frame) for c in into)
+        wanted += [
+            Event(f"{number}:{c.line}", c.direction, round(c.at_s * source.fps))
+            for c in truth.crossings
+            if c.video == path.name and round(c.at_s * source.fps) >= first
+        ]
+    return score(found[0], wanted, tolerance), score(found[1], wanted, tolerance)
