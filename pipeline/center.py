@@ -3,6 +3,8 @@
 Each school's `serve` publishes to `<prefix>/<site>/events` (again on every status change) and
 keeps retained availability and camera state topics; `gatewatch center` subscribes to all sites
 and keeps the newest of everything: one row per (site, event), per site, and per (site, camera).
+Each change is told at once to the officers' open pages (`hub`, a server-sent event stream), so an
+alarm is on screen as soon as the broker brings it, not at the next poll.
 A message that is not what gatewatch publishes, or not from an enrolled school (`--sites`), or
 an event or alarm not signed with that school's key, is logged and skipped, never fatal.
 """
@@ -15,15 +17,18 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 
 from pipeline.alerts.mqtt import connect, topic_level
 from pipeline.config import CenterSites, MqttConfig
 from pipeline.db import Store, ThreadStores
+from pipeline.db.center import CenterSite
+from pipeline.live.hub import Hub
 from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, validation_summary
 from pipeline.signing import BadSignature, sign, verify
-from pipeline.vocabulary import Availability, EventStatus
+from pipeline.vocabulary import AlarmStatus, Availability, EventStatus
 
 log = logging.getLogger("gatewatch.center")
 
@@ -43,6 +48,7 @@ class CenterSubscriber:
         self.prefix_levels = config.topic_prefix.count("/") + 1
         self.received = 0
         self.client: mqtt.Client | None = None
+        self.hub = Hub()  # the officers' open pages
         self._acks_in_flight: dict[int, tuple[str, int]] = {}  # message id -> (site topic, alarm id)
         self._lock = threading.Lock()
 
@@ -94,18 +100,28 @@ class CenterSubscriber:
         if len(levels) == 2 and levels[1] == "events":
             event = _from_the_site(EventMessage.model_validate_json(payload), levels[0], key)
             store.center.save_event(event, payload.decode("utf-8"), now)
+            store.center.name_site(levels[0], event.site)
             self.received += 1
+            self.hub.publish({"type": "event", "site": levels[0], "id": event.id})
         elif len(levels) == 2 and levels[1] == "alarms":
             alarm = _from_the_site(AlarmMessage.model_validate_json(payload), levels[0], key)
             store.center.save_alarm(levels[0], alarm, now)
+            store.center.name_site(levels[0], alarm.site)
             log.warning("alarm #%s from %s: %s", alarm.id, alarm.site, alarm.reason)
+            self.hub.publish({"type": "alarm", "site": levels[0], "id": alarm.id})
         elif len(levels) == 2 and levels[1] == "availability":
-            store.center.save_site(levels[0], Availability(payload.decode("utf-8")), now)
+            availability = Availability(payload.decode("utf-8"))
+            if store.center.save_site(levels[0], availability, now):
+                level = logging.WARNING if availability == Availability.OFFLINE else logging.INFO
+                log.log(level, "school %s is %s", levels[0], availability)
+                self.hub.publish({"type": "site", "site": levels[0]})
         elif len(levels) == 4 and levels[1] == "cameras" and levels[3] == "availability":
             store.center.save_camera(levels[0], levels[2], "availability", Availability(payload.decode("utf-8")), now)
+            self.hub.publish({"type": "site", "site": levels[0]})
         elif len(levels) == 4 and levels[1] == "cameras" and levels[3] == "state":
             status = CameraStatus.model_validate_json(payload)
             store.center.save_camera(levels[0], levels[2], "state", status.model_dump_json(), now)
+            self.hub.publish({"type": "site", "site": levels[0]})
         else:
             raise ValueError("not a gatewatch topic")
 
@@ -117,6 +133,14 @@ class CenterSubscriber:
             return False
         if self.client is not None and self.client.is_connected():
             self._publish_ack(self.client, site_topic, alarm_id, by, now.isoformat())
+        self.hub.publish({"type": "alarm", "site": site_topic, "id": alarm_id})
+        return True
+
+    def note_offline(self, site_topic: str, by: str) -> bool:
+        """The officer has seen that a school went offline: its alarm tone stops on every page."""
+        if not self.stores.get().center.note_offline(site_topic, by, datetime.now(UTC)):
+            return False
+        self.hub.publish({"type": "site", "site": site_topic})
         return True
 
     def _publish_ack(self, client: mqtt.Client, site_topic: str, alarm_id: int, by: str, at: str) -> None:
@@ -148,13 +172,30 @@ def _from_the_site(message: Message, site_topic: str, key: str) -> Message:
     return message
 
 
-def center_events(store: Store, site: str | None, status: EventStatus | None, limit: int) -> list[dict[str, Any]]:
-    return [asdict(event) for event in store.center.events(site, status, limit)]
+def center_events(
+    store: Store, site: str | None, status: EventStatus | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    return [asdict(event) for event in store.center.events(site, status, limit, offset)]
 
 
-def center_sites(store: Store) -> list[dict[str, Any]]:
-    return [asdict(site) for site in store.center.sites()]
+def center_sites(store: Store, enrolled: CenterSites) -> list[dict[str, Any]]:
+    """Every enrolled school (one never heard from is news too) and any other the database knows,
+    by name; the centre's own times about it (since when offline, noted when) in the district's
+    clock, as an officer reads them."""
+    zone = ZoneInfo(enrolled.timezone)
+    known = {site.site: site for site in store.center.sites()}
+    for topic in enrolled.sites:
+        known.setdefault(topic, CenterSite(topic, None))
+    shown = []
+    for topic, site in sorted(known.items()):
+        fields = asdict(site)
+        fields["name"] = site.name or (enrolled.sites[topic].name if topic in enrolled.sites else None) or topic
+        for name in ("updated_at", "offline_noted_at"):
+            if fields[name]:
+                fields[name] = datetime.fromisoformat(fields[name]).astimezone(zone).isoformat()
+        shown.append(fields)
+    return shown
 
 
-def center_alarms(store: Store, limit: int) -> list[dict[str, Any]]:
-    return [asdict(alarm) for alarm in store.center.alarms(limit)]
+def center_alarms(store: Store, status: AlarmStatus | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    return [asdict(alarm) for alarm in store.center.alarms(status, limit, offset)]

@@ -76,6 +76,9 @@ class EventMessage(BaseModel):
     closed: Text | None
     snapshot_url: Text
     crop_url: Text
+    reviewed_by: Text | None = Field(None, description="who handled it last at the school")
+    reviewed_at: IsoTime | None = Field(None, description="when they did")
+    review_note: Text | None = Field(None, description="what they wrote")
     signature: Signature = None
 
     @classmethod
@@ -95,6 +98,10 @@ class EventMessage(BaseModel):
             "closed": event.closed,
             "snapshot_url": f"{base}/api/events/{event.id}/snapshot",
             "crop_url": f"{base}/api/events/{event.id}/crop",
+            "reviewed_by": event.reviewed_by,
+            # in the event's clock, as `time` (reviews are stored in UTC)
+            "reviewed_at": event.reviewed_at.astimezone(event.ts.tzinfo).isoformat() if event.reviewed_at else None,
+            "review_note": event.review_note,
         }
 
     @classmethod

@@ -216,8 +216,17 @@ def test_an_alert_nobody_handles_is_escalated_on_its_own(district: District) -> 
     ]
     assert counted == 1
     center = district.center_client()
-    automatic = lambda: any(a["kind"] == "automatic" for a in center.get("/api/alarms").json())  # noqa: E731
-    wait_for(automatic, 30, "the escalation at the centre")
+
+    def at_centre() -> dict[str, Any] | None:
+        return next((a for a in center.get("/api/alarms").json() if a["event_id"] == alarm["event_id"]), None)
+
+    wait_for(at_centre, 30, "the escalation at the centre")
+    # A guard handles the alert after all: the centre's alarm says who did what, and when (issue 23.1)
+    reviewed = school.post(f"/api/events/{alarm['event_id']}/review", json={"action": "false_alarm", "note": "树影"})
+    assert reviewed.status_code == 200, reviewed.text
+    stale = wait_for(lambda: (a := at_centre()) and a["event_status"] == "false_alarm" and a, 30, "the handling")
+    assert stale["status"] == "open" and stale["handled_by"] == "guard" and stale["handled_note"] == "树影"
+    assert stale["handled_at"].endswith("+08:00")  # the school's clock
 
 
 def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District, browser: Any) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 class Section(BaseModel):
@@ -14,3 +17,14 @@ class Section(BaseModel):
 def names(mapping: dict[str, object]) -> str:
     """The names a key may take, for "unknown camera 'x' (have: ...)" messages."""
     return ", ".join(mapping) or "none"
+
+
+def _known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai'") from None
+    return value
+
+
+Zone = Annotated[str, AfterValidator(_known_zone)]

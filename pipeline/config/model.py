@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
-from pipeline.config.base import Section, names
+from pipeline.config.base import Section, Zone, names
 from pipeline.config.cameras import CameraConfig, Places
 from pipeline.config.detection import (
     ClipConfig,
@@ -35,7 +35,7 @@ from pipeline.wording import Language, language_of_zone
 
 
 class Config(Section):
-    timezone: str = Field(description="IANA time zone of the site, e.g. Asia/Shanghai")
+    timezone: Zone = Field(description="IANA time zone of the site, e.g. Asia/Shanghai")
     site: SiteConfig = Field(default_factory=SiteConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     sampling: SamplingConfig = Field(default_factory=SamplingConfig)
@@ -57,15 +57,6 @@ class Config(Section):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     _base_dir: Path = PrivateAttr(default=Path("."))
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Asia/Shanghai'") from None
-        return value
 
     @model_validator(mode="after")
     def _skim_needs_motion(self) -> Config:

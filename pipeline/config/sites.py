@@ -1,8 +1,10 @@
 """The district centre's enrolment file: which schools it hears, and the key each shares with it.
 
+    timezone: Asia/Shanghai           # the district's clock (default), for a school that sent no time yet
     sites:
       No1-Middle-School:              # the school's site topic level (its site name, spaces as -)
         key: ${NO1_KEY}               # its mqtt.site_key; at least 32 characters
+        name: 第一中学                 # optional: how the officer reads it before the school sends its own
       No2-School:
         key: ${NO2_KEY}
 
@@ -14,15 +16,19 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from pipeline.config.base import Section
+from pipeline.config.base import Section, Zone
 from pipeline.signing import MIN_KEY_CHARS
 
 
 class EnrolledSite(Section):
     key: str = Field(min_length=MIN_KEY_CHARS, repr=False, description="the school's mqtt.site_key (`${VAR}`)")
+    name: str | None = Field(None, max_length=200, description="the school's name, until its messages give it")
 
 
 class CenterSites(Section):
+    timezone: Zone = Field(
+        "Asia/Shanghai", description="the district's IANA zone: the centre's own times (a school went offline) in it"
+    )
     sites: dict[str, EnrolledSite] = Field(min_length=1)
 
     @field_validator("sites")

@@ -10,7 +10,7 @@ from typing import Any
 from pipeline.db.base import Repository
 from pipeline.db.schema import create_center_tables
 from pipeline.messages import AlarmMessage, EventMessage
-from pipeline.vocabulary import AlarmStatus, EventStatus
+from pipeline.vocabulary import AlarmKind, AlarmStatus, Availability, EventStatus
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,13 @@ class CenterAlarm:
     received_at: str
     ack_sent_at: str | None = None
     reason_message: dict[str, Any] | None = None  # {code, values}: the page words it
+    priority: int = 0  # 0 first: a person pressed the button, then a person escalated, then gatewatch did
+    # The school's handling of the alert behind it (an escalation's event), once a guard reviewed it:
+    # the alarm is then stale, and the officer can close it seeing who did what and when.
+    event_status: str | None = None
+    handled_by: str | None = None
+    handled_at: str | None = None
+    handled_note: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CenterAlarm:
@@ -68,8 +75,19 @@ class CenterAlarm:
 class CenterSite:
     site: str
     availability: str | None
-    updated_at: str | None = None
+    updated_at: str | None = None  # since when it has been so
+    name: str | None = None
+    offline_noted_by: str | None = None
+    offline_noted_at: str | None = None
     cameras: list[CenterCamera] = field(default_factory=list)
+
+
+# Alarms in the order an officer works them: open ones first, by who raised them, oldest first;
+# then the handled ones, newest first.
+_PRIORITY = f"""CASE a.kind WHEN '{AlarmKind.ONE_CLICK}' THEN 0 WHEN '{AlarmKind.ESCALATION}' THEN 1 ELSE 2 END"""
+_ALARM_ORDER = f"""a.status = '{AlarmStatus.OPEN}' DESC,
+    CASE WHEN a.status = '{AlarmStatus.OPEN}' THEN {_PRIORITY} ELSE 0 END,
+    CASE WHEN a.status = '{AlarmStatus.OPEN}' THEN julianday(a.time) ELSE -julianday(a.time) END, a.alarm_id"""
 
 
 class Center(Repository):
@@ -128,13 +146,22 @@ class Center(Repository):
                 ],
             )
 
-    def alarms(self, limit: int) -> list[CenterAlarm]:
-        """Open ones first, then the latest."""
+    def alarms(self, status: AlarmStatus | None = None, limit: int = -1, offset: int = 0) -> list[CenterAlarm]:
+        """In the order an officer works them, with the school's handling of the alert behind each."""
         rows = self.db.query(
-            "SELECT * FROM center_alarms ORDER BY status = ? DESC, julianday(received_at) DESC LIMIT ?",
-            [AlarmStatus.OPEN, limit],
+            f"""SELECT a.*, {_PRIORITY} AS priority, e.status AS event_status,
+                       json_extract(e.payload, '$.reviewed_by') AS handled_by,
+                       json_extract(e.payload, '$.reviewed_at') AS handled_at,
+                       json_extract(e.payload, '$.review_note') AS handled_note
+                FROM center_alarms a LEFT JOIN center_events e ON e.site = a.site AND e.event_id = a.event_id
+                WHERE ? IS NULL OR a.status = ? ORDER BY {_ALARM_ORDER} LIMIT ? OFFSET ?""",
+            [status, status, limit, offset],
         )
         return [CenterAlarm.from_row(row) for row in rows]
+
+    def count_alarms(self, status: AlarmStatus | None = None) -> int:
+        query = "SELECT count(*) FROM center_alarms WHERE ? IS NULL OR status = ?"
+        return int(self.db.execute(query, [status, status]).fetchone()[0])
 
     def acknowledge_alarm(self, site_topic: str, alarm_id: int, by: str, at: datetime) -> bool:
         with self.store.write():
@@ -160,11 +187,41 @@ class Center(Repository):
                 [at.isoformat(), site_topic, alarm_id],
             )
 
-    def save_site(self, site: str, availability: str, at: datetime) -> None:
+    def save_site(self, site: str, availability: str, at: datetime) -> bool:
+        """The school's retained availability; `updated_at` stays the time it last changed (a
+        repeat of the same, on every reconnection, is no news), and a change clears the note an
+        officer took of its going offline. True if it changed."""
         with self.store.write():
-            self.db["center_sites"].upsert(
-                {"site": site, "availability": availability, "updated_at": at.isoformat()}, pk="site"
+            before = self.db.execute("SELECT availability FROM center_sites WHERE site = ?", [site]).fetchone()
+            self.db.execute(
+                """INSERT INTO center_sites (site, availability, updated_at) VALUES (?, ?, ?)
+                   ON CONFLICT (site) DO UPDATE SET availability = excluded.availability,
+                       updated_at = excluded.updated_at, offline_noted_by = NULL, offline_noted_at = NULL
+                   WHERE center_sites.availability IS NOT excluded.availability""",
+                [site, availability, at.isoformat()],
             )
+        return before is None or before[0] != availability
+
+    def name_site(self, site: str, name: str) -> None:
+        """The school's name as its messages give it, for the officer to read instead of a topic."""
+        with self.store.write():
+            self.db.execute(
+                """INSERT INTO center_sites (site, name) VALUES (?, ?)
+                   ON CONFLICT (site) DO UPDATE SET name = excluded.name
+                   WHERE center_sites.name IS NOT excluded.name""",
+                [site, name],
+            )
+
+    def note_offline(self, site: str, by: str, at: datetime) -> bool:
+        """An officer has seen that the school is offline (and is acting on it): the tone stops, the
+        school stays shown as offline until it is back."""
+        with self.store.write():
+            cursor = self.db.execute(
+                """UPDATE center_sites SET offline_noted_by = ?, offline_noted_at = ?
+                   WHERE site = ? AND availability = ? AND offline_noted_by IS NULL""",
+                [by, at.isoformat(), site, Availability.OFFLINE],
+            )
+        return bool(cursor.rowcount)
 
     def save_camera(self, site: str, camera: str, column: str, text: str, at: datetime) -> None:
         """`column`: availability or state (the camera's retained JSON health)."""
@@ -175,25 +232,24 @@ class Center(Repository):
                 {"site": site, "camera": camera, column: text, "updated_at": at.isoformat()}, pk=("site", "camera")
             )
 
-    def events(self, site: str | None, status: EventStatus | None, limit: int) -> list[CenterEvent]:
-        clauses, params = ["1 = 1"], []
-        for column, value in (("site", site), ("status", status)):
-            if value:
-                clauses.append(f"{column} = ?")
-                params.append(value)
+    def events(
+        self, site: str | None, status: EventStatus | None, limit: int = -1, offset: int = 0
+    ) -> list[CenterEvent]:
+        where, params = _event_filter(site, status)
         rows = self.db.query(
             f"""SELECT site, event_id AS id, kind, camera, line, direction, time, status, reason, snapshot_url,
                        received_at, updated_at
-                FROM center_events WHERE {" AND ".join(clauses)} ORDER BY julianday(time) DESC LIMIT ?""",
-            [*params, limit],
+                FROM center_events WHERE {where} ORDER BY julianday(time) DESC, event_id DESC LIMIT ? OFFSET ?""",
+            [*params, limit, offset],
         )
         return [CenterEvent(**row) for row in rows]
 
+    def count_events(self, site: str | None, status: EventStatus | None) -> int:
+        where, params = _event_filter(site, status)
+        return int(self.db.execute(f"SELECT count(*) FROM center_events WHERE {where}", params).fetchone()[0])
+
     def sites(self) -> list[CenterSite]:
-        sites = {
-            row["site"]: CenterSite(row["site"], row["availability"], row["updated_at"])
-            for row in self.db.query("SELECT * FROM center_sites ORDER BY site")
-        }
+        sites = {row["site"]: CenterSite(**row) for row in self.db.query("SELECT * FROM center_sites ORDER BY site")}
         for row in self.db.query("SELECT * FROM center_cameras ORDER BY site, camera"):
             site = sites.setdefault(row["site"], CenterSite(row["site"], None))
             state = json.loads(row["state"]) if row.get("state") else {}
@@ -208,3 +264,12 @@ class Center(Repository):
                 )
             )
         return list(sites.values())
+
+
+def _event_filter(site: str | None, status: EventStatus | None) -> tuple[str, list[str]]:
+    clauses, params = ["1 = 1"], []
+    for column, value in (("site", site), ("status", status)):
+        if value:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    return " AND ".join(clauses), params

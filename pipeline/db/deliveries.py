@@ -41,10 +41,12 @@ class Deliveries(Repository):
         self._queue(None, alarm_id, targets, at)
 
     def _queue(self, event_id: int | None, alarm_id: int | None, targets: Iterable[str], at: datetime) -> None:
-        table, record_id = ("events", event_id) if event_id is not None else ("alarms", alarm_id)
         with self.store.write():
-            rows = list(self.db.query(f"SELECT * FROM {table} WHERE id = ?", [record_id]))
-            snapshot = json.dumps(rows[0], ensure_ascii=False) if rows else None
+            if event_id is not None:
+                row = self.store.events.with_review(event_id)
+            else:
+                row = next(iter(self.db.query("SELECT * FROM alarms WHERE id = ?", [alarm_id])), None)
+            snapshot = json.dumps(row, ensure_ascii=False) if row else None
             for target in targets:
                 self.db.execute(
                     """INSERT INTO deliveries

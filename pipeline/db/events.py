@@ -21,6 +21,18 @@ from pipeline.vocabulary import Direction, EventKind, EventStatus
 from pipeline.wording import Message, stored
 
 MAX_ID = 2**63  # SQLite's integers; a larger id names nothing
+_LATEST_REVIEW = "(SELECT r.{} FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1) AS {}"
+_WITH_REVIEW = ", ".join(
+    [
+        "e.*",
+        "(SELECT min(r.at) FROM event_reviews r WHERE r.event_id = e.id) AS first_review_at",
+        *(
+            _LATEST_REVIEW.format(column, name)
+            for column, name in (("by", "reviewed_by"), ("at", "reviewed_at"), ("note", "review_note"))
+        ),
+        _LATEST_REVIEW.format("note_message", "review_note_message"),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -66,13 +78,14 @@ class Event:
     clip_path: str | None = None
     first_review_at: datetime | None = None
     reviewed_by: str | None = None
+    reviewed_at: datetime | None = None  # the latest review's time (the first one's is `first_review_at`)
     review_note: str | None = None
     review_note_message: Message | None = None  # the latest note, when gatewatch wrote it
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Event:
         values = {f.name: row.get(f.name) for f in fields(cls)}
-        for name in ("ts", "created_at", "pruned_at", "first_review_at"):
+        for name in ("ts", "created_at", "pruned_at", "first_review_at", "reviewed_at"):
             values[name] = datetime.fromisoformat(values[name]) if values[name] else None
         values["kind"] = EventKind(values["kind"])
         values["direction"] = Direction(values["direction"]) if values["direction"] else None
@@ -301,8 +314,16 @@ class Events(Repository):
         return {path for row in rows for path in row if path}
 
     def get(self, event_id: int) -> Event | None:
-        rows = list(self.db.query("SELECT * FROM events WHERE id = ?", [event_id])) if 0 < event_id < MAX_ID else []
-        return Event.from_row(rows[0]) if rows else None
+        found = self.with_review(event_id)
+        return Event.from_row(found) if found else None
+
+    def with_review(self, event_id: int) -> dict[str, Any] | None:
+        """The event's row with the latest word of its review: what an alert carries when a review
+        is sent on (the district centre shows who handled it, how and when)."""
+        if not 0 < event_id < MAX_ID:
+            return None
+        rows = list(self.db.query(f"SELECT {_WITH_REVIEW} FROM events e WHERE e.id = ?", [event_id]))
+        return rows[0] if rows else None
 
     def list(
         self, filters: EventFilter, *, newest_first: bool = False, limit: int = -1, offset: int = 0
@@ -311,14 +332,7 @@ class Events(Repository):
         where, params = filters.where()
         order = "DESC" if newest_first else "ASC"
         rows = self.db.query(
-            f"""SELECT e.*,
-                   (SELECT min(r.at) FROM event_reviews r WHERE r.event_id = e.id) AS first_review_at,
-                   (SELECT r.by FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
-                       AS reviewed_by,
-                   (SELECT r.note FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
-                       AS review_note,
-                   (SELECT r.note_message FROM event_reviews r WHERE r.event_id = e.id ORDER BY r.id DESC LIMIT 1)
-                       AS review_note_message
+            f"""SELECT {_WITH_REVIEW}
                 FROM events e WHERE {where} ORDER BY julianday(e.ts) {order}, e.id {order} LIMIT ? OFFSET ?""",
             [*params, limit, offset],
         )

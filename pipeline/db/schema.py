@@ -239,7 +239,18 @@ def create_center_tables(db: sqlite_utils.Database, write: Callable[[], Abstract
             if_not_exists=True,
         )
         db["center_events"].create_index(["time"], if_not_exists=True)
-        db["center_sites"].create({"site": str, "availability": str, "updated_at": str}, pk="site", if_not_exists=True)
+        db["center_sites"].create(
+            {
+                "site": str,  # the site topic level
+                "availability": str,
+                "updated_at": str,  # since when it has been so
+                "name": str,  # as its messages name it (No1 Middle School)
+                "offline_noted_by": str,  # the officer who took note it went offline (the tone stops)
+                "offline_noted_at": str,
+            },
+            pk="site",
+            if_not_exists=True,
+        )
         db["center_cameras"].create(
             {"site": str, "camera": str, "availability": str, "state": str, "updated_at": str},
             pk=("site", "camera"),
@@ -267,6 +278,12 @@ def create_center_tables(db: sqlite_utils.Database, write: Callable[[], Abstract
             pk=("site_topic", "alarm_id"),
             if_not_exists=True,
         )
-        for column in ("ack_sent_at", "reason_message"):  # a centre database from before these
-            if column not in db["center_alarms"].columns_dict:
-                db["center_alarms"].add_column(column, str)
+        for table, column in (  # a centre database from before these
+            ("center_alarms", "ack_sent_at"),
+            ("center_alarms", "reason_message"),
+            ("center_sites", "name"),
+            ("center_sites", "offline_noted_by"),
+            ("center_sites", "offline_noted_at"),
+        ):
+            if column not in db[table].columns_dict:
+                db[table].add_column(column, str)

@@ -10,15 +10,30 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sse_starlette.sse import EventSourceResponse
 
 from pipeline.center import CenterSubscriber, center_alarms, center_events, center_sites
 from pipeline.db import User
-from pipeline.vocabulary import EventStatus
-from pipeline.web.common import Auth, PathId, UserDep, new_app, page_or_login, templates
+from pipeline.vocabulary import AlarmStatus, EventStatus
+from pipeline.web.common import Auth, PathId, UserDep, live_feed, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
 from pipeline.wording import templates as templates_in
 
 SESSION_HOURS = 12
+MAX_BATCH = 1000
+_TOTAL: dict[int | str, dict[str, Any]] = {
+    200: {"headers": {"X-Total-Count": {"description": "how many match, all pages"}}}
+}
+
+
+class AlarmRef(BaseModel):
+    site_topic: Annotated[str, Field(min_length=1, max_length=200)]
+    alarm_id: Annotated[int, Field(ge=1, le=2**62)]
+
+
+class AlarmBatch(BaseModel):
+    alarms: Annotated[list[AlarmRef], Field(min_length=1, max_length=MAX_BATCH)]
 
 
 def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
@@ -54,20 +69,40 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
 
         return page_or_login(auth, request, render)
 
-    @app.get("/api/events", tags=["events"])
+    @app.get("/api/stream", tags=["service"])
+    async def stream(request: Request, _: UserDep) -> EventSourceResponse:
+        """Server-sent events, as the centre hears them: `alarm` (new or changed), `event`, `site`
+        (a school or camera went on- or offline). Each carries `site` (the topic level) and `id`."""
+        return live_feed(request, subscriber.hub)
+
+    @app.get("/api/events", tags=["events"], responses=_TOTAL)
     def events(
         _: UserDep,
+        response: Response,
         site: str | None = None,
         status: EventStatus | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
     ) -> list[dict[str, Any]]:
-        """All schools' events, newest first, with their latest status."""
-        return center_events(stores.get(), site, status, limit)
+        """All schools' events, newest first, with their latest status, a page at a time."""
+        store = stores.get()
+        response.headers["X-Total-Count"] = str(store.center.count_events(site, status))
+        return center_events(store, site, status, limit, offset)
 
-    @app.get("/api/alarms", tags=["alarms"])
-    def alarms(_: UserDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
-        """Every school's alarms to the police and the centre: open ones first."""
-        return center_alarms(stores.get(), limit)
+    @app.get("/api/alarms", tags=["alarms"], responses=_TOTAL)
+    def alarms(
+        _: UserDep,
+        response: Response,
+        status: AlarmStatus | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+        offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    ) -> list[dict[str, Any]]:
+        """Every school's alarms to the police and the centre, in the order to work them: open ones
+        first (one-click, then escalated by a person, then by gatewatch; oldest first), then the
+        confirmed ones, newest first. Each says whether the school has handled the alert behind it."""
+        store = stores.get()
+        response.headers["X-Total-Count"] = str(store.center.count_alarms(status))
+        return center_alarms(store, status, limit, offset)
 
     @app.post("/api/alarms/{site_topic}/{alarm_id}/ack", tags=["alarms"])
     def acknowledge(site_topic: str, alarm_id: PathId, user: UserDep) -> dict[str, Any]:
@@ -76,9 +111,27 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
             raise HTTPException(409, f"alarm {alarm_id} of {site_topic}: not an open alarm here")
         return {"site_topic": site_topic, "alarm_id": alarm_id, "acknowledged_by": user.username}
 
+    @app.post("/api/alarms/ack", tags=["alarms"])
+    def acknowledge_many(body: AlarmBatch, user: UserDep) -> dict[str, list[AlarmRef]]:
+        """Confirm several alarms at once (the page asks the officer first). Each is confirmed and
+        told to its school as if one by one; those no longer open (another officer was quicker)
+        come back in `not_open`."""
+        done: dict[str, list[AlarmRef]] = {"confirmed": [], "not_open": []}
+        for ref in body.alarms:
+            confirmed = subscriber.acknowledge(ref.site_topic, ref.alarm_id, user.username)
+            done["confirmed" if confirmed else "not_open"].append(ref)
+        return done
+
     @app.get("/api/sites", tags=["sites"])
     def sites(_: UserDep) -> list[dict[str, Any]]:
         """Each school's availability and its cameras' (from the retained MQTT topics)."""
-        return center_sites(stores.get())
+        return center_sites(stores.get(), subscriber.sites)
+
+    @app.post("/api/sites/{site_topic}/offline/ack", tags=["sites"])
+    def note_offline(site_topic: str, user: UserDep) -> dict[str, Any]:
+        """The officer has seen that the school is offline: its tone stops; it stays shown offline."""
+        if not subscriber.note_offline(site_topic, user.username):
+            raise HTTPException(409, f"{site_topic}: not a school offline and unnoted here")
+        return {"site": site_topic, "offline_noted_by": user.username}
 
     return app

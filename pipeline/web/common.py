@@ -4,8 +4,9 @@ sessions, the size limit on request bodies, readable validation errors, page tem
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,12 +22,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
+from sse_starlette.sse import EventSourceResponse
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipeline import wording
 from pipeline.db import ThreadStores, User
 from pipeline.errors import BadValue, Conflict, Forbidden, GatewatchError, InvalidInput, NotFound
+from pipeline.live.hub import Hub
 from pipeline.users import create_session, end_session, find_login, password_matches, session_user
 from pipeline.vocabulary import MessageCode, Role
 from pipeline.web.i18n import LABELS, language
@@ -201,6 +204,19 @@ def login_router(auth: Auth, title_key: str) -> APIRouter:
         return {"username": user.username, "role": user.role}
 
     return router
+
+
+def live_feed(request: Request, hub: Hub) -> EventSourceResponse:
+    """Server-sent events from `hub` to one open page, until it goes: each message's `type` is the
+    event's name, the message itself its data."""
+
+    async def messages() -> AsyncIterator[dict[str, str]]:
+        async for message in hub.subscribe():
+            if await request.is_disconnected():
+                return
+            yield {"event": message["type"], "data": json.dumps(message, ensure_ascii=False)}
+
+    return EventSourceResponse(messages(), ping=15)
 
 
 def page_or_login(auth: Auth, request: Request, render: Callable[[User], Response]) -> Response:

@@ -6,8 +6,7 @@ snapshot folder, so no request can name a file.
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,7 +26,7 @@ from pipeline.registrations import Registration, parse_registration
 from pipeline.review import change_status, get_event, history, list_events, undo_acknowledgement
 from pipeline.vocabulary import EventStatus
 from pipeline.web.box import Box, BoxDep
-from pipeline.web.common import PathId, Plain, UserDep, page_or_login, templates
+from pipeline.web.common import PathId, Plain, UserDep, live_feed, page_or_login, templates
 from pipeline.web.i18n import language, page_context
 from pipeline.web.views import AlarmView, RegistrationView
 from pipeline.wording import Language, say, zone_word
@@ -43,9 +42,7 @@ class EventView(EventMessage):
     """An event as MQTT and webhooks send it (links relative to this box), with its review so far."""
 
     signature: SkipJsonSchema[None] = Field(None, exclude=True)  # the wire's proof, not the API's
-    reviewed_by: str | None = None
     first_review_at: str | None = None
-    review_note: str | None = None
     registration_id: int | None = None
     pruned_at: str | None = None
     reason_message: MessageView | None = Field(None, description="the reason, for the page to word in its language")
@@ -58,9 +55,7 @@ class EventView(EventMessage):
     def of(cls, event: Event, site: str) -> EventView:  # type: ignore[override]
         return cls(
             **EventMessage.fields_of(event, site, ""),
-            reviewed_by=event.reviewed_by,
             first_review_at=event.first_review_at.isoformat() if event.first_review_at else None,
-            review_note=event.review_note,
             registration_id=event.registration_id,
             pruned_at=event.pruned_at.isoformat() if event.pruned_at else None,
             reason_message=MessageView.of(event.reason_message),
@@ -316,14 +311,7 @@ def parse_web_registration(box: Box, fields: dict[str, str], username: str) -> R
 @router.get("/stream")
 async def stream(request: Request, box: BoxDep, _: UserDep) -> EventSourceResponse:
     """Server-sent events: `event` (id of a new or changed event), `camera` (state change)."""
-
-    async def messages() -> AsyncIterator[dict[str, str]]:
-        async for message in box.live.hub.subscribe():
-            if await request.is_disconnected():
-                return
-            yield {"event": message["type"], "data": json.dumps(message, ensure_ascii=False)}
-
-    return EventSourceResponse(messages(), ping=15)
+    return live_feed(request, box.live.hub)
 
 
 @pages.get("/events/{event_id}")
