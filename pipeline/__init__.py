@@ -25,7 +25,7 @@ Around them
     review.py       event lifecycle, late registrations, export, prune     users.py   logins, sessions
     report.py       daily/monthly report (report_words.py, templates/)     evaluation.py  scoring
     adapt/          `gatewatch adapt`: one camera's night model from its own footage (numpy, no labels)
-    alerts/         outbox, MQTT, webhooks                center.py      the district centre's subscriber
+    alerts/         outbox, MQTT, webhooks, DC-09         center.py      the district centre's subscriber
     web/            FastAPI: one router per resource      cli/           the `gatewatch` commands
     files.py  fonts.py  redact.py  spreadsheet.py         small helpers: atomic writes, CJK fonts,
                                                           passwords out of URLs, formula-safe CSV

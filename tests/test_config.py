@@ -263,3 +263,17 @@ def test_absurd_numbers_are_refused_with_the_key(tmp_path: Path, change: str, ke
     assert change in text, change
     message = error_for(tmp_path, text.replace(change, f"{change.split(':')[0]}: {value}"))
     assert key in message and "less than or equal" in message, message
+
+
+def test_alarm_receivers_are_checked_key_by_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = demo()
+    receiver = {"name": "police", "host": "10.0.0.5", "port": 12128, "account": "1A2B"}
+    data["alarm_receivers"] = [{**receiver, "account": "12G4"}]
+    assert "alarm_receivers.0.account" in error_for(tmp_path, data)
+    monkeypatch.setenv("DC09_KEY", "short-secret-key!")
+    data["alarm_receivers"] = [{**receiver, "key": "${DC09_KEY}"}]
+    message = error_for(tmp_path, data)
+    assert "alarm_receivers.0.key" in message and "16, 24 or 32 characters" in message
+    assert "short-secret-key!" not in message  # a key is a secret, even a wrong one
+    data["alarm_receivers"] = [receiver, {**receiver, "port": 12129}]
+    assert "alarm_receivers.1.name: 'police' is taken" in error_for(tmp_path, data)

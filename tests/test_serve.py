@@ -77,6 +77,9 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(
             "closed": first["closed"],
             "snapshot_url": f"{serve.url}/api/events/{first['id']}/snapshot",
             "crop_url": f"{serve.url}/api/events/{first['id']}/crop",
+            "reviewed_by": None,  # nobody has handled it yet
+            "reviewed_at": None,
+            "review_note": None,
             "signature": message["signature"],
         }
         verify(EventMessage.model_validate(message), site_key("No1 Middle School"))  # signed with the site's key

@@ -43,12 +43,15 @@ class Dispatcher:
         senders: dict[str, Sender],
         config: AlertsConfig,
         message: Callable[[Event | Alarm], EventMessage | AlarmMessage],
+        alarm_delivered: Callable[[int], None] = lambda _alarm_id: None,
     ) -> None:
-        """`message`: what is sent for a stored event or alarm (as it was when the delivery was queued)."""
+        """`message`: what is sent for a stored event or alarm (as it was when the delivery was queued);
+        `alarm_delivered`: told an alarm's id each time one of its sends got through (its history)."""
         self.db_path = db_path
         self.senders = senders
         self.config = config
         self.message = message
+        self.alarm_delivered = alarm_delivered
         self._wake = {target: threading.Event() for target in senders}
         self._stop = threading.Event()
         self._threads = [
@@ -101,6 +104,8 @@ class Dispatcher:
                 self._failed(store, target, delivery.delivery_id, attempts, str(exc), what)
                 return False  # the target is down: wait for the backoff, do not hammer it with the rest
             store.deliveries.sent(delivery.delivery_id, attempts, datetime.now(UTC))
+            if delivery.alarm is not None:
+                self.alarm_delivered(delivery.alarm.id)
         return bool(due)
 
     def _failed(self, store: Store, target: str, delivery_id: int, attempts: int, error: str, what: str) -> None:

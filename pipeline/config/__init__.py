@@ -8,7 +8,7 @@ error names the file, the key path and, where the YAML has it, the line. A modul
     cameras.py     cameras, lines, zones (checked with `geometry`)
     schedules.py   closed windows (parsed once), periods, exceptions
     rules.py       rules and the registrations file
-    service.py     live streams, web server, MQTT, webhooks, alert retries
+    service.py     live streams, web server, MQTT, webhooks, alarm receivers (DC-09), alert retries
     model.py       `Config`: the sections together, and the checks across them
     loader.py      `load_config`, `load_yaml`: YAML, `${VAR}`, errors with file:line
     sites.py       the district centre's enrolled schools and their keys (a file of its own)
@@ -28,10 +28,19 @@ from pipeline.config.loader import load_config, load_yaml
 from pipeline.config.model import Config
 from pipeline.config.rules import EscalationConfig, RegistrationsConfig, RuleConfig
 from pipeline.config.schedules import ExceptionConfig, PeriodConfig, ScheduleConfig
-from pipeline.config.service import AlertsConfig, LiveConfig, MqttConfig, ServerConfig, SiteConfig, WebhookConfig
+from pipeline.config.service import (
+    AlarmReceiverConfig,
+    AlertsConfig,
+    LiveConfig,
+    MqttConfig,
+    ServerConfig,
+    SiteConfig,
+    WebhookConfig,
+)
 from pipeline.config.sites import CenterSites, EnrolledSite
 
 __all__ = [
+    "AlarmReceiverConfig",
     "AlertsConfig",
     "BundledModel",
     "CameraConfig",

@@ -22,6 +22,7 @@ from pipeline.config.detection import (
 from pipeline.config.rules import RegistrationsConfig, RuleConfig
 from pipeline.config.schedules import ScheduleConfig
 from pipeline.config.service import (
+    AlarmReceiverConfig,
     AlertsConfig,
     LiveConfig,
     MqttConfig,
@@ -54,9 +55,21 @@ class Config(Section):
     server: ServerConfig = Field(default_factory=ServerConfig)
     mqtt: MqttConfig | None = None
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    alarm_receivers: list[AlarmReceiverConfig] = Field(
+        default_factory=list, description="alarm receiving centres (SIA DC-09) that get every alarm"
+    )
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     _base_dir: Path = PrivateAttr(default=Path("."))
+
+    @model_validator(mode="after")
+    def _receivers_named_once(self) -> Config:
+        seen: set[str] = set()
+        for index, receiver in enumerate(self.alarm_receivers):
+            if receiver.name in seen:
+                raise ValueError(f"alarm_receivers.{index}.name: {receiver.name!r} is taken; each needs its own")
+            seen.add(receiver.name)
+        return self
 
     @model_validator(mode="after")
     def _skim_needs_motion(self) -> Config:

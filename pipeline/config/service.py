@@ -85,6 +85,31 @@ class WebhookConfig(Section):
         return value
 
 
+class AlarmReceiverConfig(Section):
+    """A professional alarm receiving centre (an alarm service company, the police's alarm
+    centre) that takes alarms over SIA DC-09, as its operator gave the connection."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,40}$", description="a label for logs and the alarm's history")
+    host: str = Field(min_length=1, max_length=253)
+    port: int = Field(ge=1, le=65535)
+    protocol: Literal["tcp", "udp"] = "tcp"
+    format: Literal["SIA-DCS", "ADM-CID"] = Field("SIA-DCS", description="SIA DCS codes, or Contact ID")
+    account: str = Field(pattern=r"^[0-9A-Fa-f]{3,16}$", description="this school's account at the receiver (hex)")
+    receiver: str | None = Field(None, pattern=r"^[0-9A-Fa-f]{1,6}$", description="receiver number (hex), if any")
+    line: str = Field("0", pattern=r"^[0-9A-Fa-f]{1,6}$", description="line prefix (hex)")
+    key: str | None = Field(
+        None, repr=False, description="AES key (16, 24 or 32 characters, `${VAR}`): messages encrypted"
+    )
+    timeout_s: float = Field(10, gt=0, le=120, description="for the receiver's ACK")
+
+    @field_validator("key")
+    @classmethod
+    def _aes_length(cls, value: str | None) -> str | None:
+        if value is not None and len(value.encode()) not in (16, 24, 32):
+            raise ValueError("an AES key has 16, 24 or 32 characters (as the receiver's operator gave it)")
+        return value
+
+
 class AlertsConfig(Section):
     retry_min_s: float = Field(
         2, gt=0, le=3600, description="first wait before re-sending a failed alert; doubles each time"

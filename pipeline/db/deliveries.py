@@ -32,6 +32,19 @@ class Due:
     alarm: Alarm | None = None
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One send of an alarm to one target, as far as it got: its history for the people who
+    raised it (was the alarm receiving centre told, when, and if not, why not)."""
+
+    target: str
+    status: DeliveryStatus
+    attempts: int
+    created_at: str
+    sent_at: str | None
+    last_error: str | None
+
+
 class Deliveries(Repository):
     def queue(self, event_id: int, targets: Iterable[str], at: datetime) -> None:
         """Send an event (again, after a review changed it) to each target."""
@@ -83,6 +96,14 @@ class Deliveries(Repository):
                 if alarm is not None:
                     due.append(Due(delivery_id, key, attempts, alarm=alarm))
         return due
+
+    def of_alarm(self, alarm_id: int) -> list[Delivery]:
+        rows = self.db.query(
+            """SELECT target, status, attempts, created_at, sent_at, last_error FROM deliveries
+               WHERE alarm_id = ? ORDER BY id""",
+            [alarm_id],
+        )
+        return [Delivery(**{**row, "status": DeliveryStatus(row["status"])}) for row in rows]
 
     def sent(self, delivery_id: int, attempts: int, at: datetime) -> None:
         with self.store.write():

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pipeline.alerts.dc09 import Dc09Sender
 from pipeline.alerts.mqtt import MqttLink
 from pipeline.alerts.outbox import Dispatcher, Sender
 from pipeline.alerts.webhooks import WebhookSender
@@ -173,8 +174,17 @@ class Service:
         senders: dict[str, Sender] = {f"webhook:{i}": WebhookSender(w) for i, w in enumerate(config.webhooks)}
         if self.mqtt is not None:
             senders = {"mqtt": self.mqtt, **senders}
-        self.targets = list(senders)
-        self.dispatcher = Dispatcher(db_path, senders, config.alerts, self.message)
+        self.targets = list(senders)  # events, and an alarm's later reason
+        zones = {name: number for number, name in enumerate(config.cameras, start=1)}
+        receivers = {f"dc09:{r.name}": Dc09Sender(r, zones) for r in config.alarm_receivers}
+        self.alarm_targets = [*self.targets, *receivers]  # an alarm, once: receiving centres act on it
+        self.dispatcher = Dispatcher(
+            db_path,
+            {**senders, **receivers},
+            config.alerts,
+            self.message,
+            lambda alarm_id: self.hub.publish({"type": "alarm", "id": alarm_id}),  # the guards see it got there
+        )
         self.recorder = Recorder(
             config,
             db_path,
@@ -211,7 +221,7 @@ class Service:
     def start(self) -> None:
         self.recorder.start()
         self.dispatcher.start()
-        self.alarms.start(self.targets, self.dispatcher.wake)
+        self.alarms.start(self.alarm_targets, self.dispatcher.wake)
         for worker in self.workers.values():
             worker.start()
         for stream in self.streams.values():
@@ -302,7 +312,9 @@ class Service:
         return self.workers[camera].latest
 
     def alarm_changed(self, store: Store, alarm_id: int) -> None:
-        """A guard added the reason of an alarm raised in one tap: the police and the centre get it too."""
+        """A guard added the reason of an alarm raised in one tap: the centre and the webhooks get it
+        too; an alarm receiving centre does not (DC-09 carries no reason, and one alarm is one
+        message there, never sent twice)."""
         store.deliveries.queue_alarm(alarm_id, self.targets, datetime.now(UTC))
         self.dispatcher.wake()
         self.hub.publish({"type": "alarm", "id": alarm_id})

@@ -32,8 +32,12 @@ class Reason(BaseModel):
 
 @router.get("/alarms")
 def alarms(box: BoxDep, _: UserDep, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[AlarmView]:
-    """The latest alarms, newest first, with the centre's confirmation."""
-    return [AlarmView.of(alarm, box.site) for alarm in box.store.alarms.recent(limit)]
+    """The latest alarms, newest first, with the centre's confirmation and how far each send got
+    (MQTT, webhooks, alarm receiving centres)."""
+    return [
+        AlarmView.of(alarm, box.site, box.store.deliveries.of_alarm(alarm.id))
+        for alarm in box.store.alarms.recent(limit)
+    ]
 
 
 @router.post("/alarms", status_code=201)
@@ -45,7 +49,7 @@ def raise_alarm(body: NewAlarm, box: BoxDep, user: UserDep) -> AlarmView:
     alarm = box.live.raise_alarm(
         box.store, kind, reason=body.reason, by=user.username, event_id=body.event_id, camera=camera
     )
-    return AlarmView.of(alarm, box.site)
+    return AlarmView.of(alarm, box.site, box.store.deliveries.of_alarm(alarm.id))
 
 
 @router.post("/alarms/{alarm_id}/reason")
@@ -63,4 +67,4 @@ def add_reason(alarm_id: PathId, body: Reason, box: BoxDep, user: UserDep) -> Al
     box.live.alarm_changed(box.store, alarm_id)
     found = box.store.alarms.get(alarm_id)
     assert found is not None
-    return AlarmView.of(found, box.site)
+    return AlarmView.of(found, box.site, box.store.deliveries.of_alarm(found.id))

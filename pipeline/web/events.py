@@ -219,7 +219,10 @@ def event(event_id: EventId, box: BoxDep, _: UserDep) -> EventDetail:
         **EventView.of(stored, box.site).model_dump(),
         history=[_step(review) for review in history(store, event_id)],
         registration=RegistrationView.of(*registration) if registration else None,
-        alarms=[AlarmView.of(alarm, box.site) for alarm in store.alarms.for_event(event_id)],
+        alarms=[
+            AlarmView.of(alarm, box.site, store.deliveries.of_alarm(alarm.id))
+            for alarm in store.alarms.for_event(event_id)
+        ],
         escalates_at=escalates.isoformat() if escalates and stored.status == EventStatus.NEW else None,
     )
 

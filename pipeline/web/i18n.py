@@ -168,6 +168,9 @@ _OWN: dict[Language, dict[str, str]] = {
         "enable_sound": "Turn on the alarm tone",
         "page_of": "{from}–{to} of {total}",
         "connected": "Live",
+        "receiver_sent": "received",
+        "receiver_pending": "not yet received, retrying",
+        "receiver_failed": "not received, gave up",
     },
     "zh": {
         "separator": "；",
@@ -322,6 +325,9 @@ _OWN: dict[Language, dict[str, str]] = {
         "enable_sound": "开启报警提示音",
         "page_of": "第 {from}–{to} 条，共 {total} 条",
         "connected": "实时",
+        "receiver_sent": "已接收",
+        "receiver_pending": "未接收，重试中",
+        "receiver_failed": "未接收，已放弃",
     },
 }
 
