@@ -133,6 +133,10 @@ class MessageCode(StrEnum):
     UNDONE = "undone"
     # Alarms raised by escalation.
     UNHANDLED = "unhandled"
+    # Chat group messages (WeCom, DingTalk webhooks), in markdown.
+    CHAT_EVENT = "chat_event"
+    CHAT_ALARM = "chat_alarm"
+    CHAT_LINK = "chat_link"
     # Why a camera is down or not analysed.
     AUTH_FAILED = "auth_failed"
     FORBIDDEN = "forbidden"

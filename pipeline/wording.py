@@ -86,6 +86,16 @@ TEMPLATES: dict[MessageCode, dict[Language, str]] = {
         "en": "registration #{id} ({who}, {count} at {scope}) registered at the gate",
         "zh": "登记 #{id}（{who}，{count} 人，{scope}）在门岗登记",
     },
+    # Chat group messages: a title line, the facts, and the link to the box's page.
+    MessageCode.CHAT_EVENT: {
+        "en": "### {kind} · {site}\n- Where: {camera} / {line}\n- When: {time}\n- Status: {status}\n\n{link}",
+        "zh": "### {kind} · {site}\n- 位置：{camera} / {line}\n- 时间：{time}\n- 状态：{status}\n\n{link}",
+    },
+    MessageCode.CHAT_ALARM: {
+        "en": "### {kind} #{id} · {site}\n- When: {time}\n- Raised by: {by}\n- Why: {reason}\n\n{link}",
+        "zh": "### {kind} #{id} · {site}\n- 时间：{time}\n- 报警人：{by}\n- 原因：{reason}\n\n{link}",
+    },
+    MessageCode.CHAT_LINK: {"en": "[Snapshot (log in to the box)]({url})", "zh": "[查看抓拍（需登录）]({url})"},
     # Alarms raised by escalation.
     MessageCode.UNHANDLED: {
         "en": "alert #{event} at {camera}/{line} not handled within {after} s",

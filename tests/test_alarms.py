@@ -256,8 +256,8 @@ def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District,
     # into one does not log the other out); the school's page shows it at once
     centre = context.new_page()
     log_in(centre, district.center_url, "district")
-    button = centre.wait_for_selector(".alarm-row.open:has-text('校门口有可疑人员') [data-ack]", timeout=30_000)
-    button.click()
+    # A locator, not an element: a new escalation may draw the list again between finding and clicking
+    centre.locator(".alarm-row.open:has-text('校门口有可疑人员') [data-ack]").click(timeout=30_000)
     confirmed = centre.wait_for_selector(".alarm-row.acknowledged:has-text('校门口有可疑人员')").inner_text()
     # In the school's clock (Asia/Shanghai), raised and confirmed alike, never the centre's UTC
     assert confirmed.count("UTC+08:00") == 2 and "UTC+00:00" not in confirmed, confirmed

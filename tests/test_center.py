@@ -219,14 +219,16 @@ def test_the_duty_officer_works_the_centre_page(centre: Centre, browser: Any) ->
         "No1 Middle School", 4, EventStatus.AUTHORIZED, "2026-12-05T21:59:00+08:00",
         reviewed_by="li.m", reviewed_at="2026-12-05T22:05:00+08:00", review_note="家长送药",
     )  # fmt: skip
-    stale = page.wait_for_selector("[data-alarm='No1-Middle-School/1'].stale")
-    assert "学校已处置" in stale.inner_text() and "li.m" in stale.inner_text() and "家长送药" in stale.inner_text()
+    page.wait_for_selector("[data-alarm='No1-Middle-School/1'].stale")
+    stale = page.inner_text("[data-alarm='No1-Middle-School/1'].stale")
+    assert "学校已处置" in stale and "li.m" in stale and "家长送药" in stale
     page.click("[data-alarm='No1-Middle-School/1'] button.close")
     page.wait_for_selector("#handled-alarms [data-alarm='No1-Middle-School/1']")
     # A school goes offline: an alarm at the top, the tone goes on until it is noted
     centre.availability("No3 School", "offline")
-    offline = page.wait_for_selector("#offline [data-offline='No3-School']")
-    assert "学校离线" in offline.inner_text() and "UTC+08:00" in offline.inner_text()  # the district's clock
+    page.wait_for_selector("#offline [data-offline='No3-School']")
+    offline = page.inner_text("#offline [data-offline='No3-School']")
+    assert "学校离线" in offline and "UTC+08:00" in offline  # the district's clock
     above = "document.querySelector('#offline').compareDocumentPosition(document.querySelector('#open-alarms'))"
     assert page.evaluate(above) & 4  # the offline school comes before every alarm
     # Batch: tick No1's group and No2's alarm; one question with the count, then all confirmed

@@ -74,8 +74,18 @@ class MqttConfig(Section):
 
 class WebhookConfig(Section):
     url: str = Field(description="http(s) URL that receives each event as a JSON POST")
+    kind: Literal["json", "wecom", "dingtalk"] = Field(
+        "json", description="json: gatewatch's own message; wecom, dingtalk: a chat group robot's markdown"
+    )
+    secret: str | None = Field(None, repr=False, description="DingTalk's signing secret (SEC..., `${VAR}`)")
     headers: dict[str, str] = Field(default_factory=dict, description="e.g. Authorization; `${VAR}` for tokens")
     timeout_s: float = Field(5, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _secret_for_dingtalk(self) -> WebhookConfig:
+        if self.secret is not None and self.kind != "dingtalk":
+            raise ValueError("secret: only a dingtalk webhook signs its URL")
+        return self
 
     @field_validator("url")
     @classmethod

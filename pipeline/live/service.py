@@ -171,7 +171,7 @@ class Service:
         self.raise_alarm = self.alarms.raise_  # a person's alarm (the web's live side)
         mqtt = config.mqtt_resolved()
         self.mqtt = MqttLink(mqtt, config.site.name, list(config.cameras), self.alarms.acknowledged) if mqtt else None
-        senders: dict[str, Sender] = {f"webhook:{i}": WebhookSender(w) for i, w in enumerate(config.webhooks)}
+        senders: dict[str, Sender] = {f"webhook:{i}": WebhookSender(w, config) for i, w in enumerate(config.webhooks)}
         if self.mqtt is not None:
             senders = {"mqtt": self.mqtt, **senders}
         self.targets = list(senders)  # events, and an alarm's later reason
