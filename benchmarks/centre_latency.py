@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, sync_playwright
 
+from benchmarks.live_latency import row
 from tests.live import (
     PASSWORD,
     Broker,
@@ -49,16 +49,6 @@ WATCH = """() => {
     }
   }).observe(document.querySelector("#open-alarms"), {childList: true, subtree: true});
 }"""
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def row(name: str, values: list[float]) -> str:
-    ms = [v * 1000 for v in values]
-    return f"| {name} | {statistics.median(ms):.0f} | {percentile(ms, 0.95):.0f} | {max(ms):.0f} | {len(ms)} |"
 
 
 def main() -> None:
