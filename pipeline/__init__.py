@@ -15,6 +15,7 @@ The stages and what they share
     stature.py      a person's height where their feet are, per camera (weak detections at night)
     wording.py      messages and names in Chinese and English, worded when shown
     messages.py     what leaves the box (events, alarms, acks, camera health): one pydantic model each
+    pieces.py       an event's evidence as it travels: the message's thumbnail, each file's SHA-256
     signing.py      who sent a message: HMAC with the key a school and its centre share
 The two runs
     offline/        `analyze`: footage.py (an NVR export), prepare.py, chain.py, results.py, analyze.py
@@ -25,7 +26,8 @@ Around them
     review.py       event lifecycle, late registrations, export, prune     users.py   logins, sessions
     report.py       daily/monthly report (report_words.py, templates/)     evaluation.py  scoring
     adapt/          `gatewatch adapt`: one camera's night model from its own footage (numpy, no labels)
-    alerts/         outbox, MQTT, webhooks, DC-09         center.py      the district centre's subscriber
+    alerts/         outbox, MQTT, webhooks, DC-09,        center.py      the district centre's subscriber
+                    evidence pushed to the centre
     web/            FastAPI: one router per resource      cli/           the `gatewatch` commands
     files.py  fonts.py  redact.py  spreadsheet.py         small helpers: atomic writes, CJK fonts,
                                                           passwords out of URLs, formula-safe CSV

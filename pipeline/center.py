@@ -3,14 +3,18 @@
 Each school's `serve` publishes to `<prefix>/<site>/events` (again on every status change) and
 keeps retained availability and camera state topics; `gatewatch center` subscribes to all sites
 and keeps the newest of everything: one row per (site, event), per site, and per (site, camera).
-Each change is told at once to the officers' open pages (`hub`, a server-sent event stream), so an
-alarm is on screen as soon as the broker brings it, not at the next poll.
+Schools push their events' evidence (snapshot, crop, clip) to the centre's web server, each file
+signed by its SHA-256 (`alerts/evidence.py`); it is kept here and read back only when it still
+hashes to what the school signed. Each change is told at once to the officers' open pages
+(`hub`, a server-sent event stream), so an alarm is on screen as soon as the broker brings it,
+not at the next poll.
 A message that is not what gatewatch publishes, or not from an enrolled school (`--sites`), or
 an event or alarm not signed with that school's key, is logged and skipped, never fatal.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from dataclasses import asdict
@@ -21,14 +25,15 @@ from zoneinfo import ZoneInfo
 
 import paho.mqtt.client as mqtt
 
-from pipeline.alerts.mqtt import connect, topic_level
+from pipeline.alerts.mqtt import connect
 from pipeline.config import CenterSites, MqttConfig
 from pipeline.db import Store, ThreadStores
 from pipeline.db.center import CenterSite
+from pipeline.files import atomic_write
 from pipeline.live.hub import Hub
-from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, validation_summary
+from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, topic_level, validation_summary
 from pipeline.signing import BadSignature, sign, verify
-from pipeline.vocabulary import AlarmStatus, Availability, EventStatus
+from pipeline.vocabulary import AlarmStatus, Availability, EventStatus, EvidencePiece, EvidenceState
 
 log = logging.getLogger("gatewatch.center")
 
@@ -40,10 +45,12 @@ def create_tables(store: Store) -> None:
 
 
 class CenterSubscriber:
-    def __init__(self, config: MqttConfig, db_path: Path, sites: CenterSites) -> None:
-        """`sites`: the schools enrolled here, with the key each signs with."""
+    def __init__(self, config: MqttConfig, db_path: Path, sites: CenterSites, evidence_dir: Path) -> None:
+        """`sites`: the schools enrolled here, with the key each signs with; `evidence_dir`: where the
+        files they push are kept (a folder per school)."""
         self.config = config
         self.sites = sites
+        self.evidence_dir = evidence_dir.absolute()
         self.stores = ThreadStores(db_path)
         self.prefix_levels = config.topic_prefix.count("/") + 1
         self.received = 0
@@ -142,6 +149,36 @@ class CenterSubscriber:
             return False
         self.hub.publish({"type": "site", "site": site_topic})
         return True
+
+    def store_evidence(self, site_topic: str, event_id: int, piece: EvidencePiece, data: bytes, sha256: str) -> None:
+        """A file a school pushed, its digest and signature already checked: written durably, then
+        told to the open pages (the alarm's picture turns from "missing" to "verified")."""
+        suffix = ".mp4" if piece == EvidencePiece.CLIP else ".jpg"
+        path = self.evidence_dir / site_topic / f"{event_id}-{piece}{suffix}"
+        atomic_write(path, data)
+        self.stores.get().center.save_evidence(
+            site_topic, event_id, piece, sha256, len(data), str(path), datetime.now(UTC)
+        )
+        self.hub.publish({"type": "evidence", "site": site_topic, "id": event_id})
+
+    def evidence(self, site_topic: str, event_id: int, piece: EvidencePiece) -> tuple[bytes | None, EvidenceState]:
+        """A stored file, read and checked again against the digest the school signed: an officer
+        is never shown a picture that is not the school's."""
+        center = self.stores.get().center
+        stored = center.piece(site_topic, event_id, piece)
+        if stored is None:
+            return None, EvidenceState.MISSING
+        try:
+            data = Path(stored.path).read_bytes()
+        except OSError:
+            center.mark_altered(site_topic, event_id, piece, datetime.now(UTC))
+            return None, EvidenceState.ALTERED
+        signed = center.expected_sha256(site_topic, event_id, piece) or stored.sha256
+        if hashlib.sha256(data).hexdigest() != stored.sha256 or signed != stored.sha256:
+            log.warning("%s of event #%s of %s is not what the school signed", piece, event_id, site_topic)
+            center.mark_altered(site_topic, event_id, piece, datetime.now(UTC))
+            return None, EvidenceState.ALTERED
+        return data, EvidenceState.VERIFIED
 
     def _publish_ack(self, client: mqtt.Client, site_topic: str, alarm_id: int, by: str, at: str) -> None:
         """Retained, so the school reads it whenever it connects; marked sent only once the broker

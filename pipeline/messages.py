@@ -13,13 +13,26 @@ fails a test, and a message that is not what gatewatch sends is refused field by
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, ValidationError
 
 from pipeline.lighting import Lighting
-from pipeline.vocabulary import AlarmKind, AlarmStatus, CameraState, Direction, EventKind, EventStatus, MessageCode
+from pipeline.pieces import THUMBNAIL_BYTES, files_of, sha256_of, thumbnail
+from pipeline.vocabulary import (
+    AlarmKind,
+    AlarmStatus,
+    CameraState,
+    Direction,
+    EventKind,
+    EventStatus,
+    EvidencePiece,
+    MessageCode,
+)
 from pipeline.wording import Message
 
 if TYPE_CHECKING:  # the stored records `of` reads; the database's modules do not import this one
@@ -40,7 +53,22 @@ def _aware_time(text: str) -> str:
     return text
 
 
+def _jpeg_thumbnail(text: str) -> str:
+    try:
+        data = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ValueError("not base64") from None
+    if len(data) > THUMBNAIL_BYTES or not data.startswith(b"\xff\xd8"):
+        raise ValueError(f"not a JPEG of at most {THUMBNAIL_BYTES} bytes")
+    return text
+
+
 IsoTime = Annotated[str, Field(max_length=40), AfterValidator(_aware_time)]
+Thumbnail = Annotated[
+    str | None,
+    Field(None, max_length=THUMBNAIL_BYTES * 4 // 3 + 4, description="base64 JPEG of the snapshot, small"),
+    AfterValidator(lambda text: _jpeg_thumbnail(text) if text is not None else None),
+]
 Signature = Annotated[
     str | None, Field(None, pattern="^[0-9a-f]{64}$", description="HMAC-SHA256 with the site's key (`signing`)")
 ]
@@ -57,6 +85,26 @@ class MessageView(BaseModel):
     @classmethod
     def of(cls, message: Message | None) -> MessageView | None:
         return cls(code=message.code, values=dict(message.values)) if message else None
+
+
+class EvidenceRef(BaseModel):
+    """One evidence file the school holds and pushes to its centre, by the SHA-256 the centre
+    checks it against (signed with the rest of the message)."""
+
+    piece: EvidencePiece
+    sha256: str = Field(pattern="^[0-9a-f]{64}$")
+    size: int = Field(ge=0, le=2**40, description="bytes")
+
+
+def _evidence(snapshot: str | None, crop: str | None, clip: str | None) -> dict[str, object]:
+    """The thumbnail and the files' digests, for a message that leaves the box (not for the web's
+    views, which link the files themselves)."""
+    files = files_of(snapshot, crop, clip)
+    picture = files.get(EvidencePiece.SNAPSHOT)
+    return {
+        "thumbnail": thumbnail(picture) if picture else None,
+        "evidence": [EvidenceRef(piece=p, sha256=sha256_of(f), size=f.stat().st_size) for p, f in files.items()],
+    }
 
 
 class EventMessage(BaseModel):
@@ -79,6 +127,8 @@ class EventMessage(BaseModel):
     reviewed_by: Text | None = Field(None, description="who handled it last at the school")
     reviewed_at: IsoTime | None = Field(None, description="when they did")
     review_note: Text | None = Field(None, description="what they wrote")
+    thumbnail: Thumbnail = None
+    evidence: list[EvidenceRef] = Field(default_factory=list, max_length=len(EvidencePiece))
     signature: Signature = None
 
     @classmethod
@@ -106,7 +156,9 @@ class EventMessage(BaseModel):
 
     @classmethod
     def of(cls, event: Event, site: str, base_url: str) -> EventMessage:
-        return cls.model_validate(cls.fields_of(event, site, base_url))
+        """The message as it leaves the box: with the thumbnail and the evidence's digests."""
+        fields = cls.fields_of(event, site, base_url)
+        return cls.model_validate({**fields, **_evidence(event.snapshot_path, event.crop_path, event.clip_path)})
 
 
 class AlarmMessage(BaseModel):
@@ -124,11 +176,17 @@ class AlarmMessage(BaseModel):
     time: IsoTime
     status: AlarmStatus = AlarmStatus.OPEN
     snapshot_url: Text | None = None
+    thumbnail: Thumbnail = None
+    evidence: list[EvidenceRef] = Field(
+        default_factory=list, max_length=len(EvidencePiece), description="of the event it escalates"
+    )
     signature: Signature = None
 
     @classmethod
-    def of(cls, alarm: Alarm, site: str, base_url: str) -> AlarmMessage:
+    def of(cls, alarm: Alarm, site: str, base_url: str, event: Event | None = None) -> AlarmMessage:
+        """`event`: the alert it escalates, whose thumbnail and evidence go with it (leaving the box)."""
         base = base_url.rstrip("/")
+        evidence = _evidence(event.snapshot_path, event.crop_path, event.clip_path) if event else {}
         return cls(
             id=alarm.id,
             site=site,
@@ -141,6 +199,7 @@ class AlarmMessage(BaseModel):
             time=alarm.raised_at.isoformat(),
             status=alarm.status,
             snapshot_url=f"{base}/api/events/{alarm.event_id}/snapshot" if alarm.event_id else None,
+            **evidence,
         )
 
 
@@ -177,6 +236,12 @@ class CameraStatus(BaseModel):
     frames_detected: int
     detector_ms: float
     lighting: Lighting | None
+
+
+def topic_level(name: str) -> str:
+    """A site or camera name as one topic level: no wildcards or separators (the centre files a
+    school's messages and evidence under it)."""
+    return re.sub(r"[\s/+#]+", "-", name).strip("-") or "x"
 
 
 def validation_summary(exc: ValueError) -> str:

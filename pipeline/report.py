@@ -189,18 +189,28 @@ class ReportData:
 
     @property
     def alarm_lines(self) -> list[AlarmLine]:
-        return [
-            AlarmLine(
-                kind,
-                sum(a.kind == kind for a in self.alarms),
-                sum(a.kind == kind and a.status == AlarmStatus.ACKNOWLEDGED for a in self.alarms),
-            )
-            for kind in AlarmKind
-        ]
+        """Real alarms by kind; drills are counted apart (`drill_line`), never as alarms."""
+        return [self._line(kind) for kind in AlarmKind if kind != AlarmKind.DRILL]
+
+    @property
+    def drill_line(self) -> AlarmLine:
+        return self._line(AlarmKind.DRILL)
+
+    def _line(self, kind: AlarmKind) -> AlarmLine:
+        of_kind = [a for a in self.alarms if a.kind == kind]
+        return AlarmLine(kind, len(of_kind), sum(a.status == AlarmStatus.ACKNOWLEDGED for a in of_kind))
 
     @property
     def confirm_time(self) -> str:
-        waits = [seconds_between(a.acknowledged_at, a.raised_at) for a in self.alarms if a.acknowledged_at]
+        return self._median_confirmation([a for a in self.alarms if a.kind != AlarmKind.DRILL])
+
+    @property
+    def drill_confirm_time(self) -> str:
+        """How fast the centre confirmed the drills: what a drill is held to find out."""
+        return self._median_confirmation([a for a in self.alarms if a.kind == AlarmKind.DRILL])
+
+    def _median_confirmation(self, alarms: list[Alarm]) -> str:
+        waits = [seconds_between(a.acknowledged_at, a.raised_at) for a in alarms if a.acknowledged_at]
         return duration(statistics.median(waits), self.language) if waits else "—"
 
 

@@ -5,7 +5,8 @@ Anyone who can publish to the broker can put any JSON on any topic a broker's AC
 the school signs each event and alarm it sends, and the centre each confirmation; the receiver
 checks the signature with that site's key before it believes a word. The signature covers
 every field of the message (the alarm id and the site topic included), as canonical JSON: a
-confirmation cannot be moved to another alarm or another school, nor its time changed.
+confirmation cannot be moved to another alarm or another school, nor its time changed. A file a
+school pushes to its centre (evidence) is signed by its SHA-256 the same way.
 
 Keys are secrets: they come from `${VAR}` in configuration, and never appear in a log line,
 an error or a stored row.
@@ -46,4 +47,16 @@ def verify(message: BaseModel, key: str) -> None:
     if not signature:
         raise BadSignature("the message is not signed")
     if not hmac.compare_digest(signature, _digest(message, key)):
+        raise BadSignature("the signature does not match the site's key")
+
+
+def upload_signature(key: str, site_topic: str, event_id: int, piece: str, sha256: str) -> str:
+    """For a file pushed to the centre: binds its digest to the school, the event and the piece,
+    so a file cannot be stored under another school's or another event's name."""
+    text = f"{site_topic}/{event_id}/{piece}/{sha256}"
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()
+
+
+def verify_upload(signature: str, key: str, site_topic: str, event_id: int, piece: str, sha256: str) -> None:
+    if not hmac.compare_digest(signature, upload_signature(key, site_topic, event_id, piece, sha256)):
         raise BadSignature("the signature does not match the site's key")

@@ -95,12 +95,29 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # gave up after alerts.max_attempts; the row stays
 
 
+class EvidencePiece(StrEnum):
+    """A flagged event's evidence files, as they travel to the district centre."""
+
+    SNAPSHOT = "snapshot"  # the annotated frame
+    CROP = "crop"  # the person
+    CLIP = "clip"  # seconds around the crossing
+
+
+class EvidenceState(StrEnum):
+    """What the district centre can say of one piece of a school's evidence."""
+
+    VERIFIED = "verified"  # here, and its SHA-256 is the one the school signed
+    ALTERED = "altered"  # here, but not what the school signed
+    MISSING = "missing"  # announced by the school, not (yet) here
+
+
 class AlarmKind(StrEnum):
     """How an alarm to the police and the district centre was raised (一键报警)."""
 
     ONE_CLICK = "one_click"  # a person pressed the alarm button
     ESCALATION = "escalation"  # a person escalated an alert
     AUTOMATIC = "automatic"  # an alert was left unhandled past its rule's escalation.after_s
+    DRILL = "drill"  # a test of the whole chain (演练): sent everywhere marked as a test, confirmed like a real one
 
 
 class AlarmStatus(StrEnum):

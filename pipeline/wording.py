@@ -258,6 +258,7 @@ NAMES: dict[str, dict[Language, str]] = {
     "one_click": {"en": "One-click alarm", "zh": "一键报警"},
     "escalation": {"en": "Escalated alert", "zh": "告警上报"},
     "automatic": {"en": "Unhandled alert, escalated automatically", "zh": "告警超时自动上报"},
+    "drill": {"en": "Alarm drill (test)", "zh": "报警演练（测试）"},
     "open": {"en": "Open", "zh": "待确认"},
     "unnamed": {"en": "unnamed", "zh": "未具名"},
     "none": {"en": "nothing (it is final)", "zh": "无（已是最终状态）"},

@@ -23,7 +23,7 @@ import av
 import httpx
 import paho.mqtt.client as mqtt
 
-from pipeline.alerts.mqtt import topic_level
+from pipeline.messages import topic_level
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "north-gate_20261128222950.mp4"

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pipeline.messages import AlarmAck, AlarmMessage
+from pipeline.messages import AlarmAck, AlarmMessage, topic_level
+from pipeline.pieces import THUMBNAIL_BYTES
 from pipeline.signing import sign
 from pipeline.vocabulary import AlarmKind
 
@@ -46,6 +47,7 @@ class District:
     center: Process
     center_url: str
     webhook: Webhook
+    folder: Path  # the school's and the centre's files
 
     def center_client(self) -> httpx.Client:
         client = httpx.Client(base_url=self.center_url, timeout=10)
@@ -68,21 +70,22 @@ def district(tmp_path_factory: pytest.TempPathFactory, broker: Broker) -> Iterat
         "window": 30,
         "escalation": {"after_s": ESCALATE_AFTER_S},
     }
+    port = free_port()
     config = write_config(
         folder,
         {"gate": {"source": str(clip), "loop": True}},
         site=SITE,
         rules=[rule],
         mqtt={"host": "127.0.0.1", "port": broker.port, "topic_prefix": PREFIX},
+        center={"url": f"http://127.0.0.1:{port}"},  # evidence is pushed there (issue 23.2)
         webhooks=[{"url": webhook.url}],
         alerts={"retry_min_s": 0.5, "retry_max_s": 2},
     )
     school = Serve(folder, config)
-    port = free_port()
     center = start_center(folder, broker.port, port, PREFIX, sites=(SITE,))
     try:
         school.start()
-        found = District(school, center, f"http://127.0.0.1:{port}", webhook)
+        found = District(school, center, f"http://127.0.0.1:{port}", webhook, folder)
         wait_for(lambda: _up(found), 30, "the centre's web server")
         yield found
     finally:
@@ -229,6 +232,51 @@ def test_an_alert_nobody_handles_is_escalated_on_its_own(district: District) -> 
     assert stale["handled_at"].endswith("+08:00")  # the school's clock
 
 
+def test_each_event_reaches_the_centre_with_its_evidence_verified(district: District, browser: Any) -> None:
+    """Issue 23.2: the thumbnail in the message, the snapshot, crop and clip pushed by the school,
+    each checked against the SHA-256 the school signed; the officer sees them without a login to
+    the school, and a file changed at the centre is shown as altered, never as the school's."""
+    center = district.center_client()
+    topic = topic_level(SITE)
+
+    def complete() -> dict[str, Any] | None:
+        pieces = {"snapshot": "verified", "crop": "verified", "clip": "verified"}
+        return next((e for e in center.get("/api/events").json() if e["evidence"] == pieces), None)
+
+    event = wait_for(complete, 90, "an event with its snapshot, crop and clip verified at the centre")
+    assert event["has_thumbnail"] and event["site_topic"] == topic
+    paths = "SELECT snapshot_path, crop_path, clip_path FROM events WHERE id = ?"
+    stored = query(district.school.db, paths, event["id"])
+    for piece, path in zip(("snapshot", "crop", "clip"), stored[0], strict=True):
+        answer = center.get(f"/api/evidence/{topic}/{event['id']}/{piece}")
+        assert answer.status_code == 200 and answer.content == Path(path).read_bytes(), piece  # the school's own bytes
+    thumbnail = center.get(f"/api/evidence/{topic}/{event['id']}/thumbnail")
+    assert thumbnail.headers["content-type"] == "image/jpeg" and len(thumbnail.content) <= THUMBNAIL_BYTES
+    assert thumbnail.content.startswith(b"\xff\xd8")
+    # Its signed message named each piece by its digest (the clip once a later message carried it)
+    payload = query(district.folder / "center.db", "SELECT payload FROM center_events WHERE event_id = ?", event["id"])
+    message = json.loads(payload[0]["payload"])
+    assert {ref["piece"] for ref in message["evidence"]} >= {"snapshot", "crop"}
+    # Nobody without a login at the centre reads them
+    assert httpx.get(f"{district.center_url}/api/evidence/{topic}/{event['id']}/snapshot").status_code == 401
+    # The officer sees the thumbnail and "verified" on the centre's page
+    page = browser.new_page(locale="zh-CN")
+    log_in(page, district.center_url, "district")
+    row = f"#rows tr[data-id='{event['id']}']"
+    page.wait_for_selector(f"{row} [data-piece=clip][data-state=verified]")
+    assert "已核验" in page.inner_text(f"{row} [data-piece=snapshot]")
+    page.wait_for_function(f'() => document.querySelector("{row} img.thumb")?.naturalWidth > 0')
+    # A file changed on the centre's disk is refused and shown as altered
+    crop = next((district.folder / "center-evidence" / topic).glob(f"{event['id']}-crop.jpg"))
+    crop.write_bytes(crop.read_bytes()[:-10] + b"0123456789")
+    assert center.get(f"/api/evidence/{topic}/{event['id']}/crop").status_code == 409
+    listed = next(e for e in center.get("/api/events").json() if e["id"] == event["id"])
+    assert listed["evidence"]["crop"] == "altered" and listed["evidence"]["snapshot"] == "verified"
+    page.reload()
+    page.wait_for_selector(f"{row} [data-piece=crop][data-state=altered]")
+    page.close()
+
+
 def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District, browser: Any) -> None:
     context = browser.new_context(locale="zh-CN")
     page = context.new_page()
@@ -270,6 +318,13 @@ def test_the_alarm_button_and_the_centre_page_in_the_browser(district: District,
     centre.wait_for_url("**/login**")
     page.reload()  # still logged in at the school
     page.wait_for_selector("#alarm-button")
+    # A drill (issue 23.4): two taps as for an alarm, marked as a drill here and at the centre
+    page.click("#drill-button")
+    assert page.inner_text("#drill-button") == "再按一次开始演练"
+    page.click("#drill-button")
+    page.wait_for_selector("#alarm-list .alarm-row:has-text('报警演练')")
+    drills = lambda: [a for a in district.center_client().get("/api/alarms").json() if a["kind"] == "drill"]  # noqa: E731
+    assert wait_for(drills, 30, "the drill at the centre")[0]["priority"] == 3  # after every real alarm
     context.close()
 
 

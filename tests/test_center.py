@@ -5,19 +5,25 @@ alarms, events and outages it needs (the real school's side: tests/test_alarms.p
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import httpx
+import numpy as np
 import pytest
 
-from pipeline.alerts.mqtt import topic_level
-from pipeline.messages import AlarmAck, AlarmMessage, EventMessage
-from pipeline.signing import sign, verify
-from pipeline.vocabulary import AlarmKind, EventKind, EventStatus
+from pipeline.alerts.evidence import SHA256_HEADER, SIGNATURE_HEADER, EvidencePush
+from pipeline.alerts.outbox import DeliveryError
+from pipeline.config import CenterLinkConfig
+from pipeline.messages import AlarmAck, AlarmMessage, EventMessage, EvidenceRef, topic_level
+from pipeline.pieces import THUMBNAIL_BYTES, sha256_of, thumbnail
+from pipeline.signing import sign, upload_signature, verify
+from pipeline.vocabulary import AlarmKind, EventKind, EventStatus, EvidencePiece
 
 from .live import (
     PASSWORD,
@@ -27,6 +33,7 @@ from .live import (
     Subscriber,
     free_port,
     log_in,
+    query,
     site_key,
     start_center,
     wait_for,
@@ -41,6 +48,7 @@ class Centre:
     url: str
     prefix: str
     schools: Subscriber  # publishes as the schools do, and reads what the centre sends them
+    db: Path
 
     def client(self) -> httpx.Client:
         client = httpx.Client(base_url=self.url, timeout=10)
@@ -54,12 +62,13 @@ class Centre:
         )  # fmt: skip
         self._publish(f"{topic_level(site)}/alarms", sign(alarm, site_key(site)).model_dump_json())
 
-    def event(self, site: str, event_id: int, status: EventStatus, time: str, **review: str) -> None:
+    def event(self, site: str, event_id: int, status: EventStatus, time: str, **more: Any) -> EventMessage:
         event = EventMessage(
             id=event_id, site=site, kind=EventKind.UNREGISTERED_ENTRY, camera="gate", line="gate", direction=None,
-            time=time, status=status, reason=None, closed=None, snapshot_url="x", crop_url="y", **review,
+            time=time, status=status, reason=None, closed=None, snapshot_url="x", crop_url="y", **more,
         )  # fmt: skip
         self._publish(f"{topic_level(site)}/events", sign(event, site_key(site)).model_dump_json())
+        return event
 
     def availability(self, site: str, state: str) -> None:
         self._publish(f"{topic_level(site)}/availability", state, retain=True)
@@ -73,7 +82,7 @@ def centre(tmp_path: Path, broker: Broker, topic_prefix: str, live: Servers) -> 
     port = free_port()
     process = live(start_center(tmp_path, broker.port, port, topic_prefix, sites=SCHOOLS))
     schools = Subscriber(broker.port, f"{topic_prefix}/#")
-    found = Centre(process, f"http://127.0.0.1:{port}", topic_prefix, schools)
+    found = Centre(process, f"http://127.0.0.1:{port}", topic_prefix, schools, tmp_path / "center.db")
     try:
         wait_for(lambda: _connected(found), 30, "the centre on the broker")
         yield found
@@ -102,15 +111,17 @@ def test_alarms_in_the_order_to_work_them_a_page_at_a_time_and_confirmed_in_a_ba
     centre.alarm("No1 Middle School", 2, AlarmKind.ESCALATION, "2026-12-05T22:30:00+08:00", event_id=5)
     centre.alarm("No3 School", 1, AlarmKind.ONE_CLICK, "2026-12-05T22:45:00+08:00")
     centre.alarm("No2 School", 2, AlarmKind.AUTOMATIC, "2026-12-05T21:00:00+08:00", event_id=9)
-    wait_for(lambda: _open(officer)[1] == 5, 30, "five open alarms at the centre")
+    centre.alarm("No3 School", 2, AlarmKind.DRILL, "2026-12-05T20:00:00+08:00")  # the oldest, but a drill
+    wait_for(lambda: _open(officer)[1] == 6, 30, "six open alarms at the centre")
     alarms, total = _open(officer)
-    # A person pressed the button, then a person escalated, then gatewatch did; oldest first in each
+    # A person pressed the button, then a person escalated, then gatewatch did; oldest first in each;
+    # a drill after every real alarm
     order = [(a["site_topic"], a["alarm_id"]) for a in alarms]
     assert order == [("No3-School", 1), ("No2-School", 1), ("No1-Middle-School", 2), ("No2-School", 2),
-                     ("No1-Middle-School", 1)]  # fmt: skip
-    assert [a["priority"] for a in alarms] == [0, 0, 1, 2, 2]
+                     ("No1-Middle-School", 1), ("No3-School", 2)]  # fmt: skip
+    assert [a["priority"] for a in alarms] == [0, 0, 1, 2, 2, 3]
     page, total = _open(officer, limit=2, offset=2)
-    assert total == 5 and [(a["site_topic"], a["alarm_id"]) for a in page] == order[2:4]
+    assert total == 6 and [(a["site_topic"], a["alarm_id"]) for a in page] == order[2:4]
     # A batch: three confirmed at once; one names an alarm that is not here
     batch = [{"site_topic": s, "alarm_id": i} for s, i in order[1:4]] + [{"site_topic": "No9", "alarm_id": 1}]
     done = officer.post("/api/alarms/ack", json={"alarms": batch})
@@ -127,7 +138,7 @@ def test_alarms_in_the_order_to_work_them_a_page_at_a_time_and_confirmed_in_a_ba
         ack = AlarmAck.model_validate_json(sent[0][2])
         verify(ack, site_key(school))
         assert ack.by == "district" and ack.alarm_id == alarm_id
-    assert [(a["site_topic"], a["alarm_id"]) for a in _open(officer)[0]] == [order[0], order[4]]
+    assert [(a["site_topic"], a["alarm_id"]) for a in _open(officer)[0]] == [order[0], order[4], order[5]]
     handled = officer.get("/api/alarms", params={"status": "acknowledged"})
     assert handled.headers["X-Total-Count"] == "3"
     assert [a["time"][11:16] for a in handled.json()] == ["23:00", "22:30", "21:00"]  # newest first
@@ -189,6 +200,63 @@ def test_a_school_going_offline_is_an_alarm_until_an_officer_notes_it(centre: Ce
     wait_for(lambda: (school("No3-School") or {}).get("availability") == "online", 30, "back online")
     assert school("No3-School")["offline_noted_by"] is None  # type: ignore[index]
     assert officer.post("/api/sites/No3-School/offline/ack").status_code == 409  # not offline
+
+
+def test_evidence_is_kept_only_as_the_school_signed_it(centre: Centre, tmp_path: Path) -> None:
+    """Issue 23.2 at the centre's door: a file is stored only when the school's key signed its
+    digest for that school, event and piece; the list says per piece whether it is here as the
+    school's message described it; a school's push fails in words while the centre is away and
+    gets through once it is back (the outbox retries the same send)."""
+    officer = centre.client()
+    school = "No2 School"
+    picture = tmp_path / "snapshot.jpg"
+    picture.write_bytes(cv2.imencode(".jpg", np.full((480, 640, 3), (40, 90, 160), np.uint8))[1].tobytes())
+    crop = tmp_path / "crop.jpg"
+    crop.write_bytes(cv2.imencode(".jpg", np.full((200, 80, 3), 200, np.uint8))[1].tobytes())
+    files = {EvidencePiece.SNAPSHOT: picture, EvidencePiece.CROP: crop}
+    refs = [EvidenceRef(piece=p, sha256=sha256_of(f), size=f.stat().st_size) for p, f in files.items()]
+    event = centre.event(school, 21, EventStatus.NEW, "2026-12-05T23:20:00+08:00", thumbnail=thumbnail(picture),
+                         evidence=refs)  # fmt: skip
+
+    def listed() -> dict[str, Any] | None:
+        return next((e for e in officer.get("/api/events").json() if e["id"] == 21), None)
+
+    shown = wait_for(listed, 30, "the event at the centre")
+    assert shown["evidence"] == {"snapshot": "missing", "crop": "missing"} and shown["has_thumbnail"]
+    small = officer.get("/api/evidence/No2-School/21/thumbnail")  # in the message: there before any file
+    assert small.status_code == 200 and len(small.content) <= THUMBNAIL_BYTES
+    assert officer.get("/api/evidence/No2-School/21/snapshot").status_code == 404
+    # The centre is away: the push fails in words (no key, no signature in them); then it is back
+    away = EvidencePush(
+        CenterLinkConfig(url=f"http://127.0.0.1:{free_port()}"), school, site_key(school), lambda _id: files
+    )
+    with pytest.raises(DeliveryError) as failed:
+        away.send(event, "k")
+    assert "ConnectError" in str(failed.value) and site_key(school) not in str(failed.value)
+    push = EvidencePush(CenterLinkConfig(url=centre.url), school, site_key(school), lambda _id: files)
+    push.send(event, "k")
+    assert listed()["evidence"] == {"snapshot": "verified", "crop": "verified"}  # type: ignore[index]
+    assert officer.get("/api/evidence/No2-School/21/snapshot").content == picture.read_bytes()
+    push.send(event, "k")  # a repeat (an answer lost on the way) is stored once
+    assert query(centre.db, "SELECT count(*) AS n FROM center_evidence")[0]["n"] == 2
+
+    def put(site: str, piece: str, body: bytes, key: str, digest: str | None = None, **headers: str) -> int:
+        digest = digest or hashlib.sha256(body).hexdigest()
+        signed = {SHA256_HEADER: digest, SIGNATURE_HEADER: upload_signature(key, site, 21, piece, digest)}
+        headers = {"Content-Type": "application/octet-stream", **signed, **headers}
+        return httpx.put(f"{centre.url}/api/evidence/{site}/21/{piece}", content=body, headers=headers).status_code
+
+    other = b"\xff\xd8 another picture"
+    assert put("No2-School", "snapshot", other, site_key("No3 School")) == 403  # another school's key
+    assert put("No9-School", "snapshot", other, site_key(school)) == 403  # not enrolled here
+    assert put("No2-School", "snapshot", other, site_key(school), digest="0" * 64) == 400  # cut short
+    assert put("No2-School", "snapshot", other, site_key(school), **{"Content-Type": "image/jpeg"}) == 415
+    assert put("No2-School", "map", other, site_key(school)) == 422  # not a piece of evidence
+    assert listed()["evidence"]["snapshot"] == "verified"  # type: ignore[index]  # none of that was stored
+    # The school's own key, but not the file its message described: kept, and shown as altered
+    assert put("No2-School", "crop", other, site_key(school)) == 201
+    assert listed()["evidence"] == {"snapshot": "verified", "crop": "altered"}
+    assert officer.get("/api/evidence/No2-School/21/crop").status_code == 409
 
 
 def test_the_duty_officer_works_the_centre_page(centre: Centre, browser: Any) -> None:

@@ -277,3 +277,15 @@ def test_alarm_receivers_are_checked_key_by_key(tmp_path: Path, monkeypatch: pyt
     assert "short-secret-key!" not in message  # a key is a secret, even a wrong one
     data["alarm_receivers"] = [receiver, {**receiver, "port": 12129}]
     assert "alarm_receivers.1.name: 'police' is taken" in error_for(tmp_path, data)
+
+
+def test_the_centre_address_needs_the_key_that_signs_what_is_pushed(tmp_path: Path) -> None:
+    data = demo()
+    data["center"] = {"url": "centre.example:8090"}
+    assert "center.url: must start with http:// or https://" in error_for(tmp_path, data)
+    data["center"] = {"url": "https://centre.example:8090/"}
+    assert "center: needs mqtt.site_key" in error_for(tmp_path, data)
+    data["mqtt"] = {"host": "broker", "site_key": "k" * 32}
+    path = tmp_path / "ok.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert load_config(path).center.url == "https://centre.example:8090"  # type: ignore[union-attr]

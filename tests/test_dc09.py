@@ -149,6 +149,22 @@ def test_an_escalated_alert_is_an_intrusion_in_its_cameras_zone(school: School) 
     assert (got.event_type, got.ri) == ("130", "002")  # burglary, zone 2: north is the second camera
 
 
+def test_a_drill_is_the_receivers_manual_test_report(school: School) -> None:
+    """Issue 23.4: a drill goes through every channel marked as a test, here Contact ID 601."""
+    guard = school.serve.client("guard")
+    before = len(school.secret.got())
+    drill = guard.post("/api/alarms", json={"drill": True})
+    assert drill.status_code == 201 and drill.json()["kind"] == "drill", drill.text
+    got = wait_for(lambda: school.secret.got()[before:], 30, "the drill at the receiver")[0]
+    assert (got.event_qualifier, got.event_type, got.ri) == ("1", "601", "000")  # a manual test, no camera
+    assert guard.post("/api/alarms", json={"drill": True, "event_id": 1}).status_code == 422  # escalates nothing
+    sender = Dc09Sender(AlarmReceiverConfig(name="t", host="127.0.0.1", port=1, account="1A2B"), {})
+    message = AlarmMessage(
+        id=9, site="s", kind=AlarmKind.DRILL, reason="", raised_by="g", time="2026-12-05T22:00:00+08:00"
+    )
+    assert "|Nri1/RX0]" in sender.frame(message, 1, datetime(2026, 12, 5, 14, 0, tzinfo=UTC)).decode()  # SIA: RX
+
+
 def test_the_message_itself_udp_and_a_bad_answer() -> None:
     """DC-09 over UDP (SIA DCS), and what the transmitter makes of an answer that is no ACK."""
     alarm = AlarmMessage(

@@ -181,6 +181,11 @@ def busy_month(folder: Path) -> Path:
             )
             if kind != AlarmKind.AUTOMATIC:
                 store.alarms.acknowledge(alarm.id, "district", start + timedelta(minutes=2))
+        for day, minutes in ((7, 1), (21, 3)):  # two drills, confirmed after 1 and 3 minutes
+            drill = store.alarms.raise_(
+                AlarmKind.DRILL, reason="", by="guard.li", at=start + timedelta(days=day), targets=[]
+            )
+            store.alarms.acknowledge(drill.id, "district", start + timedelta(days=day, minutes=minutes))
         store.outages.begin("north-gate", start + timedelta(days=3), "connection refused")
         store.outages.end(start + timedelta(days=3, hours=2), "north-gate")
     return db
@@ -251,6 +256,9 @@ def test_a_busy_month_prints_on_a4_in_the_sites_language(tmp_path: Path, browser
     # The figures: outcomes, alarms, coverage (the gate 100 %, the dormitory half the month)
     assert page.inner_text("#outcome-new") == str(EVENTS // 4)
     assert page.inner_text("#alarms-one_click") == "1" and page.inner_text("#alarms-automatic") == "1"
+    assert page.locator("#alarms-drill").count() == 0  # drills are not alarms: counted apart
+    assert (page.inner_text("#drills-held"), page.inner_text("#drills-confirmed")) == ("2", "2")
+    assert page.inner_text("#drills-confirm-time") in ("2 min 00 s", "2分 00秒")  # the median of 1 and 3 minutes
     gate, dorm = page.inner_text("[data-camera=north-gate]"), page.inner_text("[data-camera=dorm-a]")
     assert "100.0 %" in gate and "50.0 %" in dorm and "\t1\t" in gate  # one outage at the gate
     # The appendix: every event, in time order (then id), each with its thumbnail

@@ -4,6 +4,8 @@ and the district centre collecting two schools."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import signal
 from pathlib import Path
@@ -14,6 +16,7 @@ import httpx
 import pytest
 
 from pipeline.messages import EventMessage
+from pipeline.pieces import THUMBNAIL_BYTES
 from pipeline.signing import verify
 
 from .live import (
@@ -80,11 +83,19 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(
             "reviewed_by": None,  # nobody has handled it yet
             "reviewed_at": None,
             "review_note": None,
+            "thumbnail": message["thumbnail"],
+            "evidence": message["evidence"],
             "signature": message["signature"],
         }
         verify(EventMessage.model_validate(message), site_key("No1 Middle School"))  # signed with the site's key
         row = query(serve.db, "SELECT * FROM events WHERE id = ?", first["id"])[0]
         assert Path(row["snapshot_path"]).is_file() and Path(row["crop_path"]).is_file()
+        # The snapshot rides along small, and each file the box holds is named by its digest (issue 23.2)
+        assert len(base64.b64decode(message["thumbnail"])) <= THUMBNAIL_BYTES
+        snapshot_digest = hashlib.sha256(Path(row["snapshot_path"]).read_bytes()).hexdigest()
+        assert {"piece": "snapshot", "sha256": snapshot_digest, "size": Path(row["snapshot_path"]).stat().st_size} in (
+            message["evidence"]
+        )
         # The clip follows once the seconds after the crossing have passed: H.264, beside the snapshots
         clip_url = wait_for(lambda: api.get(f"/api/events/{first['id']}").json()["clip_url"], 30, "the live clip")
         clip_path = Path(query(serve.db, "SELECT clip_path FROM events WHERE id = ?", first["id"])[0]["clip_path"])

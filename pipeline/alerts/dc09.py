@@ -10,8 +10,10 @@ so every retry of one alarm carries the same number and the receiver can recogni
 
 Events are not sent here: a receiving centre's operators act on alarms, which a person raised or
 gatewatch escalated. The codes: a one-click alarm is a panic alarm (SIA PA, Contact ID 120); an
-escalated alert (by a person or on its own) an intrusion (SIA BA, Contact ID 130). The zone is
-the camera's place in the configuration (1, 2, ...; 0 for an alarm raised without a camera).
+escalated alert (by a person or on its own) an intrusion (SIA BA, Contact ID 130); a drill the
+receiver's manual test report (SIA RX, Contact ID 601), so its operators log a test, not a panic.
+The zone is the camera's place in the configuration (1, 2, ...; 0 for an alarm raised without a
+camera).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from pipeline.config import AlarmReceiverConfig
 from pipeline.messages import AlarmMessage, EventMessage
 from pipeline.vocabulary import AlarmKind
 
-SIA_CODE = {AlarmKind.ONE_CLICK: "PA", AlarmKind.ESCALATION: "BA", AlarmKind.AUTOMATIC: "BA"}
-CONTACT_ID = {AlarmKind.ONE_CLICK: 120, AlarmKind.ESCALATION: 130, AlarmKind.AUTOMATIC: 130}
+# A drill is the receivers' manual test: SIA "RX" (manual test report), Contact ID 601 (manual trigger test).
+SIA_CODE = {AlarmKind.ONE_CLICK: "PA", AlarmKind.ESCALATION: "BA", AlarmKind.AUTOMATIC: "BA", AlarmKind.DRILL: "RX"}
+CONTACT_ID = {AlarmKind.ONE_CLICK: 120, AlarmKind.ESCALATION: 130, AlarmKind.AUTOMATIC: 130, AlarmKind.DRILL: 601}
 AREA = 1  # gatewatch reports one area (partition): the school
 PAD = string.ascii_letters + string.digits  # DC-09's pad characters: anything but "|", "[" and "]"
 MAX_ANSWER = 1024

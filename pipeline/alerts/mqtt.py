@@ -17,7 +17,6 @@ broker has acknowledged them (QoS 1 by default).
 from __future__ import annotations
 
 import logging
-import re
 import ssl
 import uuid
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from pydantic import ValidationError
 
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import MqttConfig
-from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, validation_summary
+from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, topic_level, validation_summary
 from pipeline.signing import BadSignature, sign, verify
 from pipeline.vocabulary import Availability, CameraState
 
@@ -40,11 +39,6 @@ KEEPALIVE_S = 30
 
 _paho_log = logging.getLogger("gatewatch.mqtt.client")
 _paho_log.setLevel(logging.WARNING)  # paho's own chatter is debug; its errors (a callback's) are not
-
-
-def topic_level(name: str) -> str:
-    """A site or camera name as one topic level: no wildcards or separators."""
-    return re.sub(r"[\s/+#]+", "-", name).strip("-") or "x"
 
 
 def site_topic(config: MqttConfig, site: str) -> str:

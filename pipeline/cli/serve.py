@@ -19,6 +19,7 @@ from pipeline.cli.app import DEFAULT_DB, ConfigOption, DbOption, app, open_exist
 from pipeline.config import CenterSites, MqttConfig, load_config, load_yaml
 from pipeline.db import Store
 from pipeline.errors import GatewatchError, InvalidInput
+from pipeline.files import ensure_writable_dir
 from pipeline.users import add_user, list_users, remove_user, set_disabled, set_password
 from pipeline.vocabulary import Role, choices, member
 
@@ -193,6 +194,9 @@ def center(
         Path, typer.Option(help="the enrolled schools and their keys (YAML, `${VAR}` for keys; see README)")
     ],
     db: Annotated[Path, typer.Option(help="the centre's SQLite database")] = Path("out/center.db"),
+    evidence: Annotated[
+        Path | None, typer.Option(help="where the schools' pushed evidence is kept [default: <db>-evidence beside it]")
+    ] = None,
     host: HostOption = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port of the centre's web UI")] = 8090,
     username: Annotated[str | None, typer.Option(envvar="GATEWATCH_MQTT_USER", help="broker user")] = None,
@@ -213,7 +217,9 @@ def center(
     _check_port_free(host, port)
     with Store(db) as store:
         create_tables(store)
-    subscriber = CenterSubscriber(broker, db, enrolled)
+    evidence_dir = evidence or db.with_name(f"{db.stem}-evidence")
+    ensure_writable_dir(evidence_dir)
+    subscriber = CenterSubscriber(broker, db, enrolled, evidence_dir)
     subscriber.start()
     try:
         _run_web(create_center_app(db, subscriber), host, port, log_level)

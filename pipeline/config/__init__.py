@@ -8,7 +8,8 @@ error names the file, the key path and, where the YAML has it, the line. A modul
     cameras.py     cameras, lines, zones (checked with `geometry`)
     schedules.py   closed windows (parsed once), periods, exceptions
     rules.py       rules and the registrations file
-    service.py     live streams, web server, MQTT, webhooks, alarm receivers (DC-09), alert retries
+    service.py     live streams, web server, MQTT, webhooks, alarm receivers (DC-09), the centre's address,
+                   alert retries
     model.py       `Config`: the sections together, and the checks across them
     loader.py      `load_config`, `load_yaml`: YAML, `${VAR}`, errors with file:line
     sites.py       the district centre's enrolled schools and their keys (a file of its own)
@@ -31,6 +32,7 @@ from pipeline.config.schedules import ExceptionConfig, PeriodConfig, ScheduleCon
 from pipeline.config.service import (
     AlarmReceiverConfig,
     AlertsConfig,
+    CenterLinkConfig,
     LiveConfig,
     MqttConfig,
     ServerConfig,
@@ -44,6 +46,7 @@ __all__ = [
     "AlertsConfig",
     "BundledModel",
     "CameraConfig",
+    "CenterLinkConfig",
     "CenterSites",
     "ClipConfig",
     "Config",

@@ -24,6 +24,7 @@ from pipeline.config.schedules import ScheduleConfig
 from pipeline.config.service import (
     AlarmReceiverConfig,
     AlertsConfig,
+    CenterLinkConfig,
     LiveConfig,
     MqttConfig,
     ServerConfig,
@@ -58,6 +59,7 @@ class Config(Section):
     alarm_receivers: list[AlarmReceiverConfig] = Field(
         default_factory=list, description="alarm receiving centres (SIA DC-09) that get every alarm"
     )
+    center: CenterLinkConfig | None = Field(None, description="where this school's evidence goes (the district centre)")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 
     _base_dir: Path = PrivateAttr(default=Path("."))
@@ -69,6 +71,12 @@ class Config(Section):
             if receiver.name in seen:
                 raise ValueError(f"alarm_receivers.{index}.name: {receiver.name!r} is taken; each needs its own")
             seen.add(receiver.name)
+        return self
+
+    @model_validator(mode="after")
+    def _center_needs_key(self) -> Config:
+        if self.center is not None and (self.mqtt is None or self.mqtt.site_key is None):
+            raise ValueError("center: needs mqtt.site_key, the key shared with the centre, which signs what is pushed")
         return self
 
     @model_validator(mode="after")
@@ -179,6 +187,12 @@ class Config(Section):
         if self.mqtt is None or self.mqtt.ca_file is None:
             return self.mqtt
         return self.mqtt.model_copy(update={"ca_file": self.resolve(self.mqtt.ca_file)})
+
+    def center_resolved(self) -> CenterLinkConfig | None:
+        """`center` with its CA file found relative to this config file."""
+        if self.center is None or self.center.ca_file is None:
+            return self.center
+        return self.center.model_copy(update={"ca_file": self.resolve(self.center.ca_file)})
 
     def camera_for(self, camera_id: str | None) -> str:
         if camera_id is None:

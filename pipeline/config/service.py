@@ -95,6 +95,22 @@ class WebhookConfig(Section):
         return value
 
 
+class CenterLinkConfig(Section):
+    """The district centre's own web address: each flagged event's snapshot, crop and clip are
+    pushed there (HTTP PUT, signed with `mqtt.site_key`), retried until the centre has them."""
+
+    url: str = Field(description="the centre's web UI as this box reaches it, e.g. https://centre.example:8090")
+    ca_file: Path | None = Field(None, description="the district's CA certificate, for an https URL with its own CA")
+    timeout_s: float = Field(60, gt=0, le=3600, description="for one file (a clip is a few megabytes)")
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+
 class AlarmReceiverConfig(Section):
     """A professional alarm receiving centre (an alarm service company, the police's alarm
     centre) that takes alarms over SIA DC-09, as its operator gave the connection."""

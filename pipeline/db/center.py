@@ -9,8 +9,18 @@ from typing import Any
 
 from pipeline.db.base import Repository
 from pipeline.db.schema import create_center_tables
-from pipeline.messages import AlarmMessage, EventMessage
-from pipeline.vocabulary import AlarmKind, AlarmStatus, Availability, EventStatus
+from pipeline.messages import AlarmMessage, EventMessage, EvidenceRef, topic_level
+from pipeline.vocabulary import AlarmKind, AlarmStatus, Availability, EventStatus, EvidencePiece, EvidenceState
+
+
+@dataclass(frozen=True)
+class StoredPiece:
+    """One evidence file a school pushed, as the centre keeps it."""
+
+    sha256: str  # of what arrived, which the school's signature vouched for
+    size: int
+    path: str
+    altered: bool  # a later read found the file no longer so
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,9 @@ class CenterEvent:
     snapshot_url: str
     received_at: str
     updated_at: str
+    site_topic: str = ""
+    has_thumbnail: bool = False
+    evidence: dict[str, str] = field(default_factory=dict)  # piece -> EvidenceState
 
 
 @dataclass(frozen=True)
@@ -64,11 +77,20 @@ class CenterAlarm:
     handled_by: str | None = None
     handled_at: str | None = None
     handled_note: str | None = None
+    has_thumbnail: bool = False
+    evidence: dict[str, str] = field(default_factory=dict)  # its event's files: piece -> EvidenceState
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> CenterAlarm:
+    def from_row(cls, row: dict[str, Any], evidence: dict[str, str] | None = None) -> CenterAlarm:
         message = row.get("reason_message")
-        return cls(**{**row, "reason_message": json.loads(message) if message else None})
+        raw = ("thumbnail", "evidence", "event_refs", "has_thumbnail", "reason_message")
+        fields = {k: v for k, v in row.items() if k not in raw}
+        return cls(
+            **fields,
+            reason_message=json.loads(message) if message else None,
+            has_thumbnail=bool(row.get("has_thumbnail", row.get("thumbnail"))),
+            evidence=evidence or {},
+        )
 
 
 @dataclass
@@ -84,7 +106,8 @@ class CenterSite:
 
 # Alarms in the order an officer works them: open ones first, by who raised them, oldest first;
 # then the handled ones, newest first.
-_PRIORITY = f"""CASE a.kind WHEN '{AlarmKind.ONE_CLICK}' THEN 0 WHEN '{AlarmKind.ESCALATION}' THEN 1 ELSE 2 END"""
+_PRIORITY = f"""CASE a.kind WHEN '{AlarmKind.ONE_CLICK}' THEN 0 WHEN '{AlarmKind.ESCALATION}' THEN 1
+    WHEN '{AlarmKind.DRILL}' THEN 3 ELSE 2 END"""  # a drill after every real alarm
 _ALARM_ORDER = f"""a.status = '{AlarmStatus.OPEN}' DESC,
     CASE WHEN a.status = '{AlarmStatus.OPEN}' THEN {_PRIORITY} ELSE 0 END,
     CASE WHEN a.status = '{AlarmStatus.OPEN}' THEN julianday(a.time) ELSE -julianday(a.time) END, a.alarm_id"""
@@ -126,9 +149,13 @@ class Center(Repository):
         with self.store.write():
             self.db.execute(
                 """INSERT INTO center_alarms (site_topic, alarm_id, site, kind, camera, event_id, reason, raised_by,
-                                              time, snapshot_url, status, received_at, reason_message)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id)
-                   DO UPDATE SET reason = excluded.reason WHERE center_alarms.reason = ''""",
+                                              time, snapshot_url, status, received_at, reason_message, thumbnail,
+                                              evidence)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id)
+                   DO UPDATE SET
+                       reason = CASE WHEN center_alarms.reason = '' THEN excluded.reason ELSE center_alarms.reason END,
+                       thumbnail = coalesce(excluded.thumbnail, center_alarms.thumbnail),
+                       evidence = coalesce(excluded.evidence, center_alarms.evidence)""",
                 [
                     site_topic,
                     alarm.id,
@@ -143,21 +170,37 @@ class Center(Repository):
                     AlarmStatus.OPEN,
                     at.isoformat(),
                     alarm.reason_message.model_dump_json() if alarm.reason_message else None,
+                    alarm.thumbnail,
+                    _refs(alarm.evidence) if alarm.evidence else None,
                 ],
             )
 
     def alarms(self, status: AlarmStatus | None = None, limit: int = -1, offset: int = 0) -> list[CenterAlarm]:
         """In the order an officer works them, with the school's handling of the alert behind each."""
-        rows = self.db.query(
-            f"""SELECT a.*, {_PRIORITY} AS priority, e.status AS event_status,
-                       json_extract(e.payload, '$.reviewed_by') AS handled_by,
-                       json_extract(e.payload, '$.reviewed_at') AS handled_at,
-                       json_extract(e.payload, '$.review_note') AS handled_note
-                FROM center_alarms a LEFT JOIN center_events e ON e.site = a.site AND e.event_id = a.event_id
-                WHERE ? IS NULL OR a.status = ? ORDER BY {_ALARM_ORDER} LIMIT ? OFFSET ?""",
-            [status, status, limit, offset],
+        rows = list(
+            self.db.query(
+                f"""SELECT a.*, {_PRIORITY} AS priority, e.status AS event_status,
+                           json_extract(e.payload, '$.reviewed_by') AS handled_by,
+                           json_extract(e.payload, '$.reviewed_at') AS handled_at,
+                           json_extract(e.payload, '$.review_note') AS handled_note,
+                           json_extract(e.payload, '$.evidence') AS event_refs,
+                           coalesce(a.thumbnail, json_extract(e.payload, '$.thumbnail')) IS NOT NULL
+                               AS has_thumbnail
+                    FROM center_alarms a LEFT JOIN center_events e ON e.site = a.site AND e.event_id = a.event_id
+                    WHERE ? IS NULL OR a.status = ? ORDER BY {_ALARM_ORDER} LIMIT ? OFFSET ?""",
+                [status, status, limit, offset],
+            )
         )
-        return [CenterAlarm.from_row(row) for row in rows]
+        stored = self._stored([(row["site_topic"], row["event_id"]) for row in rows if row["event_id"]])
+        return [
+            CenterAlarm.from_row(
+                row,
+                _states(
+                    _expected(row["event_refs"], row["evidence"]), stored.get((row["site_topic"], row["event_id"]), {})
+                ),
+            )
+            for row in rows
+        ]
 
     def count_alarms(self, status: AlarmStatus | None = None) -> int:
         query = "SELECT count(*) FROM center_alarms WHERE ? IS NULL OR status = ?"
@@ -238,11 +281,82 @@ class Center(Repository):
         where, params = _event_filter(site, status)
         rows = self.db.query(
             f"""SELECT site, event_id AS id, kind, camera, line, direction, time, status, reason, snapshot_url,
-                       received_at, updated_at
+                       received_at, updated_at, json_extract(payload, '$.evidence') AS refs,
+                       json_extract(payload, '$.thumbnail') IS NOT NULL AS has_thumbnail
                 FROM center_events WHERE {where} ORDER BY julianday(time) DESC, event_id DESC LIMIT ? OFFSET ?""",
             [*params, limit, offset],
         )
-        return [CenterEvent(**row) for row in rows]
+        events = [(topic_level(row["site"]), row) for row in rows]
+        stored = self._stored([(topic, row["id"]) for topic, row in events])
+        return [
+            CenterEvent(
+                **{k: v for k, v in row.items() if k not in ("refs", "has_thumbnail")},
+                site_topic=topic,
+                has_thumbnail=bool(row["has_thumbnail"]),
+                evidence=_states(_expected(row["refs"]), stored.get((topic, row["id"]), {})),
+            )
+            for topic, row in events
+        ]
+
+    def save_evidence(
+        self, site_topic: str, event_id: int, piece: EvidencePiece, sha256: str, size: int, path: str, at: datetime
+    ) -> None:
+        """A file the school pushed and signed; a newer one for the same piece replaces it."""
+        with self.store.write():
+            self.db.execute(
+                """INSERT INTO center_evidence (site_topic, event_id, piece, sha256, size, path, received_at)
+                   VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, event_id, piece) DO UPDATE SET
+                       sha256 = excluded.sha256, size = excluded.size, path = excluded.path,
+                       received_at = excluded.received_at, altered_at = NULL""",
+                [site_topic, event_id, piece, sha256, size, path, at.isoformat()],
+            )
+
+    def piece(self, site_topic: str, event_id: int, piece: EvidencePiece) -> StoredPiece | None:
+        return self._stored([(site_topic, event_id)]).get((site_topic, event_id), {}).get(piece)
+
+    def expected_sha256(self, site_topic: str, event_id: int, piece: EvidencePiece) -> str | None:
+        """The digest the school signed in its messages (the event's, or an alarm's about it)."""
+        for refs in self._signed(site_topic, event_id, "evidence"):
+            found = _expected(refs).get(piece)
+            if found:
+                return found
+        return None
+
+    def thumbnail(self, site_topic: str, event_id: int) -> str | None:
+        return next(iter(self._signed(site_topic, event_id, "thumbnail")), None)
+
+    def mark_altered(self, site_topic: str, event_id: int, piece: EvidencePiece, at: datetime) -> None:
+        with self.store.write():
+            self.db.execute(
+                """UPDATE center_evidence SET altered_at = coalesce(altered_at, ?)
+                   WHERE site_topic = ? AND event_id = ? AND piece = ?""",
+                [at.isoformat(), site_topic, event_id, piece],
+            )
+
+    def _signed(self, site_topic: str, event_id: int, what: str) -> list[str]:
+        """A field the school's signed messages about the event carry: the event's, then its alarms'."""
+        rows = self.db.execute(
+            f"""SELECT json_extract(payload, '$.{what}') FROM center_events
+                    WHERE event_id = ? AND site IN (SELECT name FROM center_sites WHERE site = ?)
+                UNION ALL
+                SELECT {what} FROM center_alarms WHERE site_topic = ? AND event_id = ?""",
+            [event_id, site_topic, site_topic, event_id],
+        ).fetchall()
+        return [value for (value,) in rows if value]
+
+    def _stored(self, keys: list[tuple[str, int]]) -> dict[tuple[str, int], dict[str, StoredPiece]]:
+        if not keys:
+            return {}
+        values = ", ".join("(?, ?)" for _ in keys)
+        rows = self.db.execute(
+            f"""SELECT site_topic, event_id, piece, sha256, size, path, altered_at FROM center_evidence
+                WHERE (site_topic, event_id) IN (VALUES {values})""",
+            [value for key in keys for value in key],
+        ).fetchall()
+        found: dict[tuple[str, int], dict[str, StoredPiece]] = {}
+        for site_topic, event_id, piece, sha256, size, path, altered_at in rows:
+            found.setdefault((site_topic, event_id), {})[piece] = StoredPiece(sha256, size, path, bool(altered_at))
+        return found
 
     def count_events(self, site: str | None, status: EventStatus | None) -> int:
         where, params = _event_filter(site, status)
@@ -264,6 +378,36 @@ class Center(Repository):
                 )
             )
         return list(sites.values())
+
+
+def _refs(evidence: list[EvidenceRef]) -> str:
+    return json.dumps([ref.model_dump(mode="json") for ref in evidence])
+
+
+def _expected(*signed: str | None) -> dict[str, str]:
+    """piece -> SHA-256 from the evidence lists of signed messages (the first that names a piece)."""
+    expected: dict[str, str] = {}
+    for refs in signed:
+        for ref in json.loads(refs or "[]"):
+            expected.setdefault(ref["piece"], ref["sha256"])
+    return expected
+
+
+def _states(expected: dict[str, str], stored: dict[str, StoredPiece]) -> dict[str, str]:
+    """Each piece the school announced or pushed: here and as signed, here but not so, or not here.
+    A piece no message named yet (a clip pushed after the event's last message) is vouched for by
+    the signature it came with."""
+    states = {}
+    for piece in EvidencePiece:
+        row = stored.get(piece)
+        if row is None:
+            if piece in expected:
+                states[piece.value] = EvidenceState.MISSING.value
+        elif row.altered or expected.get(piece, row.sha256) != row.sha256:
+            states[piece.value] = EvidenceState.ALTERED.value
+        else:
+            states[piece.value] = EvidenceState.VERIFIED.value
+    return states
 
 
 def _event_filter(site: str | None, status: EventStatus | None) -> tuple[str, list[str]]:

@@ -274,8 +274,26 @@ def create_center_tables(db: sqlite_utils.Database, write: Callable[[], Abstract
                 "received_at": str,
                 "ack_sent_at": str,  # when the broker took the confirmation; until then it is sent again
                 "reason_message": str,  # an automatic escalation's reason, worded in the officer's language
+                "thumbnail": str,  # base64 JPEG of its event's snapshot, as the alarm message carried it
+                "evidence": str,  # JSON [{piece, sha256, size}]: its event's files, as the school signed them
             },
             pk=("site_topic", "alarm_id"),
+            if_not_exists=True,
+        )
+        # Files a school pushed (an event's snapshot, crop, clip): what arrived, by the digest its
+        # signature vouched for; `altered_at` when a later read found the file changed on disk.
+        db["center_evidence"].create(
+            {
+                "site_topic": str,
+                "event_id": int,
+                "piece": str,  # EvidencePiece
+                "sha256": str,
+                "size": int,
+                "path": str,
+                "received_at": str,
+                "altered_at": str,
+            },
+            pk=("site_topic", "event_id", "piece"),
             if_not_exists=True,
         )
         for table, column in (  # a centre database from before these
@@ -284,6 +302,8 @@ def create_center_tables(db: sqlite_utils.Database, write: Callable[[], Abstract
             ("center_sites", "name"),
             ("center_sites", "offline_noted_by"),
             ("center_sites", "offline_noted_at"),
+            ("center_alarms", "thumbnail"),
+            ("center_alarms", "evidence"),
         ):
             if column not in db[table].columns_dict:
                 db[table].add_column(column, str)

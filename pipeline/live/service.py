@@ -2,7 +2,8 @@
 
     LiveStream (thread per camera) -> CameraWorker (thread per camera: CameraPipeline)
         -> SharedDetector (one thread, batches across cameras)
-        -> Recorder (one thread: rules, snapshots, SQLite) -> Hub (browsers) + Dispatcher (MQTT, webhooks)
+        -> Recorder (one thread: rules, snapshots, SQLite) -> Hub (browsers)
+        + Dispatcher (MQTT, webhooks, DC-09 receivers, evidence to the centre)
 
 Stopping (SIGTERM, Ctrl-C) goes downstream: streams stop reading, each worker finishes the frame
 in hand and the crossings still waiting for confirmation, the recorder stores all of them, the
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.alerts.dc09 import Dc09Sender
+from pipeline.alerts.evidence import EvidencePush
 from pipeline.alerts.mqtt import MqttLink
 from pipeline.alerts.outbox import Dispatcher, Sender
 from pipeline.alerts.webhooks import WebhookSender
@@ -36,11 +38,14 @@ from pipeline.live.hub import Hub
 from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
 from pipeline.messages import AlarmMessage, CameraStatus, EventMessage, MessageView
+from pipeline.pieces import files_of
 from pipeline.records import Detections, Frame
-from pipeline.vocabulary import CameraState, MessageCode
+from pipeline.vocabulary import CameraState, EvidencePiece, MessageCode
 from pipeline.wording import Message
 
 log = logging.getLogger("gatewatch.serve")
+
+EVIDENCE_TARGET = "center"  # the outbox's name for pushing evidence to the district centre
 
 STOP_TIMEOUT_S = 10.0
 LATENCY_SMOOTHING = 0.2  # weight of the newest detector call in the running average
@@ -178,9 +183,14 @@ class Service:
         zones = {name: number for number, name in enumerate(config.cameras, start=1)}
         receivers = {f"dc09:{r.name}": Dc09Sender(r, zones) for r in config.alarm_receivers}
         self.alarm_targets = [*self.targets, *receivers]  # an alarm, once: receiving centres act on it
+        center = config.center_resolved()
+        pushes: dict[str, Sender] = {}
+        if center is not None and mqtt is not None and mqtt.site_key is not None:  # the config says both or none
+            pushes[EVIDENCE_TARGET] = EvidencePush(center, config.site.name, mqtt.site_key, self._files_of)
+        self.evidence_targets = list(pushes)  # a flagged event's files, and again once its clip is written
         self.dispatcher = Dispatcher(
             db_path,
-            {**senders, **receivers},
+            {**senders, **receivers, **pushes},
             config.alerts,
             self.message,
             lambda alarm_id: self.hub.publish({"type": "alarm", "id": alarm_id}),  # the guards see it got there
@@ -191,10 +201,10 @@ class Service:
             snapshot_dir,
             self.session,
             self.started,
-            self.targets,
+            [*self.targets, *self.evidence_targets],
             lambda: {name: w.frames_analysed for name, w in self.workers.items()},
             self._on_recorded,
-            lambda event_id: self.hub.publish({"type": "event", "id": event_id}),
+            self._on_clip,
         )
         self.streams = {
             name: LiveStream(name, camera, config.live, config.sampling.fps, config.tz, config.resolve, self._on_state)
@@ -213,10 +223,16 @@ class Service:
         }
 
     def message(self, record: Event | Alarm) -> EventMessage | AlarmMessage:
-        """What goes out over MQTT and the webhooks for a stored event or alarm."""
+        """What goes out over MQTT and the webhooks for a stored event or alarm (an escalation
+        with the thumbnail and evidence digests of its event)."""
         if isinstance(record, Alarm):
-            return AlarmMessage.of(record, self.config.site.name, self.public_url)
+            event = self.stores.get().events.get(record.event_id) if record.event_id else None
+            return AlarmMessage.of(record, self.config.site.name, self.public_url, event)
         return EventMessage.of(record, self.config.site.name, self.public_url)
+
+    def _files_of(self, event_id: int) -> dict[EvidencePiece, Path]:
+        event = self.stores.get().events.get(event_id)
+        return files_of(event.snapshot_path, event.crop_path, event.clip_path) if event else {}
 
     def start(self) -> None:
         self.recorder.start()
@@ -256,6 +272,16 @@ class Service:
             if clips is not None and recorded.evidence is not None:
                 clips.want((recorded.event_id, recorded.evidence, crossing.camera), crossing.ts)
         self.hub.publish({"type": "crossing", "camera": crossing.camera, "line": crossing.line})
+
+    def _on_clip(self, event_id: int) -> None:
+        """An event's clip is written: the centre gets it (the recorder's thread calls this)."""
+        if self.evidence_targets:
+            try:
+                self.stores.get().deliveries.queue(event_id, self.evidence_targets, datetime.now(UTC))
+            except Exception as exc:  # the clip stays on the box; the event's evidence went without it
+                log.error("event #%s: could not queue its clip for the centre: %s", event_id, exc)
+            self.dispatcher.wake()
+        self.hub.publish({"type": "event", "id": event_id})
 
     def _on_state(self, camera: str, _health: StreamHealth) -> None:
         status = self.camera_status(camera)

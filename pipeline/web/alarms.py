@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from pipeline.errors import Conflict, Forbidden, NotFound
 from pipeline.review import get_event
@@ -24,6 +24,13 @@ class NewAlarm(BaseModel):
         "", max_length=500, description="what is happening, in the guard's words; may be added after (one tap)"
     )
     event_id: int | None = Field(None, ge=1, le=2**63 - 1, description="the alert this escalates, if any")
+    drill: bool = Field(False, description="a test of the alarm chain (演练): sent everywhere marked as a test")
+
+    @model_validator(mode="after")
+    def _drill_alone(self) -> NewAlarm:
+        if self.drill and self.event_id is not None:
+            raise ValueError("a drill escalates no alert: leave event_id out")
+        return self
 
 
 class Reason(BaseModel):
@@ -43,9 +50,13 @@ def alarms(box: BoxDep, _: UserDep, limit: Annotated[int, Query(ge=1, le=500)] =
 @router.post("/alarms", status_code=201)
 def raise_alarm(body: NewAlarm, box: BoxDep, user: UserDep) -> AlarmView:
     """Raise an alarm now: stored, then sent over MQTT (`<site>/alarms`) and the webhooks at once.
-    With `event_id` it escalates that alert."""
+    With `event_id` it escalates that alert; with `drill` it is a test the city asks for, sent
+    through every channel as a test (DC-09's test code), confirmed at the centre like a real one
+    and counted apart in the monthly report."""
     camera = get_event(box.store, body.event_id).camera if body.event_id is not None else None
     kind = AlarmKind.ESCALATION if body.event_id is not None else AlarmKind.ONE_CLICK
+    if body.drill:
+        kind = AlarmKind.DRILL
     alarm = box.live.raise_alarm(
         box.store, kind, reason=body.reason, by=user.username, event_id=body.event_id, camera=camera
     )

@@ -1,27 +1,37 @@
-"""The district centre's web UI and API: every school's events in one list, and which schools and
+"""The district centre's web UI and API: every school's alarms and events in one list with their
+evidence (pushed by the schools, checked against what they signed), and which schools and
 cameras are online."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sse_starlette.sse import EventSourceResponse
 
+from pipeline.alerts.evidence import SHA256_HEADER, SIGNATURE_HEADER
 from pipeline.center import CenterSubscriber, center_alarms, center_events, center_sites
 from pipeline.db import User
-from pipeline.vocabulary import AlarmStatus, EventStatus
+from pipeline.signing import BadSignature, verify_upload
+from pipeline.vocabulary import AlarmStatus, EventStatus, EvidencePiece, EvidenceState
 from pipeline.web.common import Auth, PathId, UserDep, live_feed, new_app, page_or_login, templates
 from pipeline.web.i18n import LABELS, language
 from pipeline.wording import templates as templates_in
 
 SESSION_HOURS = 12
 MAX_BATCH = 1000
+EVIDENCE_PREFIX = "/api/evidence/"
+MAX_EVIDENCE_BYTES = 64_000_000  # a clip of 10 s at the camera's own rate and quality is a few megabytes
+HEX64 = "^[0-9a-f]{64}$"
+PRIVATE_CACHE = {"Cache-Control": "private, max-age=300"}  # a file changes only if it is pushed again
 _TOTAL: dict[int | str, dict[str, Any]] = {
     200: {"headers": {"X-Total-Count": {"description": "how many match, all pages"}}}
 }
@@ -44,6 +54,7 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
         timedelta(hours=SESSION_HOURS),
         "center_title",
         "gatewatch_centre_session",
+        uploads={EVIDENCE_PREFIX: MAX_EVIDENCE_BYTES},
     )
     auth: Auth = app.state.auth
     stores = auth.stores
@@ -121,6 +132,51 @@ def create_center_app(db_path: Path, subscriber: CenterSubscriber) -> FastAPI:
             confirmed = subscriber.acknowledge(ref.site_topic, ref.alarm_id, user.username)
             done["confirmed" if confirmed else "not_open"].append(ref)
         return done
+
+    @app.put("/api/evidence/{site_topic}/{event_id}/{piece}", tags=["evidence"], status_code=201)
+    async def receive_evidence(
+        site_topic: str,
+        event_id: PathId,
+        piece: EvidencePiece,
+        request: Request,
+        sha256: Annotated[str, Header(alias=SHA256_HEADER, pattern=HEX64)],
+        signature: Annotated[str, Header(alias=SIGNATURE_HEADER, pattern=HEX64)],
+    ) -> dict[str, Any]:
+        """A school pushes one file of an event's evidence (`application/octet-stream`). No login:
+        the file's SHA-256 comes signed with the school's enrolment key (`X-Gatewatch-Signature`,
+        HMAC-SHA256 of `<site>/<event>/<piece>/<sha256>`). A repeat replaces the file."""
+        key = subscriber.sites.key(site_topic)
+        if key is None:
+            raise HTTPException(403, f"{site_topic[:40]!r} is not a school enrolled here")
+        data = await request.body()
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise HTTPException(400, f"the body's SHA-256 is not the one in {SHA256_HEADER} (cut short on the way?)")
+        try:
+            verify_upload(signature, key, site_topic, event_id, piece, sha256)
+        except BadSignature as exc:
+            raise HTTPException(403, f"{SIGNATURE_HEADER}: {exc}") from None
+        await run_in_threadpool(subscriber.store_evidence, site_topic, event_id, piece, data, sha256)
+        return {"site_topic": site_topic, "event_id": event_id, "piece": piece, "sha256": sha256, "size": len(data)}
+
+    @app.get("/api/evidence/{site_topic}/{event_id}/{piece}", tags=["evidence"])
+    def evidence(
+        site_topic: str, event_id: PathId, piece: EvidencePiece | Literal["thumbnail"], _: UserDep
+    ) -> Response:
+        """An event's snapshot, crop or clip as the school pushed it, checked again against the
+        SHA-256 the school signed (409 if the file is not that any more, 404 until it arrives);
+        or the thumbnail its signed message carried."""
+        if piece == "thumbnail":
+            thumbnail = stores.get().center.thumbnail(site_topic, event_id)
+            if thumbnail is None:
+                raise HTTPException(404, f"event {event_id} of {site_topic}: no thumbnail came with it")
+            return Response(base64.b64decode(thumbnail), media_type="image/jpeg", headers=PRIVATE_CACHE)
+        data, state = subscriber.evidence(site_topic, event_id, piece)
+        if state == EvidenceState.MISSING:
+            raise HTTPException(404, f"event {event_id} of {site_topic}: its {piece} has not arrived")
+        if data is None:
+            raise HTTPException(409, f"event {event_id} of {site_topic}: its {piece} is not what the school signed")
+        kind = "video/mp4" if piece == EvidencePiece.CLIP else "image/jpeg"
+        return Response(data, media_type=kind, headers=PRIVATE_CACHE)
 
     @app.get("/api/sites", tags=["sites"])
     def sites(_: UserDep) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +39,7 @@ from pipeline.wording import Language
 DOCS_STATIC = "/static-offline-docs"
 MAX_BODY_BYTES = 1_000_000  # a registration export of a busy month is well under this
 BODY_TIMEOUT_S = 10.0  # a megabyte over a phone's slowest link; a client that takes longer is holding a slot
+UPLOAD_MIN_BYTES_PER_S = 100_000  # a file pushed (a school's clip to its centre) may take as long as this allows
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -236,33 +237,39 @@ class BodyLimit:
     counts against the load shedder (inside this) only once its body is in: eight clients that
     announce 200 bytes and send one must not make every other request answer 503."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY_BYTES, uploads: Mapping[str, int] | None = None) -> None:
+        """`uploads`: path prefixes that take files, with their own limit (and the time to send it
+        at `UPLOAD_MIN_BYTES_PER_S`)."""
         self.app = app
         self.limit = limit
+        self.uploads = dict(uploads or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path = scope.get("path", "")
+        limit = next((size for prefix, size in self.uploads.items() if path.startswith(prefix)), self.limit)
+        timeout_s = max(BODY_TIMEOUT_S, limit / UPLOAD_MIN_BYTES_PER_S)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _error(413, f"request body too large (limit {self.limit // 1000} kB)", send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _error(413, f"request body too large (limit {limit // 1000} kB)", send)
             return
         messages: list[Message] = []
         seen = 0
-        deadline = asyncio.get_running_loop().time() + BODY_TIMEOUT_S
+        deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             try:
                 message = await asyncio.wait_for(receive(), deadline - asyncio.get_running_loop().time())
             except TimeoutError:
-                await _error(408, f"the request body did not arrive within {BODY_TIMEOUT_S:.0f} s", send)
+                await _error(408, f"the request body did not arrive within {timeout_s:.0f} s", send)
                 return
             messages.append(message)
             if message["type"] != "http.request":
                 break
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                await _error(413, f"request body too large (limit {self.limit // 1000} kB)", send)
+            if seen > limit:
+                await _error(413, f"request body too large (limit {limit // 1000} kB)", send)
                 return
             if not message.get("more_body", False):
                 break
@@ -319,9 +326,11 @@ class SameOrigin:
     UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
     CSV_ROUTES = ("/api/registrations/import",)
 
-    def __init__(self, app: ASGIApp, public_url: str | None = None) -> None:
+    def __init__(self, app: ASGIApp, public_url: str | None = None, uploads: Iterable[str] = ()) -> None:
+        """`uploads`: path prefixes that take files (application/octet-stream) from scripts."""
         self.app = app
         self.public_origin = _origin_of(public_url) if public_url else None
+        self.uploads = tuple(uploads)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in self.UNSAFE:
@@ -348,6 +357,8 @@ class SameOrigin:
         if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
             return None  # no body: nothing to read in any type
         wanted = "text/csv" if scope["path"] in self.CSV_ROUTES else "application/json"
+        if self.uploads and scope["path"].startswith(self.uploads):
+            wanted = "application/octet-stream"
         given = headers.get("content-type", "").split(";")[0].strip().lower()
         if given != wanted:
             return 415, f"send the body as {wanted} (Content-Type: {wanted}), not {given or 'untyped'}"
@@ -376,6 +387,7 @@ def new_app(
     cookie: str,
     public_url: str | None = None,
     site_language: Language | None = None,
+    uploads: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """A FastAPI app with login, the body limit and readable errors.
 
@@ -388,9 +400,9 @@ def new_app(
     auth = Auth(ThreadStores(db_path), session_lifetime, cookie, site_language, https)
     app.state.auth = auth
     app.include_router(login_router(auth, title_key))
-    app.add_middleware(SameOrigin, public_url=public_url)
+    app.add_middleware(SameOrigin, public_url=public_url, uploads=list(uploads or {}))
     app.add_middleware(LoadShedder)
-    app.add_middleware(BodyLimit)  # added after the shedder, so outside it: the body is in before it counts
+    app.add_middleware(BodyLimit, uploads=uploads)  # after the shedder, so outside it: the body is in before it counts
     app.add_middleware(SecurityHeaders)
     app.mount(DOCS_STATIC, StaticFiles(directory=Path(fastapi_offline.__file__).parent / "static"), name="docs")
 

@@ -140,7 +140,7 @@ class LoadShedder:
     once, and sending a file is the operating system's work) are not counted."""
 
     EXEMPT = ("/api/stream", "/api/health")
-    EXEMPT_ENDINGS = ("/snapshot", "/crop", "/live.mjpg")
+    EXEMPT_ENDINGS = ("/snapshot", "/crop", "/clip", "/thumbnail", "/live.mjpg")
 
     def __init__(self, app: ASGIApp, limit: int = MAX_IN_FLIGHT) -> None:
         self.app = app
