@@ -10,6 +10,7 @@ The stages and what they share
     errors.py       InvalidInput(field) / NotFound / Conflict: what kind of problem, not how to word it
     config/         the YAML file, a module per section   geometry.py    lines and zones in pixels
     clock.py        when a recording started              lighting.py    day, infrared or low light
+    term_calendar.py  mainland China's holidays and make-up workdays, the schedules' default
     night_looks.py  a day frame as an IR / low-light camera would deliver it (adapt, benchmarks)
     camera.py       one camera, frame to crossing (shared by the offline and the live run)
     stature.py      a person's height where their feet are, per camera (weak detections at night)

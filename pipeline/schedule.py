@@ -19,6 +19,8 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
+from pipeline.term_calendar import default_calendar, national_day
+
 if TYPE_CHECKING:
     from pipeline.config import ScheduleConfig
 
@@ -100,11 +102,17 @@ class DayPlan:
     day: date
     windows: list[ClosedWindow]
     exception: str | None
+    national: bool = False  # the exception is the national calendar's (a holiday, a make-up workday)
+
+    @property
+    def source(self) -> str:
+        if self.exception is None:
+            return "regular hours"
+        return f"{'national calendar' if self.national else 'exception'} {self.exception!r}"
 
     def describe(self) -> str:
         windows = ", ".join(str(w) for w in self.windows) or "none (open all day)"
-        source = f"exception {self.exception!r}" if self.exception else "regular hours"
-        return f"{WEEKDAYS[self.day.weekday()]} {self.day}: {windows} ({source})"
+        return f"{WEEKDAYS[self.day.weekday()]} {self.day}: {windows} ({self.source})"
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,12 @@ class ClosedReason:
         return text + (f" ({self.plan.exception})" if self.plan.exception else "")
 
 
+def _all_day(regular: list[ClosedWindow]) -> list[ClosedWindow]:
+    """Closed all day; the day's own overnight window still runs into the next morning: the last
+    day of a break must not leave the gate open from midnight to 06:00."""
+    return [WHOLE_DAY, *(w for w in regular if w.overnight)]
+
+
 class Schedule:
     """One named schedule of the config, ready to answer "closed at this instant?"."""
 
@@ -130,16 +144,21 @@ class Schedule:
         else:
             self.weekly = weekly_table([(config.days or WEEKDAYS, config.closed or [])])
         self.exceptions = config.exceptions
+        self.calendar = config.calendar or default_calendar(tz.key)
 
     def plan(self, day: date) -> DayPlan:
+        """The school's own exception, else the national calendar's holiday or make-up workday
+        (which runs on Monday's hours), else the weekday's regular hours."""
         regular = self.weekly[day.weekday()]
         exception = next((e for e in self.exceptions if e.first <= day <= e.last), None)
         if exception is None:
-            return DayPlan(day, regular, None)
+            national = national_day(self.calendar, day)
+            if national is None:
+                return DayPlan(day, regular, None)
+            windows = _all_day(regular) if national.holiday else list(self.weekly[0])
+            return DayPlan(day, windows, national.name, national=True)
         if exception.closed == ALL_DAY:
-            # The day's own overnight window still runs into the next morning: the last day of a
-            # break must not leave the gate open from midnight to 06:00.
-            return DayPlan(day, [WHOLE_DAY, *(w for w in regular if w.overnight)], exception.name)
+            return DayPlan(day, _all_day(regular), exception.name)
         return DayPlan(day, list(exception.closed), exception.name)
 
     def closed_by(self, ts: datetime) -> ClosedReason | None:

@@ -53,6 +53,10 @@ def test_schedule_says_closed_or_open_and_why(demo_copy: Path) -> None:
     assert "00:00-24:00 (winter break)" in holiday
     # The night that starts on the last day of the break still runs into the next morning.
     assert "CLOSED" in ok(gatewatch("schedule", "night", *config_args(demo_copy), "--at", "2027-02-21T03:00"))
+    assert "chinese-calendar has no data for 2027" in holiday  # said, not silently assumed
+    # China's calendar by default (the demo site is in Asia/Shanghai): National Day closed all day
+    national = ok(gatewatch("schedule", "night", *config_args(demo_copy), "--at", "2026-10-01T10:00"))
+    assert "CLOSED at Thu 2026-10-01 10:00" in national and "national calendar '国庆节 National Day'" in national
 
 
 def test_schedule_errors(demo_copy: Path) -> None:

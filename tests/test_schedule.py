@@ -185,3 +185,28 @@ def test_exception_can_open_a_day_that_is_usually_closed() -> None:
 def test_invalid_schedules_are_refused(schedule_config: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         ScheduleConfig.model_validate(schedule_config)
+
+
+def test_chinas_holidays_and_make_up_workdays_are_the_default_term_calendar() -> None:
+    """Issue 23.4: a site in mainland China follows the State Council's calendar (chinese-calendar)
+    unless the school says otherwise; its own exceptions win."""
+    school = term()
+    assert school.calendar == "china"
+    # National Day, a Thursday: closed all day, named in both languages
+    holiday = school.closed_by(at("2026-10-01T10:00:00"))
+    assert holiday is not None and holiday.plan.national and holiday.plan.exception == "国庆节 National Day"
+    assert str(holiday) == "2026-10-01 00:00-24:00 (国庆节 National Day)"
+    # Saturday 14 February 2026 is worked in lieu of the Spring Festival: Monday's hours, not the weekend's
+    assert school.closed_by(at("2026-02-14T10:00:00")) is None
+    lunch = school.closed_by(at("2026-02-14T12:30:00"))
+    assert lunch is not None and "调休上班" in (lunch.plan.exception or "")
+    assert school.closed_by(at("2026-02-15T10:00:00")) is not None  # the Sunday after is a weekend again
+    # The school's own exception wins: a boarding school open on National Day
+    open_on_the_day = term(exceptions=[{"name": "boarders return", "date": "2026-10-01", "closed": []}])
+    assert open_on_the_day.closed_by(at("2026-10-01T10:00:00")) is None
+    # `calendar: none`, or a site outside mainland China: the weekday's own hours
+    assert term(calendar="none").closed_by(at("2026-10-01T10:00:00")) is None
+    overseas = Schedule("term", ScheduleConfig(closed=["22:30-06:00"]), ZoneInfo("Asia/Hong_Kong"))
+    assert overseas.calendar == "none" and overseas.closed_by(at("2026-10-01T10:00:00")) is None
+    # A year the library has no data for yet: no holiday is made up
+    assert school.plan(datetime(2031, 10, 1).date()).exception is None

@@ -12,6 +12,7 @@ from pipeline.cli.app import ConfigOption, app, now, out, parse_instant
 from pipeline.config import load_config
 from pipeline.errors import GatewatchError
 from pipeline.schedule import Schedule
+from pipeline.term_calendar import FIRST_YEAR, LAST_YEAR, covers
 
 
 @app.command("schedule")
@@ -33,9 +34,17 @@ def schedule_command(
     stamp = f"{local:%a %Y-%m-%d %H:%M %Z (%z)}"
     if closed is not None:
         out.print(Text.assemble(("CLOSED", "bold red"), f" at {stamp}: window {closed}"))
-        source = f"exception {closed.plan.exception!r}" if closed.plan.exception else "regular hours"
-        out.print(f"  the window starts on {closed.plan.day} ({source})")
+        out.print(f"  the window starts on {closed.plan.day} ({closed.plan.source})")
     else:
         out.print(Text.assemble(("OPEN", "bold green"), f" at {stamp}: no closed window covers this time"))
     out.print(f"  that day:      {schedule.plan(local.date()).describe()}")
     out.print(f"  the day before: {schedule.plan(local.date() - timedelta(days=1)).describe()}")
+    if schedule.calendar == "none":
+        out.print("  national calendar: none (holidays only as the schedule's exceptions)")
+    elif covers(local.year):
+        out.print("  national calendar: china (statutory holidays closed all day, make-up workdays on Monday's hours)")
+    else:
+        out.print(
+            f"  national calendar: china, but chinese-calendar has no data for {local.year} (it covers "
+            f"{FIRST_YEAR}-{LAST_YEAR}): no holiday is known; upgrade it, or list them as exceptions"
+        )

@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from pipeline.config.base import Section
 from pipeline.schedule import ALL_DAY, ClosedWindow, Weekday, check_no_overlap, parse_window
+from pipeline.term_calendar import CalendarName
 
 
 def _window(value: object) -> ClosedWindow:
@@ -80,7 +81,14 @@ class ScheduleConfig(Section):
         None, description="weekdays on which the `closed` periods start (default: every day)"
     )
     periods: list[PeriodConfig] | None = Field(None, description="per-weekday windows, instead of closed + days")
-    exceptions: list[ExceptionConfig] = Field(default_factory=list, description="dated exceptions")
+    exceptions: list[ExceptionConfig] = Field(
+        default_factory=list, description="dated exceptions; they win over the national calendar"
+    )
+    calendar: CalendarName | None = Field(
+        None,
+        description="china: statutory holidays closed all day, make-up workdays with Monday's hours "
+        "(chinese-calendar); none: neither; unset: china for a site in mainland China's time zones",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ScheduleConfig:
