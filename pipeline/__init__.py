@@ -25,6 +25,7 @@ The two runs
 Around them
     db/             the only SQL: schema, Store, one repository per record kind, returning dataclasses
     review.py       event lifecycle, late registrations, export, prune     users.py   logins, sessions
+    patrols.py      patrol rounds due on a night, done or overdue (24-hour duty)
     report.py       daily/monthly report (report_words.py, templates/)     evaluation.py  scoring
     adapt/          `gatewatch adapt`: one camera's night model from its own footage (numpy, no labels)
     alerts/         outbox, MQTT, webhooks, DC-09,        center.py      the district centre's subscriber

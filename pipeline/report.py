@@ -34,6 +34,7 @@ from pipeline.db import Alarm, Event, EventFilter, Footage, Store
 from pipeline.errors import InvalidInput
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.fonts import cjk_font
+from pipeline.patrols import PatrolPlan
 from pipeline.records import seconds_between
 from pipeline.report_words import REPORT
 from pipeline.review import events_csv, list_events
@@ -117,6 +118,15 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class PatrolNight:
+    """One night's patrol rounds: due by the plan, and done (recorded within their slot)."""
+
+    night: date
+    due: int
+    done: int
+
+
+@dataclass(frozen=True)
 class AlarmLine:
     kind: AlarmKind
     count: int
@@ -138,6 +148,7 @@ class ReportData:
     statuses: Counter[str] = field(default_factory=Counter)
     coverage: list[Coverage] = field(default_factory=list)
     alarms: list[Alarm] = field(default_factory=list)
+    patrols: list[PatrolNight] | None = None  # None: the site has no patrol plan
 
     @property
     def number(self) -> str:
@@ -221,9 +232,10 @@ def collect(
     generated_at: datetime,
     language: Language = "en",
     places: Places | None = None,
+    patrols: PatrolPlan | None = None,
 ) -> ReportData:
     """`places`: the configured cameras, so a camera that recorded nothing shows as 0 % covered,
-    and each camera and line by the name people read."""
+    and each camera and line by the name people read; `patrols`: the plan rounds are counted against."""
     places = places or Places()
     data = ReportData(site, period, generated_at, language, places)
     tz = period.tz
@@ -261,7 +273,22 @@ def collect(
         data.footage.append({**asdict(f), "duration": duration(f.hours * 3600, language)})
     data.coverage = _coverage(store, period, generated_at, footage, places.cameras)
     data.alarms = store.alarms.between(period.start, period.end)
+    if patrols is not None:
+        data.patrols = _patrol_nights(store, period, generated_at, patrols)
     return data
+
+
+def _patrol_nights(store: Store, period: Period, generated_at: datetime, plan: PatrolPlan) -> list[PatrolNight]:
+    """Each night of the period whose first round has come, with rounds due and done."""
+    nights = [day for day in period.days if plan.due(day) and plan.due(day)[0] <= generated_at]
+    if not nights:
+        return []
+    recorded = [(r.id, r.at) for r in store.patrols.between(plan.span(nights[0])[0], plan.span(nights[-1])[1])]
+    found = []
+    for night in nights:
+        due = plan.rounds_due(night, recorded, generated_at)
+        found.append(PatrolNight(night, len(due), sum(d.done_by is not None for d in due)))
+    return found
 
 
 def _coverage(

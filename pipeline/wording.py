@@ -208,6 +208,23 @@ TEMPLATES: dict[MessageCode, dict[Language, str]] = {
         "zh": "报警 #{id} 不是您发起的，只有发起人可以补充原因",
     },
     MessageCode.HAS_REASON: {"en": "alarm {id} has its reason already", "zh": "报警 #{id} 已有原因"},
+    MessageCode.NO_PATROL_PLAN: {
+        "en": "no patrol plan: add `patrols:` (checkpoints, every_h, from, until) to the config",
+        "zh": "未配置巡逻计划：请在配置文件中添加 patrols（巡逻点、间隔、起止时间）",
+    },
+    MessageCode.NO_CHECKPOINT: {
+        "en": "{value} is not a checkpoint of the patrol plan (have: {allowed})",
+        "zh": "{value} 不是巡逻计划中的巡逻点（可选：{allowed}）",
+    },
+    MessageCode.NO_ROUND: {"en": "no patrol round {id}", "zh": "没有巡逻记录 #{id}"},
+    MessageCode.NOT_YOUR_ROUND: {
+        "en": "patrol round {id} was recorded by someone else: only they add its photo",
+        "zh": "巡逻记录 #{id} 不是您记录的，只有记录人可以添加照片",
+    },
+    MessageCode.NOT_A_PICTURE: {
+        "en": "the photo is not a JPEG, PNG or WebP picture",
+        "zh": "照片不是 JPEG、PNG 或 WebP 图片",
+    },
     MessageCode.BAD_MONTH: {
         "en": "month {value}: write the month as YYYY-MM, e.g. 2026-11",
         "zh": "月份 {value} 无效：请写成 年-月，如 2026-11",

@@ -19,6 +19,7 @@ from pipeline.cli.app import (
     site_zone,
 )
 from pipeline.errors import GatewatchError, InvalidInput
+from pipeline.patrols import PatrolPlan
 from pipeline.report import collect, day_period, month_period, write_report
 from pipeline.vocabulary import EventStatus
 from pipeline.wording import Language, language_of_zone
@@ -42,7 +43,8 @@ def report(
         period = month_period(month, tz) if month else day_period(day or "", tz)
         site = cfg.site.name if cfg else store.meta("site") or "gatewatch"
         chosen = _language(lang) or (cfg.language if cfg else language_of_zone(tz.key))
-        data = collect(store, period, site, now(), chosen, cfg.places if cfg else None)
+        patrols = PatrolPlan(cfg.patrols, tz) if cfg and cfg.patrols else None
+        data = collect(store, period, site, now(), chosen, cfg.places if cfg else None, patrols)
     files = write_report(data, out_dir)
     totals = data.totals
     out.print(

@@ -8,6 +8,7 @@ error names the file, the key path and, where the YAML has it, the line. A modul
     cameras.py     cameras, lines, zones (checked with `geometry`)
     schedules.py   closed windows (parsed once), periods, exceptions
     rules.py       rules and the registrations file
+    patrols.py     the patrol plan: checkpoints, rounds due every N hours at night
     service.py     live streams, web server, MQTT, webhooks, alarm receivers (DC-09), the centre's address,
                    alert retries
     model.py       `Config`: the sections together, and the checks across them
@@ -27,6 +28,7 @@ from pipeline.config.detection import (
 )
 from pipeline.config.loader import load_config, load_yaml
 from pipeline.config.model import Config
+from pipeline.config.patrols import PatrolConfig
 from pipeline.config.rules import EscalationConfig, RegistrationsConfig, RuleConfig
 from pipeline.config.schedules import ExceptionConfig, PeriodConfig, ScheduleConfig
 from pipeline.config.service import (
@@ -59,6 +61,7 @@ __all__ = [
     "LiveConfig",
     "MotionConfig",
     "MqttConfig",
+    "PatrolConfig",
     "PeriodConfig",
     "Places",
     "RegistrationsConfig",

@@ -19,6 +19,7 @@ from pipeline.config.detection import (
     SamplingConfig,
     TrackerConfig,
 )
+from pipeline.config.patrols import PatrolConfig
 from pipeline.config.rules import RegistrationsConfig, RuleConfig
 from pipeline.config.schedules import ScheduleConfig
 from pipeline.config.service import (
@@ -59,6 +60,7 @@ class Config(Section):
     alarm_receivers: list[AlarmReceiverConfig] = Field(
         default_factory=list, description="alarm receiving centres (SIA DC-09) that get every alarm"
     )
+    patrols: PatrolConfig | None = Field(None, description="checkpoints and when rounds are due (24-hour duty)")
     center: CenterLinkConfig | None = Field(None, description="where this school's evidence goes (the district centre)")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
 

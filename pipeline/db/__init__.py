@@ -10,6 +10,7 @@
     center.py         `store.center`: the district centre's copy of every school's events and alarms
     alarms.py         `store.alarms`: one-click and escalated alarms, and the centre's confirmation
     outages.py        `store.outages`: when each live camera was down (the report's availability)
+    patrols.py        `store.patrols`: patrol rounds guards recorded
 
 Repositories return dataclasses and take typed values; callers never pass SQL text.
 """
@@ -18,6 +19,7 @@ from pipeline.db.alarms import Alarm
 from pipeline.db.deliveries import Due
 from pipeline.db.events import Event, EventFilter, EventReview, Footage, StoredCrossing, VideoRun
 from pipeline.db.outages import Outage
+from pipeline.db.patrols import PatrolRound
 from pipeline.db.registrations import Added
 from pipeline.db.store import Store, ThreadStores
 from pipeline.db.users import User
@@ -31,6 +33,7 @@ __all__ = [
     "EventReview",
     "Footage",
     "Outage",
+    "PatrolRound",
     "Store",
     "StoredCrossing",
     "ThreadStores",

@@ -19,8 +19,8 @@ from pipeline.vocabulary import EventStatus
 # (events.reason_message, event_reviews.note_message, alarms.reason_message), events.track_path, events.clip_path,
 # users.display_name, camera_outages; 8: videos.size, videos.mtime_ns, videos.config_digest (a batch skips
 # files analysed before with the same config); 9: deliveries.key (the delivery id receivers see),
-# deliveries.snapshot (the event or alarm as it was when the change was queued)
-SCHEMA_VERSION = 9
+# deliveries.snapshot (the event or alarm as it was when the change was queued); 10: patrol_rounds
+SCHEMA_VERSION = 10
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
 TABLES: dict[str, dict[str, type]] = {
@@ -145,6 +145,16 @@ TABLES: dict[str, dict[str, type]] = {
     # When a live camera was down or misconfigured: the report's availability per camera.
     "camera_outages": {"id": int, "camera": str, "started_at": str, "ended_at": str, "detail": str},
     "sessions": {"token_hash": str, "username": str, "created_at": str, "expires_at": str},
+    # Patrol rounds a guard recorded (the city asks for regular patrols, reported monthly).
+    "patrol_rounds": {
+        "id": int,
+        "at": str,  # walked at, site time
+        "by": str,
+        "checkpoints": str,  # JSON list of the plan's checkpoint names
+        "note": str,
+        "photo_path": str,
+        "created_at": str,
+    },
 }
 
 

@@ -19,6 +19,7 @@ from pipeline.db.center import Center
 from pipeline.db.deliveries import Deliveries
 from pipeline.db.events import Events
 from pipeline.db.outages import Outages
+from pipeline.db.patrols import Patrols
 from pipeline.db.registrations import Registrations
 from pipeline.db.schema import SCHEMA_VERSION, migrate
 from pipeline.db.users import Users
@@ -118,6 +119,7 @@ class Store:
         self.center = Center(self)
         self.alarms = Alarms(self)
         self.outages = Outages(self)
+        self.patrols = Patrols(self)
 
     @contextlib.contextmanager
     def write(self, what: str = "write to the database", outcome: str = "") -> Iterator[None]:

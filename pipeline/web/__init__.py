@@ -5,6 +5,7 @@ box.py           what the routes share, and `LiveSide`: what they ask of the liv
 events.py        /api/events and the event page       registrations.py  /api/registrations
 cameras.py       /api/cameras, frames, the live view  alarms.py         /api/alarms (一键报警)
 reports.py       the report pages                     users.py          /api/users, login pages
+patrols.py       /api/patrols: rounds recorded, due and overdue
 views.py         response models several routers share
 common.py        login, sessions, body limit and deadline, same origin, CSP, error statuses, docs
 throttle.py      login back-off, one hash at a time, load shedding

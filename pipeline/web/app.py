@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pipeline.config import Config
 from pipeline.db import User
 from pipeline.vocabulary import CameraState
-from pipeline.web import alarms, cameras, events, registrations, reports, users
+from pipeline.web import alarms, cameras, events, patrols, registrations, reports, users
 from pipeline.web.box import Box, LiveSide
 from pipeline.web.common import Auth, new_app, page_or_login, templates
 from pipeline.web.i18n import language, page_context
@@ -40,10 +40,11 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, live: LiveSide
         "gatewatch_session",
         config.server.public_url,
         config.language,
+        uploads={patrols.PHOTO_PREFIX: patrols.MAX_PHOTO_BYTES},
     )
     auth: Auth = app.state.auth
     box = app.state.box = Box(config, live, snapshot_dir.resolve(), auth.stores)
-    for module in (events, registrations, cameras, reports, users, alarms):
+    for module in (events, registrations, cameras, reports, users, alarms, patrols):
         app.include_router(module.router)
     app.include_router(events.pages)
 
@@ -64,6 +65,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, live: LiveSide
                 "user": user,
                 "scopes": sorted(config.registration_scopes()),
                 "cameras": list(config.cameras),
+                "patrols": config.patrols,
                 "people_json": json.dumps(box.store.users.names(), ensure_ascii=False),
                 "today": today.isoformat(),
                 "month": today.strftime("%Y-%m"),

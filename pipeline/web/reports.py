@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from pipeline.patrols import PatrolPlan
 from pipeline.report import Period, collect, day_period, month_period, render_html
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import UserDep
@@ -40,4 +41,5 @@ def _report(box: Box, request: Request, period: Period) -> str:
     config = box.config
     lang = language(request, config.language)
     now = datetime.now(config.tz)
-    return render_html(collect(box.store, period, config.site.name, now, lang, config.places))
+    patrols = PatrolPlan(config.patrols, config.tz) if config.patrols else None
+    return render_html(collect(box.store, period, config.site.name, now, lang, config.places, patrols))

@@ -11,6 +11,7 @@ const when = (iso) => new Date(iso).toLocaleString("{{ 'zh-CN' if lang == 'zh' e
 // A time of day at the site (a mute's end), for a browser in any zone.
 const clock = (ms) => new Date(ms).toLocaleTimeString("{{ 'zh-CN' if lang == 'zh' else 'en-GB' }}",
   {timeZone: {{ timezone | tojson }}, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "?");
 async function api(path, options = {}) {
   const r = await fetch(path, {headers: {"Content-Type": "application/json"}, ...options});
   if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
