@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import logging
 import math
 import re
 import statistics
@@ -31,7 +32,7 @@ import jinja2
 
 from pipeline.config import Places
 from pipeline.db import Alarm, Event, EventFilter, Footage, Store
-from pipeline.errors import InvalidInput
+from pipeline.errors import GatewatchError, InvalidInput
 from pipeline.files import atomic_write, ensure_writable_dir
 from pipeline.fonts import cjk_font
 from pipeline.patrols import PatrolPlan
@@ -40,7 +41,7 @@ from pipeline.report_words import REPORT
 from pipeline.review import events_csv, list_events
 from pipeline.spreadsheet import csv_text
 from pipeline.vocabulary import AlarmKind, AlarmStatus, Direction, EventStatus, MessageCode
-from pipeline.wording import Language, Message, names, say
+from pipeline.wording import Language, Message, names, say, zone_word
 
 FRAME_THUMB_WIDTH = 280  # pixels: sharp at the appendix's 5 columns of A4 when printed
 QUICK_RESPONSE_S = 300  # "handled within 5 minutes", the figure a district asks about
@@ -149,6 +150,9 @@ class ReportData:
     coverage: list[Coverage] = field(default_factory=list)
     alarms: list[Alarm] = field(default_factory=list)
     patrols: list[PatrolNight] | None = None  # None: the site has no patrol plan
+    unit: str | None = None  # the reporting unit (填报单位), when not the site itself
+    contact: str | None = None  # whom the district calls about it
+    note: str | None = None  # 情况说明: what the school explains; an empty box to write in when None
 
     @property
     def number(self) -> str:
@@ -173,10 +177,17 @@ class ReportData:
         return total
 
     @property
+    def zone(self) -> str:
+        """The report's clock as its reader names it: 北京时间, else the zone's name."""
+        key = self.period.tz.key
+        return zone_word(key, self.language) or f"{REPORT[self.language]['time_zone']} {key}"
+
+    @property
     def days(self) -> list[DayRow]:
-        """One line per day of the period, all cameras and lines together (the per-camera detail is
-        in the daily CSV): a month fits half a page."""
-        by_day = {day: DayRow(day, "", "") for day in self.period.days}
+        """One line per day of the period that has come, all cameras and lines together (the
+        per-camera detail is in the daily CSV): a month fits half a page."""
+        today = self.generated_at.astimezone(self.period.tz).date()
+        by_day = {day: DayRow(day, "", "") for day in self.period.days if day <= today}
         for row in self.rows:
             by_day[row.day].add(row)
         return list(by_day.values())
@@ -376,6 +387,19 @@ def duration(seconds: float, language: Language = "en") -> str:
     return f"{seconds // 3600}{units[2]} {seconds % 3600 // 60:02d}{units[1]}"
 
 
+def render_pdf(data: ReportData) -> bytes:
+    """The same A4 report as a PDF, laid out on the box (WeasyPrint; no browser needed)."""
+    try:
+        import weasyprint  # its import loads Pango: only for a PDF
+    except OSError as exc:
+        raise GatewatchError(
+            f"cannot write a PDF: the Pango library is missing ({exc}); on Debian run: "
+            "sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0"
+        ) from None
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # its subsetting chatter is not the user's
+    return bytes(weasyprint.HTML(string=render_html(data)).write_pdf())
+
+
 def render_html(data: ReportData) -> str:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("pipeline", "templates"),
@@ -411,7 +435,7 @@ def daily_csv(data: ReportData) -> str:
     )
 
 
-def write_report(data: ReportData, folder: Path) -> list[Path]:
+def write_report(data: ReportData, folder: Path, pdf: bool = False) -> list[Path]:
     """Render everything first, then write; each file appears whole (atomic rename) or not at all."""
     ensure_writable_dir(folder)
     stem = f"gatewatch-report-{data.period.label}"
@@ -420,6 +444,8 @@ def write_report(data: ReportData, folder: Path) -> list[Path]:
         folder / f"{stem}-events.csv": events_csv(data.stored).encode("utf-8-sig"),
         folder / f"{stem}.html": render_html(data).encode("utf-8"),
     }
+    if pdf:
+        files[folder / f"{stem}.pdf"] = render_pdf(data)
     for path, content in files.items():
         atomic_write(path, content)
     return list(files)

@@ -28,6 +28,14 @@ if [ ! -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
     echo "install.sh: for Chinese captions run: sudo apt-get install fonts-noto-cjk" >&2
   fi
 fi
+# `report --pdf` lays text out with Pango (WeasyPrint loads it at run time).
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt_install libpango-1.0-0 libpangoft2-1.0-0
+  else
+    echo "install.sh: for PDF reports run: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0" >&2
+  fi
+fi
 # The tests use real servers from Debian: Chromium (report and web UI, driven by Playwright), the
 # mosquitto MQTT broker (with mosquitto_passwd and openssl for the district broker's set-up), and
 # GStreamer's RTSP server (run by Debian's python3 with PyGObject).

@@ -381,3 +381,13 @@ def test_an_acknowledgement_can_be_taken_back_briefly_by_whoever_gave_it(
     late = guard.post("/api/events/undo", json={"ids": [second, first]}).json()
     assert late["changed"] == [] and "undo is for the first" in late["refused"][0]["detail"]
     assert "only an acknowledgement can be undone" in late["refused"][1]["detail"]
+
+
+def test_the_monthly_report_downloads_as_pdf(box: WebBox) -> None:
+    answer = box.client().get("/reports/month.pdf", params={"month": "2026-11", "note": "情况正常"})
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    assert (
+        answer.content.startswith(b"%PDF-")
+        and 'filename="gatewatch-report-2026-11.pdf"' in answer.headers["content-disposition"]
+    )
+    assert box.client(None).get("/reports/month.pdf", params={"month": "2026-11"}).status_code == 401

@@ -268,3 +268,34 @@ def test_a_busy_month_prints_on_a4_in_the_sites_language(tmp_path: Path, browser
     assert shown == [e.id for e in ordered]
     assert page.locator("#events .event img").count() == EVENTS
     page.close()
+
+
+def test_the_monthly_report_as_a_pdf_written_on_the_box(analysed: Path) -> None:
+    """Issue 23.4: `report --pdf` lays the A4 report out itself (WeasyPrint: no browser), with the
+    reporting unit and contact, 北京时间, the 情况说明 box, and the drills and patrols sections."""
+    import pypdf
+    import yaml
+
+    config = analysed / "configs" / "demo.yaml"
+    settings = yaml.safe_load(config.read_text())
+    settings["site"] = {**settings.get("site", {}), "unit": "第一中学保卫处", "contact": "王老师 010-6543 2100"}
+    settings["patrols"] = {"checkpoints": ["北门", "宿舍A"], "every_h": 2, "from": "22:00", "until": "06:00"}
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True))
+    note = "11月28日22:30北门两人未登记进入, 已核实为晚归学生"
+    folder = report(analysed, "--month", "2026-11", "--config", str(config), "--lang", "zh", "--pdf", "--note", note)
+    pdf = pypdf.PdfReader(folder / "gatewatch-report-2026-11.pdf")
+    assert pdf.pages[0].mediabox.width == pytest.approx(595, abs=1)  # A4 portrait, in points
+    assert pdf.pages[0].mediabox.height == pytest.approx(842, abs=1)
+    text = re.sub(r"\s+", "", "".join(page.extract_text() for page in pdf.pages))
+    wanted = ["北京时间", "填报单位:第一中学保卫处", "联系人:王老师010-65432100", "情况说明", re.sub(r"\s", "", note)]
+    for words in [*wanted, "报警演练", "巡逻", "计划轮次", "2026-11-30", "校长"]:
+        assert words in text, words
+
+
+def test_a_month_in_progress_has_no_rows_for_days_to_come(analysed: Path) -> None:
+    from pipeline.report import collect, month_period
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    with Store(analysed / "out" / "gatewatch.db") as store:
+        data = collect(store, month_period("2026-11", shanghai), "No1", datetime(2026, 11, 28, 23, 0, tzinfo=shanghai))
+    assert [row.day.day for row in data.days][-1] == 28 and len(data.days) == 28

@@ -33,8 +33,13 @@ def report(
     config: OptionalConfig = None,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the HTML and CSV files")] = Path("out/reports"),
     lang: Annotated[str | None, typer.Option(help="zh or en; default: the site's language")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="also the A4 PDF, laid out here (no browser needed)")] = False,
+    note: Annotated[
+        str | None, typer.Option(help="情况说明: what the school explains about the period (else a box to write in)")
+    ] = None,
 ) -> None:
-    """Write the safety report: HTML (self-contained, for printing and signing) plus CSV tables."""
+    """Write the safety report: HTML (self-contained, for printing and signing) plus CSV tables,
+    and with --pdf the A4 PDF a head teacher sends."""
     if (month is None) == (day is None):
         raise GatewatchError("give --month YYYY-MM or --day YYYY-MM-DD")
     cfg = maybe_config(config)
@@ -45,7 +50,10 @@ def report(
         chosen = _language(lang) or (cfg.language if cfg else language_of_zone(tz.key))
         patrols = PatrolPlan(cfg.patrols, tz) if cfg and cfg.patrols else None
         data = collect(store, period, site, now(), chosen, cfg.places if cfg else None, patrols)
-    files = write_report(data, out_dir)
+    if cfg is not None:
+        data.unit, data.contact = cfg.site.unit, cfg.site.contact
+    data.note = note.strip() if note and note.strip() else None
+    files = write_report(data, out_dir, pdf=pdf)
     totals = data.totals
     out.print(
         f"{data.site}, {period.title}: {totals.entries} entries, {totals.exits} exits, "

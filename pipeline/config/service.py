@@ -18,6 +18,12 @@ class SiteConfig(Section):
         description="what guards, reports and snapshot captions read by default; "
         "unset: Chinese for a site in China's time zones, else English",
     )
+    unit: str | None = Field(
+        None, max_length=200, description="the reporting unit on reports (填报单位); default: `name`"
+    )
+    contact: str | None = Field(
+        None, max_length=200, description="who the district calls about a report, e.g. '王老师 010-6543 2100'"
+    )
 
 
 class LiveConfig(Section):
