@@ -3,6 +3,7 @@
     EventMessage   a flagged event, and again on each status change   MQTT `<site>/events`, webhooks
     AlarmMessage   an alarm to the police and the district centre       MQTT `<site>/alarms`, webhooks
     AlarmAck       the centre's confirmation of an alarm                MQTT `<site>/alarms/<id>/ack`
+    CameraTrouble  a camera down long enough to matter, or back         DC-09 alarm receivers
     CameraStatus   a camera's health                                    MQTT `<site>/cameras/<c>/state`, the API
 
 The box builds them from its records (`of`) and dumps them; the web API's views extend them; the
@@ -212,6 +213,20 @@ class AlarmAck(BaseModel):
     by: Text
     at: IsoTime
     signature: Signature = None
+
+
+class CameraTrouble(BaseModel):
+    """A camera that stayed down past `alerts.camera_trouble_after_s`, or its return: an alarm
+    receiving centre logs it as a zone trouble (the school's gate is not watched)."""
+
+    type: Literal["camera_trouble"] = "camera_trouble"
+    site: Text
+    camera: Text
+    since: IsoTime = Field(description="when it went down, site time")
+    restored: bool = Field(False, description="it is back")
+
+
+Outgoing = EventMessage | AlarmMessage | CameraTrouble  # what the outbox sends
 
 
 class CameraStatus(BaseModel):

@@ -7,7 +7,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +17,12 @@ from pysiaalarm import CommunicationsProtocol, SIAAccount, SIAClient, SIAEvent
 from pipeline.alerts.dc09 import Dc09Sender, crc16
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import AlarmReceiverConfig
-from pipeline.messages import AlarmMessage
+from pipeline.db import Store
+from pipeline.live.troubles import Troubles
+from pipeline.messages import AlarmMessage, CameraTrouble
 from pipeline.vocabulary import AlarmKind
 
-from .live import Serve, Webhook, cut_clip, free_port, log_in, wait_for, write_config
+from .live import RtspServer, Serve, Servers, Webhook, cut_clip, free_port, log_in, wait_for, write_config
 
 ACCOUNT = "1A2B"
 AES_KEY = "0123456789ABCDEF0123456789ABCDEF"  # 32 characters: AES-256, as pysiaalarm takes it
@@ -163,6 +166,54 @@ def test_a_drill_is_the_receivers_manual_test_report(school: School) -> None:
         id=9, site="s", kind=AlarmKind.DRILL, reason="", raised_by="g", time="2026-12-05T22:00:00+08:00"
     )
     assert "|Nri1/RX0]" in sender.frame(message, 1, datetime(2026, 12, 5, 14, 0, tzinfo=UTC)).decode()  # SIA: RX
+
+
+def test_a_camera_down_too_long_is_a_trouble_and_its_return_a_restore(tmp_path: Path, live: Servers) -> None:
+    """Issue 23.3: a camera down past alerts.camera_trouble_after_s reaches the receiver as a zone
+    trouble (Contact ID 1 380, its zone), once; back, as the restore (3 380). Real serve, RTSP
+    server, pysiaalarm."""
+    clip = cut_clip(tmp_path / "clip.mp4", 10)
+    rtsp_port, receiver_port = free_port(), free_port()
+    receiver = {"name": "guards-co", "host": "127.0.0.1", "port": receiver_port, "account": ACCOUNT,
+                "format": "ADM-CID"}  # fmt: skip
+    config = write_config(
+        tmp_path,
+        {"gate": {"source": str(clip), "loop": True}, "dorm": {"source": f"rtsp://127.0.0.1:{rtsp_port}/gate"}},
+        alarm_receivers=[receiver],
+        alerts={"retry_min_s": 0.5, "retry_max_s": 1, "camera_trouble_after_s": 3},
+    )
+    serve = live(Serve(tmp_path, config))
+    with Receiver(receiver_port) as centre:
+        serve.start()
+        trouble = wait_for(centre.got, 60, "the camera trouble at the receiver")[0]
+        # dorm is the first camera of the written file (YAML sorts the keys): zone 1
+        assert (trouble.event_qualifier, trouble.event_type, trouble.ri) == ("1", "380", "001")
+        live(RtspServer(clip, tmp_path / "rtsp.log", port=rtsp_port).start())  # the camera comes back
+        restored = wait_for(lambda: centre.got()[1:], 60, "the restore at the receiver")[0]
+        assert (restored.event_qualifier, restored.event_type, restored.ri) == ("3", "380", "001")
+        assert len(centre.got()) == 2  # one trouble, one restore: told once each
+    assert "camera dorm down since" in serve.output() and "camera dorm back" in serve.output()
+
+
+def test_troubles_wait_out_a_short_drop_and_are_queued_once(tmp_path: Path) -> None:
+    with Store(tmp_path / "gatewatch.db") as store:
+        troubles = Troubles(tmp_path / "gatewatch.db", ["dc09:police"], 60, lambda: None)
+        start = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+        store.outages.begin("gate", start, "refused")
+        assert troubles.check(store, start + timedelta(seconds=59)) == []  # a short drop rings nowhere
+        told = troubles.check(store, start + timedelta(seconds=61))
+        assert [(t.camera, t.restored) for t in told] == [("gate", False)]
+        assert troubles.check(store, start + timedelta(seconds=90)) == []  # once
+        store.outages.end(start + timedelta(minutes=5), "gate")
+        assert [t.restored for t in troubles.check(store, start + timedelta(minutes=5))] == [True]
+        store.outages.begin("gate", start + timedelta(minutes=6), "refused")
+        store.outages.end(start + timedelta(minutes=6, seconds=10), "gate")  # back in 10 s: neither
+        assert troubles.check(store, start + timedelta(minutes=8)) == []
+        due = store.deliveries.due("dc09:police", start + timedelta(hours=1), 10)
+        assert [(d.trouble.camera, d.trouble.restored) for d in due if d.trouble] == [("gate", False), ("gate", True)]
+    sender = Dc09Sender(AlarmReceiverConfig(name="t", host="127.0.0.1", port=1, account="1A2B"), {"gate": 1})
+    back = CameraTrouble(site="s", camera="gate", since="2026-12-06T06:00:00+08:00", restored=True)
+    assert "|Nri1/UJ1]" in sender.frame(back, 1, start).decode()  # SIA: untyped zone trouble restore
 
 
 def test_the_message_itself_udp_and_a_bad_answer() -> None:

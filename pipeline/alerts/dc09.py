@@ -11,9 +11,10 @@ so every retry of one alarm carries the same number and the receiver can recogni
 Events are not sent here: a receiving centre's operators act on alarms, which a person raised or
 gatewatch escalated. The codes: a one-click alarm is a panic alarm (SIA PA, Contact ID 120); an
 escalated alert (by a person or on its own) an intrusion (SIA BA, Contact ID 130); a drill the
-receiver's manual test report (SIA RX, Contact ID 601), so its operators log a test, not a panic.
-The zone is the camera's place in the configuration (1, 2, ...; 0 for an alarm raised without a
-camera).
+receiver's manual test report (SIA RX, Contact ID 601), so its operators log a test, not a panic;
+a camera down past `alerts.camera_trouble_after_s` a zone trouble (SIA UT, Contact ID 1 380) and
+its return the restore (SIA UJ, Contact ID 3 380). The zone is the camera's place in the
+configuration (1, 2, ...; 0 for an alarm raised without a camera).
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import AlarmReceiverConfig
-from pipeline.messages import AlarmMessage, EventMessage
+from pipeline.messages import AlarmMessage, CameraTrouble, Outgoing
 from pipeline.vocabulary import AlarmKind
 
 # A drill is the receivers' manual test: SIA "RX" (manual test report), Contact ID 601 (manual trigger test).
 SIA_CODE = {AlarmKind.ONE_CLICK: "PA", AlarmKind.ESCALATION: "BA", AlarmKind.AUTOMATIC: "BA", AlarmKind.DRILL: "RX"}
 CONTACT_ID = {AlarmKind.ONE_CLICK: 120, AlarmKind.ESCALATION: 130, AlarmKind.AUTOMATIC: 130, AlarmKind.DRILL: 601}
+# A camera down long enough: a zone trouble (SIA UT, Contact ID 1 380 sensor trouble); back: UJ, 3 380.
+TROUBLE_SIA = {False: "UT", True: "UJ"}
+TROUBLE_CID = 380
 AREA = 1  # gatewatch reports one area (partition): the school
 PAD = string.ascii_letters + string.digits  # DC-09's pad characters: anything but "|", "[" and "]"
 MAX_ANSWER = 1024
@@ -60,8 +64,8 @@ class Dc09Sender:
     def label(self) -> str:
         return f"alarm receiver {self.config.name} ({self.config.host}:{self.config.port}/{self.config.protocol})"
 
-    def send(self, message: EventMessage | AlarmMessage, key: str) -> None:
-        if not isinstance(message, AlarmMessage):  # never queued here (see the module's docstring)
+    def send(self, message: Outgoing, key: str) -> None:
+        if not isinstance(message, AlarmMessage | CameraTrouble):  # events: never queued here (see above)
             return
         sequence = int(hashlib.sha256(key.encode()).hexdigest(), 16) % 9999 + 1
         frame = self.frame(message, sequence, datetime.now(UTC))
@@ -71,7 +75,7 @@ class Dc09Sender:
             raise DeliveryError(f"{self.label}: {type(exc).__name__}") from None
         self._check(answer, sequence)
 
-    def frame(self, alarm: AlarmMessage, sequence: int, now: datetime) -> bytes:
+    def frame(self, alarm: AlarmMessage | CameraTrouble, sequence: int, now: datetime) -> bytes:
         """The whole DC-09 message: <LF> CRC length "ID" sequence R L #account [data] timestamp <CR>."""
         timestamp = now.astimezone(UTC).strftime("_%H:%M:%S,%m-%d-%Y")
         data = f"#{self.account}|{self._data(alarm)}]{timestamp}"
@@ -82,11 +86,15 @@ class Dc09Sender:
         text = f'"{kind}"{sequence:04d}{receiver}L{self.config.line.upper()}#{self.account}[{body}'
         return f"\n{crc16(text)}{len(text):04X}{text}\r".encode("ascii")
 
-    def _data(self, alarm: AlarmMessage) -> str:
-        zone = self.zones.get(alarm.camera or "", 0)
-        if self.config.format == "ADM-CID":  # qualifier 1 (a new event), event, partition, zone
-            return f"1{CONTACT_ID[alarm.kind]:03d} {AREA:02d} {zone:03d}"
-        return f"Nri{AREA}/{SIA_CODE[alarm.kind]}{zone}"
+    def _data(self, message: AlarmMessage | CameraTrouble) -> str:
+        zone = self.zones.get(message.camera or "", 0)
+        if isinstance(message, CameraTrouble):
+            qualifier, event, code = (3 if message.restored else 1), TROUBLE_CID, TROUBLE_SIA[message.restored]
+        else:
+            qualifier, event, code = 1, CONTACT_ID[message.kind], SIA_CODE[message.kind]
+        if self.config.format == "ADM-CID":  # qualifier (1 new, 3 restore), event, partition, zone
+            return f"{qualifier}{event:03d} {AREA:02d} {zone:03d}"
+        return f"Nri{AREA}/{code}{zone}"
 
     def _encrypt(self, data: str) -> str:
         """DC-09 encryption: random pad, "|", the data and the timestamp, AES-CBC with a zero IV,

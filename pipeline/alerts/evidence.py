@@ -21,7 +21,7 @@ import httpx
 
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import CenterLinkConfig
-from pipeline.messages import AlarmMessage, EventMessage, topic_level
+from pipeline.messages import EventMessage, Outgoing, topic_level
 from pipeline.redact import redact
 from pipeline.signing import upload_signature
 from pipeline.vocabulary import EvidencePiece
@@ -45,7 +45,7 @@ class EvidencePush:
             verify = ssl.create_default_context(cafile=str(config.ca_file))
         self.client = httpx.Client(timeout=config.timeout_s, verify=verify, follow_redirects=False)
 
-    def send(self, message: EventMessage | AlarmMessage, key: str) -> None:
+    def send(self, message: Outgoing, key: str) -> None:
         """Every piece the message names, each as its own PUT (a repeat is stored once)."""
         if not isinstance(message, EventMessage):  # an alarm's evidence is its event's, pushed with the event
             return

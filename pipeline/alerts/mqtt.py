@@ -28,7 +28,15 @@ from pydantic import ValidationError
 
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import MqttConfig
-from pipeline.messages import AlarmAck, AlarmMessage, CameraStatus, EventMessage, topic_level, validation_summary
+from pipeline.messages import (
+    AlarmAck,
+    AlarmMessage,
+    CameraStatus,
+    CameraTrouble,
+    Outgoing,
+    topic_level,
+    validation_summary,
+)
 from pipeline.signing import BadSignature, sign, verify
 from pipeline.vocabulary import Availability, CameraState
 
@@ -146,10 +154,12 @@ class MqttLink:
         if reason.is_failure:
             log.warning("MQTT connection to %s:%s lost (%s); reconnecting", self.config.host, self.config.port, reason)
 
-    def send(self, message: EventMessage | AlarmMessage, key: str) -> None:
+    def send(self, message: Outgoing, key: str) -> None:
         """Publish one event or alarm and wait for the broker's acknowledgement (the outbox retries
         on failure). Alarms go at least once whatever `qos` says. (`key` is not sent: a repeat
         carries the same id and status, and the centre keeps one row per event and alarm.)"""
+        if isinstance(message, CameraTrouble):  # never queued here: the camera topics say it, retained
+            return
         if not self.client.is_connected():
             raise DeliveryError(f"MQTT broker {self.config.host}:{self.config.port} not connected")
         alarm = isinstance(message, AlarmMessage)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Protocol
 
 from pipeline.config import AlertsConfig
-from pipeline.db import Alarm, Event, Store
-from pipeline.messages import AlarmMessage, EventMessage
+from pipeline.db import Alarm, Event, Store, Trouble
+from pipeline.messages import Outgoing
 from pipeline.vocabulary import DeliveryStatus
 
 log = logging.getLogger("gatewatch.alerts")
@@ -32,7 +32,7 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
-    def send(self, message: EventMessage | AlarmMessage, key: str) -> None:
+    def send(self, message: Outgoing, key: str) -> None:
         """`key`: the delivery's own id, the same on every retry, for the receiver to recognise a repeat."""
 
 
@@ -42,10 +42,10 @@ class Dispatcher:
         db_path: Path,
         senders: dict[str, Sender],
         config: AlertsConfig,
-        message: Callable[[Event | Alarm], EventMessage | AlarmMessage],
+        message: Callable[[Event | Alarm | Trouble], Outgoing],
         alarm_delivered: Callable[[int], None] = lambda _alarm_id: None,
     ) -> None:
-        """`message`: what is sent for a stored event or alarm (as it was when the delivery was queued);
+        """`message`: what is sent for a stored event, alarm or camera trouble (as queued);
         `alarm_delivered`: told an alarm's id each time one of its sends got through (its history)."""
         self.db_path = db_path
         self.senders = senders
@@ -95,9 +95,12 @@ class Dispatcher:
             if self._stop.is_set():
                 break
             attempts = delivery.attempts + 1
-            record = delivery.event or delivery.alarm
+            record = delivery.event or delivery.alarm or delivery.trouble
             assert record is not None
-            what = f"event #{record.id}" if delivery.event else f"alarm #{record.id}"
+            if isinstance(record, Trouble):
+                what = f"camera {record.camera}'s {'return' if record.restored else 'trouble'}"
+            else:
+                what = f"event #{record.id}" if delivery.event else f"alarm #{record.id}"
             try:
                 self.senders[target].send(self.message(record), delivery.key)
             except DeliveryError as exc:

@@ -20,7 +20,7 @@ import httpx
 
 from pipeline.alerts.outbox import DeliveryError
 from pipeline.config import Config, WebhookConfig
-from pipeline.messages import AlarmMessage, EventMessage
+from pipeline.messages import AlarmMessage, CameraTrouble, EventMessage, Outgoing
 from pipeline.redact import redact
 from pipeline.vocabulary import MessageCode
 from pipeline.wording import Message, name, say, zone_word
@@ -37,7 +37,9 @@ class WebhookSender:
     def label(self) -> str:
         return redact(self.config.url.split("?", 1)[0])  # query strings often carry tokens
 
-    def send(self, message: EventMessage | AlarmMessage, key: str) -> None:
+    def send(self, message: Outgoing, key: str) -> None:
+        if isinstance(message, CameraTrouble):  # never queued here (alarm receivers only)
+            return
         body = message.model_dump(mode="json") if self.config.kind == "json" else self._chat(message)
         try:
             response = self.client.post(self._url(), json=body, headers={"Idempotency-Key": key})

@@ -133,6 +133,9 @@ class AlarmReceiverConfig(Section):
         None, repr=False, description="AES key (16, 24 or 32 characters, `${VAR}`): messages encrypted"
     )
     timeout_s: float = Field(10, gt=0, le=120, description="for the receiver's ACK")
+    camera_troubles: bool = Field(
+        True, description="also a camera down past alerts.camera_trouble_after_s (a zone trouble), and its return"
+    )
 
     @field_validator("key")
     @classmethod
@@ -149,4 +152,7 @@ class AlertsConfig(Section):
     retry_max_s: float = Field(300, gt=0, le=86400)
     max_attempts: int = Field(
         50, ge=1, le=100_000, description="then the delivery is marked failed (it stays in the database)"
+    )
+    camera_trouble_after_s: float = Field(
+        60, ge=0, le=86400, description="a camera down this long is a trouble for alarm receiving centres"
     )

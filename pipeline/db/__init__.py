@@ -18,7 +18,7 @@ Repositories return dataclasses and take typed values; callers never pass SQL te
 from pipeline.db.alarms import Alarm
 from pipeline.db.deliveries import Due
 from pipeline.db.events import Event, EventFilter, EventReview, Footage, StoredCrossing, VideoRun
-from pipeline.db.outages import Outage
+from pipeline.db.outages import Outage, Trouble
 from pipeline.db.patrols import PatrolRound
 from pipeline.db.registrations import Added
 from pipeline.db.store import Store, ThreadStores
@@ -37,6 +37,7 @@ __all__ = [
     "Store",
     "StoredCrossing",
     "ThreadStores",
+    "Trouble",
     "User",
     "VideoRun",
 ]

@@ -18,6 +18,7 @@ from datetime import datetime
 from pipeline.db.alarms import Alarm
 from pipeline.db.base import Repository
 from pipeline.db.events import Event
+from pipeline.db.outages import Trouble
 from pipeline.vocabulary import DeliveryStatus
 
 
@@ -30,6 +31,7 @@ class Due:
     attempts: int  # made so far
     event: Event | None = None
     alarm: Alarm | None = None
+    trouble: Trouble | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,24 @@ class Deliveries(Repository):
 
     def queue_alarm(self, alarm_id: int, targets: Iterable[str], at: datetime) -> None:
         self._queue(None, alarm_id, targets, at)
+
+    def queue_trouble(self, trouble: Trouble, targets: Iterable[str], at: datetime) -> None:
+        """A camera trouble (or its end) for alarm receiving centres; in the caller's transaction."""
+        with self.store.write():
+            for target in targets:
+                self.db.execute(
+                    """INSERT INTO deliveries (outage_id, target, status, attempts, next_at, created_at, key, snapshot)
+                       VALUES (?, ?, ?, 0, ?, ?, ?, ?)""",
+                    [
+                        trouble.outage_id,
+                        target,
+                        DeliveryStatus.PENDING,
+                        at.isoformat(),
+                        at.isoformat(),
+                        uuid.uuid4().hex,
+                        json.dumps(trouble.row(), ensure_ascii=False),
+                    ],
+                )
 
     def _queue(self, event_id: int | None, alarm_id: int | None, targets: Iterable[str], at: datetime) -> None:
         with self.store.write():
@@ -79,12 +99,12 @@ class Deliveries(Repository):
 
     def due(self, target: str, now: datetime, limit: int) -> list[Due]:
         rows = self.db.execute(
-            """SELECT id, key, attempts, event_id, alarm_id, snapshot FROM deliveries
+            """SELECT id, key, attempts, event_id, alarm_id, outage_id, snapshot FROM deliveries
                WHERE target = ? AND status = ? AND julianday(next_at) <= julianday(?) ORDER BY id LIMIT ?""",
             [target, DeliveryStatus.PENDING, now.isoformat(), limit],
         ).fetchall()
         due = []
-        for delivery_id, key, attempts, event_id, alarm_id, snapshot in rows:
+        for delivery_id, key, attempts, event_id, alarm_id, outage_id, snapshot in rows:
             queued = json.loads(snapshot) if snapshot else None  # queued by a gatewatch before schema 9: none
             key = key or f"delivery-{delivery_id}"
             if event_id:
@@ -95,6 +115,8 @@ class Deliveries(Repository):
                 alarm = Alarm.from_row(queued) if queued else self.store.alarms.get(alarm_id)
                 if alarm is not None:
                     due.append(Due(delivery_id, key, attempts, alarm=alarm))
+            elif outage_id and queued:
+                due.append(Due(delivery_id, key, attempts, trouble=Trouble.from_row(queued)))
         return due
 
     def of_alarm(self, alarm_id: int) -> list[Delivery]:

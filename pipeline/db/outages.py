@@ -1,10 +1,12 @@
 """When each live camera was down or misconfigured, so the monthly report can say how much of
-the month every gate was really watched (the city asks for full coverage)."""
+the month every gate was really watched (the city asks for full coverage), and alarm receiving
+centres hear of a camera that stays down (a trouble) and of its return."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from pipeline.db.base import Repository
 
@@ -15,6 +17,23 @@ class Outage:
     started_at: datetime
     ended_at: datetime | None  # None: still down
     detail: str
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """A camera's outage as alarm receiving centres hear of it: it began, or (`restored`) it ended."""
+
+    outage_id: int
+    camera: str
+    started_at: datetime
+    restored: bool = False
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Trouble:
+        return cls(row["outage_id"], row["camera"], datetime.fromisoformat(row["started_at"]), bool(row["restored"]))
+
+    def row(self) -> dict[str, Any]:
+        return {**asdict(self), "started_at": self.started_at.isoformat()}
 
 
 class Outages(Repository):
@@ -36,6 +55,30 @@ class Outages(Repository):
                 "UPDATE camera_outages SET ended_at = ? WHERE ended_at IS NULL AND (? IS NULL OR camera = ?)",
                 [at.isoformat(), camera, camera],
             )
+
+    def to_report(self, targets: list[str], started_before: datetime, now: datetime) -> list[Trouble]:
+        """Queue a trouble for each outage that has lasted past the debounce and a restore for each
+        reported one that has ended, each once, in one transaction with its deliveries."""
+        queued = []
+        with self.store.write():
+            begun = self.db.execute(
+                """SELECT id, camera, started_at FROM camera_outages WHERE ended_at IS NULL AND reported_at IS NULL
+                   AND julianday(started_at) <= julianday(?)""",
+                [started_before.isoformat()],
+            ).fetchall()
+            ended = self.db.execute(
+                """SELECT id, camera, started_at FROM camera_outages WHERE ended_at IS NOT NULL
+                   AND reported_at IS NOT NULL AND restore_queued_at IS NULL"""
+            ).fetchall()
+            for rows, restored, column in ((begun, False, "reported_at"), (ended, True, "restore_queued_at")):
+                for outage_id, camera, started_at in rows:
+                    trouble = Trouble(outage_id, camera, datetime.fromisoformat(started_at), restored)
+                    self.store.deliveries.queue_trouble(trouble, targets, now)
+                    self.db.execute(
+                        f"UPDATE camera_outages SET {column} = ? WHERE id = ?", [now.isoformat(), outage_id]
+                    )
+                    queued.append(trouble)
+        return queued
 
     def between(self, start: datetime, end: datetime) -> list[Outage]:
         """Outages overlapping [start, end), each cut to it."""

@@ -19,7 +19,8 @@ from pipeline.vocabulary import EventStatus
 # (events.reason_message, event_reviews.note_message, alarms.reason_message), events.track_path, events.clip_path,
 # users.display_name, camera_outages; 8: videos.size, videos.mtime_ns, videos.config_digest (a batch skips
 # files analysed before with the same config); 9: deliveries.key (the delivery id receivers see),
-# deliveries.snapshot (the event or alarm as it was when the change was queued); 10: patrol_rounds
+# deliveries.snapshot (the event or alarm as it was when the change was queued); 10: patrol_rounds,
+# deliveries.outage_id, camera_outages.reported_at and .restore_queued_at (camera troubles over DC-09)
 SCHEMA_VERSION = 10
 
 # Every table's columns. A database from an older gatewatch gets the missing ones added.
@@ -132,6 +133,7 @@ TABLES: dict[str, dict[str, type]] = {
         "sent_at": str,
         "key": str,
         "snapshot": str,
+        "outage_id": int,  # set instead of event_id for a camera trouble (or its end) to alarm receivers
     },
     "users": {
         "id": int,
@@ -143,7 +145,15 @@ TABLES: dict[str, dict[str, type]] = {
         "display_name": str,  # how reports and the audit trail name the person ("Wang Wei, gate 1")
     },
     # When a live camera was down or misconfigured: the report's availability per camera.
-    "camera_outages": {"id": int, "camera": str, "started_at": str, "ended_at": str, "detail": str},
+    "camera_outages": {
+        "id": int,
+        "camera": str,
+        "started_at": str,
+        "ended_at": str,
+        "detail": str,
+        "reported_at": str,  # told to alarm receiving centres as a trouble (once it lasted long enough)
+        "restore_queued_at": str,  # and its end
+    },
     "sessions": {"token_hash": str, "username": str, "created_at": str, "expires_at": str},
     # Patrol rounds a guard recorded (the city asks for regular patrols, reported monthly).
     "patrol_rounds": {

@@ -29,7 +29,7 @@ from pipeline.alerts.webhooks import WebhookSender
 from pipeline.camera import CameraPipeline
 from pipeline.clips import Clip, ClipCollector
 from pipeline.config import Config
-from pipeline.db import Alarm, Event, Store, ThreadStores
+from pipeline.db import Alarm, Event, Store, ThreadStores, Trouble
 from pipeline.detectors import CameraDetectors, Detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.lighting import Lighting
@@ -37,7 +37,8 @@ from pipeline.live.alarms import Alarms
 from pipeline.live.hub import Hub
 from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
-from pipeline.messages import AlarmMessage, CameraStatus, EventMessage, MessageView
+from pipeline.live.troubles import Troubles
+from pipeline.messages import AlarmMessage, CameraStatus, CameraTrouble, EventMessage, MessageView, Outgoing
 from pipeline.pieces import files_of
 from pipeline.records import Detections, Frame
 from pipeline.vocabulary import CameraState, EvidencePiece, MessageCode
@@ -188,12 +189,18 @@ class Service:
         if center is not None and mqtt is not None and mqtt.site_key is not None:  # the config says both or none
             pushes[EVIDENCE_TARGET] = EvidencePush(center, config.site.name, mqtt.site_key, self._files_of)
         self.evidence_targets = list(pushes)  # a flagged event's files, and again once its clip is written
+        troubled = [f"dc09:{r.name}" for r in config.alarm_receivers if r.camera_troubles]
         self.dispatcher = Dispatcher(
             db_path,
             {**senders, **receivers, **pushes},
             config.alerts,
             self.message,
             lambda alarm_id: self.hub.publish({"type": "alarm", "id": alarm_id}),  # the guards see it got there
+        )
+        self.troubles = (
+            Troubles(db_path, troubled, config.alerts.camera_trouble_after_s, self.dispatcher.wake)
+            if troubled
+            else None
         )
         self.recorder = Recorder(
             config,
@@ -222,9 +229,14 @@ class Service:
             for name, stream in self.streams.items()
         }
 
-    def message(self, record: Event | Alarm) -> EventMessage | AlarmMessage:
-        """What goes out over MQTT and the webhooks for a stored event or alarm (an escalation
-        with the thumbnail and evidence digests of its event)."""
+    def message(self, record: Event | Alarm | Trouble) -> Outgoing:
+        """What goes out for a stored event or alarm (an escalation with the thumbnail and
+        evidence digests of its event), or a camera's trouble (to alarm receivers)."""
+        if isinstance(record, Trouble):
+            since = record.started_at.astimezone(self.config.tz).isoformat()
+            return CameraTrouble(
+                site=self.config.site.name, camera=record.camera, since=since, restored=record.restored
+            )
         if isinstance(record, Alarm):
             event = self.stores.get().events.get(record.event_id) if record.event_id else None
             return AlarmMessage.of(record, self.config.site.name, self.public_url, event)
@@ -238,6 +250,8 @@ class Service:
         self.recorder.start()
         self.dispatcher.start()
         self.alarms.start(self.alarm_targets, self.dispatcher.wake)
+        if self.troubles is not None:
+            self.troubles.start()
         for worker in self.workers.values():
             worker.start()
         for stream in self.streams.values():
@@ -252,6 +266,8 @@ class Service:
             worker.join(STOP_TIMEOUT_S)
         self.recorder.close(STOP_TIMEOUT_S)
         self.alarms.stop(STOP_TIMEOUT_S)
+        if self.troubles is not None:
+            self.troubles.stop(STOP_TIMEOUT_S)
         self.dispatcher.stop(STOP_TIMEOUT_S)
         for stream in self.streams.values():
             stream.join(STOP_TIMEOUT_S)
