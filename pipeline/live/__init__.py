@@ -5,5 +5,6 @@ service.py   every camera at once: workers, the shared detector, start and stop;
 recorder.py  rules, snapshots and SQLite, in one writer thread
 alarms.py    one-click and escalated alarms, and automatic escalation
 troubles.py  a camera down too long, and its return, for alarm receiving centres
+periodic.py  a check made every few seconds in its own thread (escalations, troubles)
 hub.py       news fanned out to the open pages
 """

@@ -9,7 +9,6 @@ later, and the audit trail says who raised it, when and why.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 from pipeline.config import Config
 from pipeline.db import Alarm, Store, ThreadStores
+from pipeline.live.periodic import Periodic
 from pipeline.vocabulary import AlarmKind, MessageCode
 from pipeline.wording import Message, number
 
@@ -36,17 +36,16 @@ class Alarms:
         self.publish = publish
         self.targets: list[str] = []
         self.wake: Callable[[], None] = lambda: None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._escalate, name="escalation", daemon=True)
+        self._escalation = Periodic(
+            "escalation", ESCALATION_POLL_S, lambda: self.escalate_due(self.stores.get(), datetime.now(UTC)), log
+        )
 
     def start(self, targets: list[str], wake: Callable[[], None]) -> None:
         self.targets, self.wake = targets, wake
-        self._thread.start()
+        self._escalation.start()
 
     def stop(self, timeout: float) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        self._escalation.stop(timeout)
 
     def raise_(
         self,
@@ -118,10 +117,3 @@ class Alarms:
             )
             for event_id, camera, line in (store.alarms.unhandled_since(cutoffs) if cutoffs else [])
         ]
-
-    def _escalate(self) -> None:
-        while not self._stop.wait(ESCALATION_POLL_S):
-            try:
-                self.escalate_due(self.stores.get(), datetime.now(UTC))
-            except Exception:  # a locked database: the next round tries again, the thread lives on
-                log.exception("escalation check failed; trying again")

@@ -11,12 +11,12 @@ the next start (a camera still down then is a new outage and, after the wait, a 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pipeline.db import Store, ThreadStores, Trouble
+from pipeline.live.periodic import Periodic
 
 log = logging.getLogger("gatewatch.troubles")
 
@@ -30,16 +30,15 @@ class Troubles:
         self.targets = targets
         self.after = timedelta(seconds=after_s)
         self.wake = wake
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="camera-troubles", daemon=True)
+        self._checks = Periodic(
+            "camera-troubles", POLL_S, lambda: self.check(self.stores.get(), datetime.now(UTC)), log
+        )
 
     def start(self) -> None:
-        self._thread.start()
+        self._checks.start()
 
     def stop(self, timeout: float) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
+        self._checks.stop(timeout)
 
     def check(self, store: Store, now: datetime) -> list[Trouble]:
         queued = store.outages.to_report(self.targets, now - self.after, now)
@@ -49,10 +48,3 @@ class Troubles:
         if queued:
             self.wake()
         return queued
-
-    def _run(self) -> None:
-        while not self._stop.wait(POLL_S):
-            try:
-                self.check(self.stores.get(), datetime.now(UTC))
-            except Exception:  # a locked database: the next round tries again, the thread lives on
-                log.exception("camera trouble check failed; trying again")
