@@ -117,6 +117,7 @@ class EventMessage(BaseModel):
     site: Text
     kind: EventKind
     camera: Text
+    camera_name: Text | None = Field(None, description="as people name it (北门), where the config names it")
     line: Text
     direction: Direction | None
     time: IsoTime
@@ -156,9 +157,10 @@ class EventMessage(BaseModel):
         }
 
     @classmethod
-    def of(cls, event: Event, site: str, base_url: str) -> EventMessage:
-        """The message as it leaves the box: with the thumbnail and the evidence's digests."""
-        fields = cls.fields_of(event, site, base_url)
+    def of(cls, event: Event, site: str, base_url: str, camera_name: str | None = None) -> EventMessage:
+        """The message as it leaves the box: with the camera's name, the thumbnail and the
+        evidence's digests."""
+        fields = {**cls.fields_of(event, site, base_url), "camera_name": camera_name}
         return cls.model_validate({**fields, **_evidence(event.snapshot_path, event.crop_path, event.clip_path)})
 
 
@@ -170,6 +172,7 @@ class AlarmMessage(BaseModel):
     site: Text
     kind: AlarmKind
     camera: Text | None = None
+    camera_name: Text | None = Field(None, description="as people name it (北门), where the config names it")
     event_id: Id | None = None
     reason: Text
     reason_message: MessageView | None = Field(None, description="an automatic escalation's reason, to be worded")
@@ -184,7 +187,9 @@ class AlarmMessage(BaseModel):
     signature: Signature = None
 
     @classmethod
-    def of(cls, alarm: Alarm, site: str, base_url: str, event: Event | None = None) -> AlarmMessage:
+    def of(
+        cls, alarm: Alarm, site: str, base_url: str, event: Event | None = None, camera_name: str | None = None
+    ) -> AlarmMessage:
         """`event`: the alert it escalates, whose thumbnail and evidence go with it (leaving the box)."""
         base = base_url.rstrip("/")
         evidence = _evidence(event.snapshot_path, event.crop_path, event.clip_path) if event else {}
@@ -193,6 +198,7 @@ class AlarmMessage(BaseModel):
             site=site,
             kind=alarm.kind,
             camera=alarm.camera,
+            camera_name=camera_name,
             event_id=alarm.event_id,
             reason=alarm.reason,
             reason_message=MessageView.of(alarm.reason_message),

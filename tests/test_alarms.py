@@ -73,7 +73,7 @@ def district(tmp_path_factory: pytest.TempPathFactory, broker: Broker) -> Iterat
     port = free_port()
     config = write_config(
         folder,
-        {"gate": {"source": str(clip), "loop": True}},
+        {"gate": {"source": str(clip), "loop": True, "name": "北门"}},
         site=SITE,
         rules=[rule],
         mqtt={"host": "127.0.0.1", "port": broker.port, "topic_prefix": PREFIX},
@@ -244,7 +244,7 @@ def test_each_event_reaches_the_centre_with_its_evidence_verified(district: Dist
         return next((e for e in center.get("/api/events").json() if e["evidence"] == pieces), None)
 
     event = wait_for(complete, 90, "an event with its snapshot, crop and clip verified at the centre")
-    assert event["has_thumbnail"] and event["site_topic"] == topic
+    assert event["has_thumbnail"] and event["site_topic"] == topic and event["camera_name"] == "北门"
     paths = "SELECT snapshot_path, crop_path, clip_path FROM events WHERE id = ?"
     stored = query(district.school.db, paths, event["id"])
     for piece, path in zip(("snapshot", "crop", "clip"), stored[0], strict=True):
@@ -264,7 +264,7 @@ def test_each_event_reaches_the_centre_with_its_evidence_verified(district: Dist
     log_in(page, district.center_url, "district")
     row = f"#rows tr[data-id='{event['id']}']"
     page.wait_for_selector(f"{row} [data-piece=clip][data-state=verified]")
-    assert "已核验" in page.inner_text(f"{row} [data-piece=snapshot]")
+    assert "已核验" in page.inner_text(f"{row} [data-piece=snapshot]") and "北门" in page.inner_text(row)
     page.wait_for_function(f'() => document.querySelector("{row} img.thumb")?.naturalWidth > 0')
     # A file changed on the centre's disk is refused and shown as altered
     crop = next((district.folder / "center-evidence" / topic).glob(f"{event['id']}-crop.jpg"))

@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import cv2
+import numpy as np
 import pytest
 
 from pipeline.alerts.outbox import DeliveryError
@@ -62,6 +64,14 @@ class Robots:
         if path == "/cgi-bin/webhook/send":
             if query.get("key") != [WECOM_KEY]:
                 return {"errcode": 93000, "errmsg": "invalid webhook url"}
+            if body.get("msgtype") == "image":  # base64 of a JPG/PNG of at most 2 MB, and its MD5
+                image = body.get("image", {})
+                picture = base64.b64decode(image.get("base64", ""))
+                if not picture.startswith((b"\xff\xd8", b"\x89PNG")) or len(picture) > 2_000_000:
+                    return {"errcode": 301019, "errmsg": "media size out of limit or not an image"}
+                if hashlib.md5(picture).hexdigest() != image.get("md5"):
+                    return {"errcode": 301019, "errmsg": "md5 not match"}
+                return {"errcode": 0, "errmsg": "ok"}
             content = body.get("markdown", {}).get("content", "")
             if body.get("msgtype") != "markdown" or not content or len(content.encode()) > 4096:
                 return {"errcode": 40008, "errmsg": "invalid message type"}
@@ -88,10 +98,11 @@ def robots() -> Iterator[Robots]:
 
 
 SITE = load_config(DEMO_CONFIG)
+THUMBNAIL = base64.b64encode(cv2.imencode(".jpg", np.full((180, 320, 3), 90, np.uint8))[1].tobytes()).decode()
 EVENT = EventMessage(
     id=12, site="第一中学", kind=EventKind.UNREGISTERED_ENTRY, camera="north-gate", line="gate", direction=None,
     time="2026-12-05T22:10:00+08:00", status=EventStatus.NEW, reason=None, closed=None,
-    snapshot_url="https://box.school.example/api/events/12/snapshot", crop_url="x",
+    snapshot_url="https://box.school.example/api/events/12/snapshot", crop_url="x", thumbnail=THUMBNAIL,
 )  # fmt: skip
 UNHANDLED = MessageView(code=MessageCode.UNHANDLED, values={"event": "12", "camera": "north-gate", "line": "gate",
                                                             "after": "300"})  # fmt: skip
@@ -106,6 +117,9 @@ def test_an_event_in_a_wecom_group(robots: Robots) -> None:
     url = f"{robots.url}/cgi-bin/webhook/send?key={WECOM_KEY}"
     WebhookSender(WebhookConfig(url=url, kind="wecom"), SITE).send(EVENT, "k1")
     assert robots.received[0][0] == "/cgi-bin/webhook/send"
+    # The snapshot's thumbnail follows as an image message (the robot checked its MD5)
+    assert [body["msgtype"] for _, body in robots.received] == ["markdown", "image"]
+    assert base64.b64decode(robots.received[1][1]["image"]["base64"]) == base64.b64decode(THUMBNAIL)
     body = robots.received[0][1]
     content = body["markdown"]["content"]
     assert content.startswith("### 未登记进入 · 第一中学")

@@ -72,6 +72,7 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(
             "site": "No1 Middle School",
             "kind": "unregistered_entry",
             "camera": "north-gate",
+            "camera_name": "north-gate",  # the config gives it no other name
             "line": "gate",
             "direction": "in",
             "time": first["time"],

@@ -1,6 +1,8 @@
 """Webhooks: each event and alarm POSTed to a configured URL, as gatewatch's own JSON (a district
-system) or as a chat group robot's markdown message (`kind: wecom`, 企业微信; `kind: dingtalk`,
-钉钉, with its signed URL), worded in the site's language with its camera names.
+system) or as a chat group robot's markdown message (`kind: wecom`, 企业微信, followed by the
+snapshot's thumbnail as an image message; `kind: dingtalk`, 钉钉, with its signed URL: its robots
+show pictures only from a public URL, which gatewatch does not publish), worded in the site's
+language with its camera names.
 
 At least once: a POST whose answer was lost is sent again, with the same `Idempotency-Key`
 header (the delivery's id) and the same body; a receiver that keeps the keys it has seen can
@@ -40,7 +42,17 @@ class WebhookSender:
     def send(self, message: Outgoing, key: str) -> None:
         if isinstance(message, CameraTrouble):  # never queued here (alarm receivers only)
             return
-        body = message.model_dump(mode="json") if self.config.kind == "json" else self._chat(message)
+        if self.config.kind == "json":
+            self._post(message.model_dump(mode="json"), key)
+            return
+        self._post(self._chat(message), key)
+        if self.config.kind == "wecom" and message.thumbnail:
+            # WeCom robots take a picture as its own message (base64 + MD5), right after the text
+            picture = base64.b64decode(message.thumbnail)
+            image = {"base64": message.thumbnail, "md5": hashlib.md5(picture, usedforsecurity=False).hexdigest()}
+            self._post({"msgtype": "image", "image": image}, f"{key}-image")
+
+    def _post(self, body: dict[str, object], key: str) -> None:
         try:
             response = self.client.post(self._url(), json=body, headers={"Idempotency-Key": key})
         except Exception as exc:  # httpx's texts repeat the URL, which may carry a token: the kind only

@@ -40,6 +40,7 @@ class CenterEvent:
     site_topic: str = ""
     has_thumbnail: bool = False
     evidence: dict[str, str] = field(default_factory=dict)  # piece -> EvidenceState
+    camera_name: str | None = None  # as the school names it
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class CenterAlarm:
     handled_by: str | None = None
     handled_at: str | None = None
     handled_note: str | None = None
+    camera_name: str | None = None
     has_thumbnail: bool = False
     evidence: dict[str, str] = field(default_factory=dict)  # its event's files: piece -> EvidenceState
 
@@ -150,8 +152,8 @@ class Center(Repository):
             self.db.execute(
                 """INSERT INTO center_alarms (site_topic, alarm_id, site, kind, camera, event_id, reason, raised_by,
                                               time, snapshot_url, status, received_at, reason_message, thumbnail,
-                                              evidence)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id)
+                                              evidence, camera_name)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_topic, alarm_id)
                    DO UPDATE SET
                        reason = CASE WHEN center_alarms.reason = '' THEN excluded.reason ELSE center_alarms.reason END,
                        thumbnail = coalesce(excluded.thumbnail, center_alarms.thumbnail),
@@ -172,6 +174,7 @@ class Center(Repository):
                     alarm.reason_message.model_dump_json() if alarm.reason_message else None,
                     alarm.thumbnail,
                     _refs(alarm.evidence) if alarm.evidence else None,
+                    alarm.camera_name,
                 ],
             )
 
@@ -282,6 +285,7 @@ class Center(Repository):
         rows = self.db.query(
             f"""SELECT site, event_id AS id, kind, camera, line, direction, time, status, reason, snapshot_url,
                        received_at, updated_at, json_extract(payload, '$.evidence') AS refs,
+                       json_extract(payload, '$.camera_name') AS camera_name,
                        json_extract(payload, '$.thumbnail') IS NOT NULL AS has_thumbnail
                 FROM center_events WHERE {where} ORDER BY julianday(time) DESC, event_id DESC LIMIT ? OFFSET ?""",
             [*params, limit, offset],

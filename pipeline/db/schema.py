@@ -296,6 +296,7 @@ def create_center_tables(db: sqlite_utils.Database, write: Callable[[], Abstract
                 "reason_message": str,  # an automatic escalation's reason, worded in the officer's language
                 "thumbnail": str,  # base64 JPEG of its event's snapshot, as the alarm message carried it
                 "evidence": str,  # JSON [{piece, sha256, size}]: its event's files, as the school signed them
+                "camera_name": str,  # as the school names the camera (北门)
             },
             pk=("site_topic", "alarm_id"),
             if_not_exists=True,
@@ -324,6 +325,7 @@ def create_center_tables(db: sqlite_utils.Database, write: Callable[[], Abstract
             ("center_sites", "offline_noted_at"),
             ("center_alarms", "thumbnail"),
             ("center_alarms", "evidence"),
+            ("center_alarms", "camera_name"),
         ):
             if column not in db[table].columns_dict:
                 db[table].add_column(column, str)

@@ -237,10 +237,12 @@ class Service:
             return CameraTrouble(
                 site=self.config.site.name, camera=record.camera, since=since, restored=record.restored
             )
+        site, places = self.config.site.name, self.config.places
         if isinstance(record, Alarm):
             event = self.stores.get().events.get(record.event_id) if record.event_id else None
-            return AlarmMessage.of(record, self.config.site.name, self.public_url, event)
-        return EventMessage.of(record, self.config.site.name, self.public_url)
+            name = places.camera(record.camera) if record.camera else None
+            return AlarmMessage.of(record, site, self.public_url, event, name)
+        return EventMessage.of(record, site, self.public_url, places.camera(record.camera))
 
     def _files_of(self, event_id: int) -> dict[EvidencePiece, Path]:
         event = self.stores.get().events.get(event_id)
