@@ -224,6 +224,9 @@ def test_an_alert_nobody_handles_is_escalated_on_its_own(district: District) -> 
         return next((a for a in center.get("/api/alarms").json() if a["event_id"] == alarm["event_id"]), None)
 
     wait_for(at_centre, 30, "the escalation at the centre")
+    # Its event's evidence is on the alarm itself (issue 23.2): the thumbnail, and the files verified
+    shown = wait_for(lambda: (a := at_centre()) and a["evidence"].get("snapshot") == "verified" and a, 60, "evidence")
+    assert shown["has_thumbnail"] and shown["evidence"]["crop"] == "verified" and shown["camera_name"] == "北门"
     # A guard handles the alert after all: the centre's alarm says who did what, and when (issue 23.1)
     reviewed = school.post(f"/api/events/{alarm['event_id']}/review", json={"action": "false_alarm", "note": "树影"})
     assert reviewed.status_code == 200, reviewed.text
