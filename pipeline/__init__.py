@@ -17,6 +17,7 @@ The stages and what they share
     wording.py      messages and names in Chinese and English, worded when shown
     messages.py     what leaves the box (events, alarms, acks, camera health): one pydantic model each
     pieces.py       an event's evidence as it travels: the message's thumbnail, each file's SHA-256
+    packets.py      a live camera's own H.264/H.265 packets, and clips cut from them (no re-encode)
     signing.py      who sent a message: HMAC with the key a school and its centre share
 The two runs
     offline/        `analyze`: footage.py (an NVR export), prepare.py, chain.py, results.py, analyze.py

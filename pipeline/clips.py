@@ -1,23 +1,26 @@
-"""Seconds of video around each flagged crossing, as an H.264 MP4 any browser plays.
+"""Seconds of video around each flagged crossing, as an MP4 any browser plays.
 
 A snapshot shows one frame; whether someone climbed the gate or walked through with the guard
-takes the seconds around it. Each camera keeps its last few seconds of analysed frames (JPEG in
-memory, scaled down: a few MB per camera, not hundreds), and a flagged crossing asks for a clip
-from `before_s` ahead of it to `after_s` after. The clip is finished once the camera has run
-that far past the crossing (or its footage ends), so a live alert is never held back for it.
+takes the seconds around it. A flagged crossing asks for a clip from `before_s` ahead of it to
+`after_s` after; the clip is finished once the camera has run that far past the crossing (or its
+footage ends), so a live alert is never held back for it.
 
-The clip has the analysed frames (`sampling.fps`, 5 a second by default) at their true times,
-so it plays at real speed; it is written whole or not at all (`files.atomic_write`).
+A live H.264/H.265 camera's clip is cut from its own packets (`packets.PacketRing`): full frame
+rate and quality, nothing encoded. Otherwise (an MJPEG webcam, a file, a cut that failed) it is
+encoded from the camera's last few seconds of analysed frames (JPEG in memory, scaled down: a
+few MB per camera), at their true times, so it plays at real speed, with the camera and time
+burnt in. Either is written whole or not at all (`files.atomic_write`).
 """
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -28,7 +31,10 @@ import numpy as np
 from pipeline.config import ClipConfig
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write
+from pipeline.packets import PacketRing, StreamCut, mux_copy
 from pipeline.records import Frame, seconds_between
+
+log = logging.getLogger("gatewatch.clips")
 
 JPEG_QUALITY = 85
 CRF = 26  # x264 quality: a 10 s clip at 640x480 is some 100-400 kB
@@ -39,6 +45,7 @@ MILLISECONDS = Fraction(1, 1000)  # frames keep their true times (a live stream 
 class Clip:
     key: Hashable  # whatever the asker uses to find its event again (an event id, a position)
     frames: list[tuple[datetime, bytes]]  # (time, JPEG), in time order
+    cut: StreamCut | None = None  # the camera's own packets for it, where it sends H.264/H.265
 
 
 @dataclass
@@ -56,8 +63,10 @@ class ClipCollector:
     stored and handed back later than it happened), so frames are kept that much longer.
     The camera's thread offers frames while the recorder's asks for clips: one lock."""
 
-    def __init__(self, config: ClipConfig, late_s: float) -> None:
+    def __init__(self, config: ClipConfig, late_s: float, packets: PacketRing | None = None) -> None:
+        """`packets`: the live camera's own packets, to cut clips from where its codec allows."""
         self.config = config
+        self.packets = packets
         self.keep_s = config.before_s + late_s
         self._recent: deque[tuple[datetime, bytes]] = deque()
         self._wanted: list[_Wanted] = []
@@ -84,13 +93,18 @@ class ClipCollector:
                 else:
                     wanted.frames.append((frame.ts, data))
             self._wanted = [w for w in self._wanted if w not in done]
-        return [Clip(w.key, w.frames) for w in done]
+        return [self._clip(w) for w in done]
 
     def finish(self) -> list[Clip]:
         """The footage ended (or the stream stops): clips get the frames there were."""
         with self._lock:
             done, self._wanted = self._wanted, []
-        return [Clip(w.key, w.frames) for w in done if w.frames]
+        return [self._clip(w) for w in done if w.frames]
+
+    def _clip(self, wanted: _Wanted) -> Clip:
+        start = wanted.start - timedelta(seconds=self.config.before_s)
+        cut = self.packets.cut(start, wanted.end, wanted.start) if self.packets is not None else None
+        return Clip(wanted.key, wanted.frames, cut)
 
 
 def _jpeg(image: np.ndarray, width: int) -> bytes:
@@ -137,8 +151,17 @@ def _encode(path: Path, frames: list[tuple[datetime, bytes]], images: list[np.nd
 
 
 def write_clip(path: Path, clip: Clip, stamp: Callable[[np.ndarray, datetime], None] | None = None) -> None:
-    try:
-        data = encode_mp4(clip, stamp)
-    except (av.error.FFmpegError, ValueError) as exc:
-        raise GatewatchError(f"{path}: could not encode the event clip ({exc})") from None
+    """The camera's own packets where there are some, else the analysed frames encoded (`stamp`
+    draws the camera and the time on each of those)."""
+    data = None
+    if clip.cut is not None:
+        try:
+            data = mux_copy(clip.cut)
+        except (av.error.FFmpegError, ValueError) as exc:
+            log.warning("%s: the camera's packets could not be copied (%s); encoding the analysed frames", path, exc)
+    if data is None:
+        try:
+            data = encode_mp4(clip, stamp)
+        except (av.error.FFmpegError, ValueError, IndexError) as exc:
+            raise GatewatchError(f"{path}: could not encode the event clip ({exc})") from None
     atomic_write(path, data)

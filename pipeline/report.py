@@ -176,6 +176,9 @@ class ReportData:
             total.add(row)
         return total
 
+    def patrol_night(self, day: date) -> PatrolNight | None:
+        return next((p for p in self.patrols or [] if p.night == day), None)
+
     @property
     def zone(self) -> str:
         """The report's clock as its reader names it: 北京时间, else the zone's name."""

@@ -11,6 +11,7 @@ camera through `gatewatch serve` are tested in test_web.py."""
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -436,6 +437,23 @@ def test_live_view_is_a_motion_jpeg_stream(console: Console, browser: Any) -> No
         image = cv2.imdecode(np.frombuffer(body[:length], np.uint8), cv2.IMREAD_COLOR)
         assert image is not None and image.shape[1] == 640
     assert api.get("/api/cameras/nope/live.mjpg").status_code == 404
+    # Four viewers of one camera: each analysed frame is encoded once for all of them (issue 25)
+    jpegs = console.box.app.state.live_jpegs
+    before, seen = jpegs.encoded, [0] * 4
+
+    def watch(viewer: int) -> None:
+        with console.client("guard").stream("GET", "/api/cameras/side-gate/live.mjpg", timeout=30) as stream:
+            for chunk in stream.iter_bytes():
+                seen[viewer] += chunk.count(b"--frame\r\n")
+                if seen[viewer] >= 10:
+                    break
+
+    viewers = [threading.Thread(target=watch, args=(n,)) for n in range(4)]
+    for viewer in viewers:
+        viewer.start()
+    for viewer in viewers:
+        viewer.join(60)
+    assert min(seen) >= 10 and jpegs.encoded - before < sum(seen) / 2, (seen, jpegs.encoded - before)
     context, page = logged_in(console, browser, "guard", locale="en-GB")
     page.click("[data-tab=cameras]")
     image = page.wait_for_selector("[data-camera=side-gate] img")

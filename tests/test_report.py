@@ -288,7 +288,7 @@ def test_the_monthly_report_as_a_pdf_written_on_the_box(analysed: Path) -> None:
     assert pdf.pages[0].mediabox.height == pytest.approx(842, abs=1)
     text = re.sub(r"\s+", "", "".join(page.extract_text() for page in pdf.pages))
     wanted = ["北京时间", "填报单位:第一中学保卫处", "联系人:王老师010-65432100", "情况说明", re.sub(r"\s", "", note)]
-    for words in [*wanted, "报警演练", "巡逻", "计划轮次", "2026-11-30", "校长"]:
+    for words in [*wanted, "报警演练", "当晚巡逻", "0/4", "2026-11-30", "校长"]:
         assert words in text, words
 
 

@@ -103,6 +103,11 @@ def test_live_rtsp_camera_with_mqtt_and_webhook(
         assert clip_path.parent == Path(row["snapshot_path"]).parent and clip_path.suffix == ".mp4"
         with av.open(str(clip_path)) as mp4:
             assert mp4.streams.video[0].codec_context.name == "h264" and mp4.duration / 1e6 >= 5
+            seconds, shown = mp4.duration / 1e6, sum(1 for _ in mp4.decode(video=0))
+        # Cut from the camera's own packets (issue 25): its full rate (the clip streams 10 frames a
+        # second), not the 5 analysed ones an encode would have
+        assert shown >= 9 * seconds, (shown, seconds)
+        assert "encoding the analysed frames" not in serve.output()
         assert api.get(clip_url).headers["content-type"] == "video/mp4"
         image = api.get(message["snapshot_url"].removeprefix(serve.url))
         assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"

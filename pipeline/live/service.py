@@ -39,6 +39,7 @@ from pipeline.live.recorder import Recorded, Recorder
 from pipeline.live.stream import LiveStream, RateMeter, StreamHealth
 from pipeline.live.troubles import Troubles
 from pipeline.messages import AlarmMessage, CameraStatus, CameraTrouble, EventMessage, MessageView, Outgoing
+from pipeline.packets import PacketRing
 from pipeline.pieces import files_of
 from pipeline.records import Detections, Frame
 from pipeline.vocabulary import CameraState, EvidencePiece, MessageCode
@@ -82,7 +83,11 @@ class CameraWorker:
         self.analysed = RateMeter()
         # Clips may be asked for once a crossing is confirmed, stored and handed back: keep that long.
         late_s = config.crossing.confirm_s + config.tracker.lost_track_s + CLIP_LATE_MARGIN_S
-        self.clips = ClipCollector(config.clips, late_s) if config.clips.enabled else None
+        self.clips: ClipCollector | None = None
+        if config.clips.enabled:
+            reach_s = config.clips.before_s + config.clips.after_s + late_s  # how far back a cut may reach
+            stream.packets = PacketRing(reach_s)
+            self.clips = ClipCollector(config.clips, late_s, stream.packets)
         self.problem: Message | None = None  # found once frames arrive (lines outside the picture)
         self._thread = threading.Thread(target=self._run, name=f"camera-{name}", daemon=True)
 

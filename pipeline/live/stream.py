@@ -28,6 +28,7 @@ import av.error
 import numpy as np
 
 from pipeline.config import CameraConfig, LiveConfig
+from pipeline.packets import PacketRing
 from pipeline.records import Frame
 from pipeline.redact import redact, scrub
 from pipeline.vocabulary import CameraState, MessageCode
@@ -151,6 +152,7 @@ class LiveStream:
         self._clock0 = time.monotonic()
         self._index = 0
         self._last_frame = 0.0  # monotonic time of the newest decoded frame
+        self.packets: PacketRing | None = None  # set by whoever cuts clips from the camera's own packets
         self._thread = threading.Thread(target=self._run, name=f"stream-{camera}", daemon=True)
 
     @property
@@ -285,13 +287,16 @@ class LiveStream:
                 raise StreamError(Message(MessageCode.NO_VIDEO))
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
+            packets = self.packets if not self._is_file() else None  # a file's clip is encoded, as offline
+            if packets is not None:
+                packets.restart(stream)
             pace = self._is_file()  # a file decodes faster than real time; a camera sends at its own pace
             started = time.monotonic()
             first_pts: float | None = None
             last_kept = {"stream": -math.inf, "arrival": -math.inf}
             last_frame = self._last_frame = time.monotonic()
             rate = RateMeter()
-            for decoded in container.decode(stream):
+            for decoded in self._decoded(container, stream, packets):
                 if self._stop.is_set():
                     return
                 now = time.monotonic()
@@ -320,6 +325,17 @@ class LiveStream:
                     continue
                 last_kept[which] = clock
                 self._push(decoded.to_ndarray(format="bgr24"), now)
+
+    def _decoded(
+        self, container: av.container.InputContainer, stream: av.VideoStream, packets: PacketRing | None
+    ) -> Iterator[av.VideoFrame]:
+        """The stream's frames; each packet kept first where clips are cut from them."""
+        if packets is None:
+            yield from container.decode(stream)
+            return
+        for packet in container.demux(stream):
+            packets.add(packet, datetime.now(self.tz))
+            yield from packet.decode()
 
     def _push(self, image: np.ndarray, now: float) -> None:
         frame = Frame(self._index, now - self._clock0, datetime.now(self.tz), image)

@@ -44,6 +44,7 @@ def create_app(config: Config, db_path: Path, snapshot_dir: Path, live: LiveSide
     )
     auth: Auth = app.state.auth
     box = app.state.box = Box(config, live, snapshot_dir.resolve(), auth.stores)
+    app.state.live_jpegs = cameras.LiveJpegs()  # one encode per analysed frame, whatever the viewers
     for module in (events, registrations, cameras, reports, users, alarms, patrols):
         app.include_router(module.router)
     app.include_router(events.pages)

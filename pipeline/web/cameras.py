@@ -24,6 +24,24 @@ LIVE_FPS = 5  # enough to see who is at the gate; each frame is one JPEG encode 
 BOUNDARY = "frame"
 
 
+class LiveJpegs:
+    """Each camera's newest analysed frame, drawn and encoded once however many pages watch it
+    (the gate's guard, the duty room's screen, a phone): the encode is shared, not repeated per
+    viewer. Lives on the event loop; one frame per camera is held."""
+
+    def __init__(self) -> None:
+        self._newest: dict[str, tuple[Frame, asyncio.Future[bytes]]] = {}
+        self.encoded = 0  # frames encoded so far (the live view benchmark reads it)
+
+    def of(self, name: str, frame: Frame, camera: CameraConfig, language: Language) -> asyncio.Future[bytes]:
+        held = self._newest.get(name)
+        if held is None or held[0] is not frame:
+            encoding = asyncio.ensure_future(asyncio.to_thread(_jpeg, frame.image, camera, language))
+            held = self._newest[name] = (frame, encoding)
+            self.encoded += 1
+        return held[1]
+
+
 @router.get("/cameras")
 def cameras(box: BoxDep, _: UserDep) -> list[CameraStatus]:
     """Health of every camera: state and why, fps in, frames analysed and dropped, reconnects,
@@ -47,6 +65,7 @@ async def camera_live(name: str, request: Request, box: BoxDep, _: UserDep) -> S
     second): a browser shows it in a plain <img>, no plug-in, no polling."""
     _latest(box, name)  # 404 for a camera that is not configured
     camera = box.config.cameras[name]
+    jpegs: LiveJpegs = request.app.state.live_jpegs
 
     async def parts() -> AsyncIterator[bytes]:
         shown = None
@@ -54,7 +73,7 @@ async def camera_live(name: str, request: Request, box: BoxDep, _: UserDep) -> S
             frame = box.live.latest_frame(name)
             if frame is not None and frame is not shown:
                 shown = frame
-                data = await asyncio.to_thread(_jpeg, frame.image, camera, box.config.language)
+                data = await asyncio.shield(jpegs.of(name, frame, camera, box.config.language))
                 yield b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: %d\r\n\r\n%s\r\n" % (len(data), data)
             await asyncio.sleep(1 / LIVE_FPS)
 

@@ -1,0 +1,71 @@
+"""Clips cut from a camera's own H.264 packets (issue 25): the real sample's packets through the
+ring as a live camera would send them (one every 1/10 s), cut around a crossing and muxed to an
+MP4 that decodes at the camera's full rate; the ring's bounds in time and bytes."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+import av
+
+from pipeline.packets import PacketRing, mux_copy
+
+from .conftest import SAMPLE
+
+T0 = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
+
+
+def fill(ring: PacketRing, loops: int = 1) -> tuple[int, float]:
+    """The sample's packets, `loops` times (each a new connection), 1/fps apart; (packets, fps)."""
+    count = 0
+    with av.open(str(SAMPLE)) as source:
+        stream = source.streams.video[0]
+        fps = float(stream.average_rate)
+        packets = [p for p in source.demux(stream) if p.size]
+        for _ in range(loops):
+            ring.restart(stream)
+            for packet in packets:
+                ring.add(packet, T0 + timedelta(seconds=count / fps))
+                count += 1
+    return count, fps
+
+
+def test_a_clip_is_the_cameras_own_frames_from_a_keyframe() -> None:
+    ring = PacketRing(keep_s=120)
+    _, fps = fill(ring)
+    crossing = T0 + timedelta(seconds=30)
+    cut = ring.cut(crossing - timedelta(seconds=5), crossing + timedelta(seconds=5), crossing)
+    assert cut is not None and cut.packets[0].keyframe and cut.start <= crossing - timedelta(seconds=5)
+    assert cut.packets[-1].at <= crossing + timedelta(seconds=5)
+    with av.open(io.BytesIO(mux_copy(cut))) as clip:
+        video = clip.streams.video[0]
+        frames = sum(1 for _ in clip.decode(video))
+        assert video.codec_context.name == "h264" and (video.width, video.height) == (640, 480)
+    assert frames == len(cut.packets)  # every frame the camera sent, none encoded
+    assert frames >= 10 * fps  # at least the 10 s asked for, at the camera's own rate
+    assert ring.cut(T0 - timedelta(seconds=60), T0 - timedelta(seconds=50), T0 - timedelta(seconds=55)) is None
+
+
+def test_the_ring_keeps_whole_keyframe_intervals_within_its_time_and_bytes() -> None:
+    by_time = PacketRing(keep_s=5)
+    fill(by_time, loops=3)
+    kept = list(by_time._packets)
+    assert kept[0].keyframe and {p.segment for p in kept} == {3}  # older connections gone...
+    assert list(by_time._headers) == [3]  # ...and their codec parameters
+    assert kept[-1].at - kept[0].at < timedelta(seconds=5) + timedelta(seconds=30)  # at most one interval more
+    by_bytes = PacketRing(keep_s=1000, max_bytes=400_000)
+    fill(by_bytes, loops=3)
+    kept = list(by_bytes._packets)
+    intervals = sum(p.keyframe for p in kept)
+    # Over the limit only while the interval being filled is the only one left
+    assert kept[0].keyframe and (by_bytes._bytes <= 400_000 or intervals == 1)
+
+
+def test_a_crossing_just_after_a_reconnection_starts_at_its_first_keyframe() -> None:
+    ring = PacketRing(keep_s=1000)
+    count, fps = fill(ring, loops=2)
+    second = T0 + timedelta(seconds=count / 2 / fps)  # the second connection's first packet
+    crossing = second + timedelta(seconds=2)
+    cut = ring.cut(crossing - timedelta(seconds=5), crossing + timedelta(seconds=5), crossing)
+    assert cut is not None and cut.start == second and {p.segment for p in cut.packets} == {2}
