@@ -63,10 +63,15 @@ class ClipCollector:
     stored and handed back later than it happened), so frames are kept that much longer.
     The camera's thread offers frames while the recorder's asks for clips: one lock."""
 
-    def __init__(self, config: ClipConfig, late_s: float, packets: PacketRing | None = None) -> None:
-        """`packets`: the live camera's own packets, to cut clips from where its codec allows."""
+    def __init__(
+        self, config: ClipConfig, late_s: float, packets: PacketRing | None = None, frames: bool = True
+    ) -> None:
+        """`packets`: the live camera's own packets, to cut clips from where its codec allows;
+        `frames`: keep the analysed frames to encode from (not needed where every clip is cut
+        from a recorded file's own packets: no JPEG per analysed frame then)."""
         self.config = config
         self.packets = packets
+        self.frames = frames
         self.keep_s = config.before_s + late_s
         self._recent: deque[tuple[datetime, bytes]] = deque()
         self._wanted: list[_Wanted] = []
@@ -81,8 +86,12 @@ class ClipCollector:
 
     def offer(self, frame: Frame) -> list[Clip]:
         """Keep this frame; the clips it completes are returned (to be written off this thread)."""
-        data = _jpeg(frame.image, self.config.width)
+        data = _jpeg(frame.image, self.config.width) if self.frames else b""
         with self._lock:
+            if not self.frames:
+                done = [w for w in self._wanted if seconds_between(frame.ts, w.end) > 0]
+                self._wanted = [w for w in self._wanted if w not in done]
+                return [self._clip(w) for w in done]
             self._recent.append((frame.ts, data))
             while self._recent and seconds_between(frame.ts, self._recent[0][0]) > self.keep_s:
                 self._recent.popleft()
@@ -99,7 +108,7 @@ class ClipCollector:
         """The footage ended (or the stream stops): clips get the frames there were."""
         with self._lock:
             done, self._wanted = self._wanted, []
-        return [self._clip(w) for w in done if w.frames]
+        return [self._clip(w) for w in done if w.frames or not self.frames]
 
     def _clip(self, wanted: _Wanted) -> Clip:
         start = wanted.start - timedelta(seconds=self.config.before_s)

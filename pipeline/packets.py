@@ -1,5 +1,6 @@
 """Evidence as the camera recorded it: a live camera's own H.264/H.265 packets of the last
-seconds, and an event's clip cut from them without decoding or encoding a frame.
+seconds, and an event's clip cut from them (or from a recorded file, `cut_file`) without
+decoding or encoding a frame.
 
 The clip then has the camera's full frame rate and quality (what the NVR would give), and the box
 spends no CPU on an encoder per event. A clip starts at the keyframe at or before `before_s`
@@ -20,7 +21,7 @@ import tempfile
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from itertools import pairwise
 from pathlib import Path
@@ -198,3 +199,43 @@ def mux_copy(cut: StreamCut) -> bytes:
                 packet.stream = stream
                 output.mux(packet)
         return scratch.read_bytes()
+
+
+def copyable(path: Path) -> bool:
+    """Whether a recorded file's clips can be cut from its own packets."""
+    try:
+        with av.open(str(path)) as source:
+            return bool(source.streams.video) and source.streams.video[0].codec_context.name in COPYABLE
+    except (av.error.FFmpegError, OSError):
+        return False
+
+
+def cut_file(path: Path, start_s: float, end_s: float) -> bytes | None:
+    """A recorded file's own packets from the keyframe at or before `start_s` (seconds into the
+    file) to `end_s`, as an MP4; None for a codec an MP4 does not carry as it is."""
+    with av.open(str(path)) as source:
+        stream = source.streams.video[0]
+        if stream.codec_context.name not in COPYABLE or stream.time_base is None:
+            return None
+        time_base = Fraction(stream.time_base)
+        origin = stream.start_time or 0
+        source.seek(origin + int(max(0.0, start_s) / time_base), stream=stream, backward=True, any_frame=False)
+        kept: list[Kept] = []
+        header = None
+        for packet in source.demux(stream):
+            if packet.size == 0:
+                continue
+            if not kept and not packet.is_keyframe:
+                continue  # a decoder starts at a keyframe
+            decode = packet.dts if packet.dts is not None else packet.pts
+            if kept and decode is not None and (decode - origin) * time_base > end_s:
+                break
+            if header is None:
+                header = _header(stream, packet)
+            kept.append(Kept(bytes(packet), packet.pts, packet.dts, packet.is_keyframe, _FILE_TIME, 0))
+    if header is None:
+        return None
+    return mux_copy(StreamCut(header, time_base, kept))
+
+
+_FILE_TIME = datetime(1970, 1, 1, tzinfo=UTC)  # a file's packets are placed by their own timestamps

@@ -1,17 +1,19 @@
 """Clips cut from a camera's own H.264 packets (issue 25): the real sample's packets through the
 ring as a live camera would send them (one every 1/10 s), cut around a crossing and muxed to an
-MP4 that decodes at the camera's full rate; the ring's bounds in time and bytes."""
+MP4 that decodes at the camera's full rate; the ring's bounds in time and bytes; a recorded
+file's clip cut from the file, as `analyze` stores it."""
 
 from __future__ import annotations
 
 import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import av
 
-from pipeline.packets import PacketRing, mux_copy
+from pipeline.packets import PacketRing, cut_file, mux_copy
 
-from .conftest import SAMPLE
+from .conftest import DEMO_CONFIG, SAMPLE, gatewatch
 
 T0 = datetime(2026, 12, 5, 22, 0, tzinfo=UTC)
 
@@ -69,3 +71,22 @@ def test_a_crossing_just_after_a_reconnection_starts_at_its_first_keyframe() -> 
     crossing = second + timedelta(seconds=2)
     cut = ring.cut(crossing - timedelta(seconds=5), crossing + timedelta(seconds=5), crossing)
     assert cut is not None and cut.start == second and {p.segment for p in cut.packets} == {2}
+
+
+def test_a_recorded_files_clip_is_cut_from_its_own_packets(tmp_path: Path) -> None:
+    data = cut_file(SAMPLE, 25, 35)
+    assert data is not None
+    with av.open(io.BytesIO(data)) as clip:
+        video = clip.streams.video[0]
+        frames, seconds = sum(1 for _ in clip.decode(video)), clip.duration / 1e6
+    assert seconds >= 10 and frames >= 9.5 * seconds  # from the keyframe before 25 s, at the file's 10 fps
+    # `analyze` stores such a clip beside each flagged event's snapshots
+    result = gatewatch("analyze", SAMPLE, "--config", DEMO_CONFIG, "--db", tmp_path / "g.db",
+                       "--snapshots", tmp_path / "snaps")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    clips = sorted((tmp_path / "snaps").rglob("*.mp4"))
+    assert len(clips) == 2  # the two flagged entries
+    for path in clips:
+        with av.open(str(path)) as clip:
+            frames, seconds = sum(1 for _ in clip.decode(video=0)), clip.duration / 1e6
+        assert frames >= 9.5 * seconds, (path.name, frames, seconds)  # not the 5 analysed frames a second

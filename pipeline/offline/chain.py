@@ -16,11 +16,14 @@ mid-chain keeps every file handed on before.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import cast
+
+import av
 
 from pipeline.camera import CameraPipeline
 from pipeline.clips import Clip, ClipCollector, encode_mp4
@@ -29,11 +32,14 @@ from pipeline.detectors import Detector
 from pipeline.errors import GatewatchError
 from pipeline.lighting import LightingTally
 from pipeline.offline.footage import Chain, Recording
+from pipeline.packets import copyable, cut_file
 from pipeline.records import Crossing, Decision, Frame, seconds_between
 from pipeline.registrations import RegistrationBook, RegistrationLeft
 from pipeline.rules import RuleEngine
 from pipeline.snapshots import EvidenceFiles, clip_stamp, render_evidence
 from pipeline.sources import SkimmingVideoFile, VideoFile
+
+log = logging.getLogger("gatewatch.analyze")
 
 # Seconds of the file before played through the tracker when a batch resumes mid-chain: more
 # than a crossing takes to confirm, so whoever is at the line as that file ends is tracked.
@@ -229,7 +235,9 @@ class _ChainRun:
             self.night.detect if self.night else None,
         )
         self.size = (source.width, source.height)
-        self.clips = ClipCollector(self.config.clips, self.pipeline.keep_s) if self.config.clips.enabled else None
+        self.clips = None
+        if self.config.clips.enabled:  # a file whose packets make the clips needs no frames kept for them
+            self.clips = ClipCollector(self.config.clips, self.pipeline.keep_s, frames=not copyable(recording.path))
         self.origin = recording.start
         self.last_pts = -1.0
         self.next_offset = 0
@@ -260,12 +268,26 @@ class _ChainRun:
                 continue
             decision, evidence = file.outcomes[position]
             if evidence is not None:
-                try:
-                    data = encode_mp4(clip, clip_stamp(self.config.places.camera(decision.crossing.camera)))
-                except ValueError as exc:
-                    raise GatewatchError(f"could not encode the clip of {evidence.name} ({exc})") from None
+                data = self._copied(file.recording, decision.crossing.ts)
+                if data is None and clip.frames:
+                    try:
+                        data = encode_mp4(clip, clip_stamp(self.config.places.camera(decision.crossing.camera)))
+                    except ValueError as exc:
+                        raise GatewatchError(f"could not encode the clip of {evidence.name} ({exc})") from None
+                if data is None:
+                    log.warning("%s: no clip for %s (its packets could not be cut)", file.recording.path, evidence.name)
                 file.outcomes[position] = (decision, replace(evidence, clip=data))
             file.clips_waiting -= 1
+
+    def _copied(self, recording: Recording, crossing: datetime) -> bytes | None:
+        """The clip cut from the recording's own packets (as the camera recorded it: its full rate,
+        nothing encoded), within this file; None where its codec needs the encoded clip."""
+        at = seconds_between(crossing, recording.start)
+        try:
+            return cut_file(recording.path, at - self.config.clips.before_s, at + self.config.clips.after_s)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            log.warning("%s: its packets could not be copied into the clip (%s); encoding it", recording.path, exc)
+            return None
 
     def _file_of(self, index: int) -> _File | None:
         return next((f for f in self.open if f.offset <= index and (f.end is None or index < f.end)), None)
