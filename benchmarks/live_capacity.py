@@ -1,7 +1,7 @@
 """Live capacity (issue 25): `gatewatch serve` with N cameras over RTSP on this machine, a mix of
 scenes per camera, for N = 4, 8, 16, 32 in one run.
 
-    .venv/bin/python -m benchmarks.live_capacity [--cameras 4 8 16 32] [--seconds 120] [--busy]
+    .venv/bin/python -m benchmarks.live_capacity [--cameras 4 8 16 32] [--seconds 120] [--only SCENE]
 
 The mix, one in three cameras each (all H.264 640x480 at 10 fps, GStreamer's RTSP server, one
 session for the whole run, its 10 s clip repeated):
@@ -33,7 +33,7 @@ import numpy as np
 from benchmarks.live_latency import percentile
 from benchmarks.run import ROOT, Report, write_section
 from pipeline.night_looks import degrade, draw
-from tests.live import Broker, RtspServer, Serve, Subscriber, cut_clip, write_config
+from tests.live import Broker, RtspServer, Serve, Subscriber, cut_clip, looped, write_config
 
 SCENES = ("day gate", "night gate", "corridor")
 TARGET_FPS = 5.0
@@ -58,36 +58,15 @@ def night_clip(source: Path, path: Path, empty: bool) -> Path:
     return path
 
 
-def looped(clip: Path, path: Path, seconds: float) -> Path:
-    """The clip repeated (packets copied, timestamps moved on) for `seconds`: one RTSP session
-    lasts the whole measurement, as a camera's stream does (a session per 10 s clip made every
-    camera reconnect each 10 s, and the server's burst at each start overflowed the queues)."""
-    with av.open(str(clip)) as source:
-        stream = source.streams.video[0]
-        packets = [(bytes(p), p.pts, p.dts, p.is_keyframe) for p in source.demux(stream) if p.size]
-        step = packets[1][1] - packets[0][1] if len(packets) > 1 else 1
-        span = max(p[1] for p in packets) - min(p[1] for p in packets) + abs(step)
-        loops = int(seconds / float(span * stream.time_base)) + 1
-        with av.open(str(path), "w") as out:
-            copy = out.add_stream_from_template(stream)
-            for loop in range(loops):
-                for data, pts, dts, key in packets:
-                    packet = av.Packet(data)
-                    packet.pts, packet.dts = pts + loop * span, dts + loop * span
-                    packet.time_base, packet.is_keyframe, packet.stream = stream.time_base, key, copy
-                    out.mux(packet)
-    return path
-
-
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / 100  # utime + stime, in clock ticks of 1/100 s
 
 
-def run(cameras: int, seconds: float, clips: dict[str, Path], folder: Path, busy: bool) -> dict[str, object]:
+def run(cameras: int, seconds: float, clips: dict[str, Path], folder: Path, only: str | None) -> dict[str, object]:
     broker = Broker(folder).start()
     subscriber = Subscriber(broker.port)
-    scenes = [SCENES[0] if busy else SCENES[i % len(SCENES)] for i in range(cameras)]
+    scenes = [only or SCENES[i % len(SCENES)] for i in range(cameras)]
     servers = [RtspServer(clips[scene], folder / f"rtsp{i}.log").start() for i, scene in enumerate(scenes)]
     config = write_config(
         folder,
@@ -148,7 +127,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, nargs="+", default=[4, 8, 16, 32])
     parser.add_argument("--seconds", type=float, default=120)
-    parser.add_argument("--busy", action="store_true", help="every camera the busy gate by day (no mix); prints only")
+    parser.add_argument("--only", choices=SCENES, help="every camera this scene (no mix); prints, writes nothing")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     args = parser.parse_args()
     started = time.monotonic()
@@ -164,9 +143,9 @@ def main() -> None:
         for cameras in args.cameras:
             run_folder = folder / f"n{cameras}"
             run_folder.mkdir()
-            rows.append(run(cameras, args.seconds, clips, run_folder, args.busy))
+            rows.append(run(cameras, args.seconds, clips, run_folder, args.only))
             print(rows[-1], flush=True)
-    if args.busy:
+    if args.only:
         return
     report = Report()
     report.heading(

@@ -73,6 +73,27 @@ def cut_clip(path: Path, seconds: float) -> Path:
     return path
 
 
+def looped(clip: Path, path: Path, seconds: float) -> Path:
+    """The clip repeated (packets copied, timestamps moved on) for `seconds`: one RTSP session
+    lasts as long as a test needs, as a camera's stream does (a session per 10 s clip makes the
+    camera reconnect each 10 s, and the server's burst at each start overflows the queues)."""
+    with av.open(str(clip)) as source:
+        stream = source.streams.video[0]
+        packets = [(bytes(p), p.pts, p.dts, p.is_keyframe) for p in source.demux(stream) if p.size]
+        step = packets[1][1] - packets[0][1] if len(packets) > 1 else 1
+        span = max(p[1] for p in packets) - min(p[1] for p in packets) + abs(step)
+        loops = int(seconds / float(span * stream.time_base)) + 1
+        with av.open(str(path), "w") as out:
+            copy = out.add_stream_from_template(stream)
+            for loop in range(loops):
+                for data, pts, dts, key in packets:
+                    packet = av.Packet(data)
+                    packet.pts, packet.dts = pts + loop * span, dts + loop * span
+                    packet.time_base, packet.is_keyframe, packet.stream = stream.time_base, key, copy
+                    out.mux(packet)
+    return path
+
+
 class Process:
     """A subprocess whose output goes to a file (read by the tests, shown when one fails)."""
 

@@ -29,6 +29,7 @@ from .live import (
     Webhook,
     cut_clip,
     free_port,
+    looped,
     query,
     site_key,
     start_center,
@@ -323,3 +324,26 @@ def test_a_line_outside_the_picture_shows_the_camera_misconfigured(
         assert subscriber.on("/cameras/gate/availability")[-1][2] == b"offline"
     finally:
         assert serve.stop() == 0, serve.output()
+
+
+def test_several_cameras_at_once_every_sampled_frame_accounted_for(tmp_path: Path, clip: Path, live: Servers) -> None:
+    """Issue 25's live capacity, kept as counts (not timings): four cameras over RTSP, each one
+    continuous session, each analysed and each flagging its entries, and per camera every frame
+    sampled is either analysed, counted as dropped, or still in its short queue: none silently lost."""
+    stream = looped(clip, tmp_path / "looped.mp4", 60)
+    servers = [live(RtspServer(stream, tmp_path / f"rtsp{i}.log").start()) for i in range(4)]
+    cameras = {f"cam-{i}": {"source": server.url()} for i, server in enumerate(servers)}
+    serve = live(Serve(tmp_path, write_config(tmp_path, cameras)))
+    serve.start()
+    api = serve.client()
+
+    def counted() -> list[dict[str, Any]] | None:
+        health = api.get("/api/cameras").json()
+        return health if all(c["frames_analysed"] >= 50 for c in health) else None
+
+    health = wait_for(counted, 90, "50 analysed frames on every camera")
+    for camera in health:
+        waiting = camera["frames_sampled"] - camera["frames_analysed"] - camera["frames_dropped"]
+        assert 0 <= waiting <= 2 + 1, camera  # the queue (live.queue_frames) and the frame in hand
+    flagged = wait_for(lambda: {e["camera"] for e in api.get("/api/events").json()} == set(cameras), 60, "entries")
+    assert flagged
