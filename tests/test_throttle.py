@@ -132,15 +132,16 @@ def test_load_shedding_answers_503_at_once_past_the_limit() -> None:
             held = [asyncio.create_task(client.get("/api/events")) for _ in range(2)]
             await reached(2)
             refused = await client.get("/api/events")
+            pushed = await client.put("/api/evidence/No1/7/clip", content=b"x")  # an upload counts: shed too
             exempt = [asyncio.create_task(client.get(path)) for path in ("/api/health", "/api/events/7/crop")]
             await reached(4)  # never shed: both reached the app
             release.set()
             answers = [r.status_code for r in await asyncio.gather(*held, *exempt)]
             assert refused.headers["retry-after"] == "1" and "busy" in refused.json()["detail"]
-            return [*answers, refused.status_code]
+            return [*answers, refused.status_code, pushed.status_code]
 
-    assert run_in_own_loop(drive()) == [200, 200, 200, 200, 503]
-    assert shedder.shed == 1 and shedder.in_flight == 0
+    assert run_in_own_loop(drive()) == [200, 200, 200, 200, 503, 503]
+    assert shedder.shed == 2 and shedder.in_flight == 0
 
 
 def run_in_own_loop(work: Coroutine[Any, Any, T]) -> T:

@@ -59,7 +59,17 @@ class Outages(Repository):
     def to_report(self, targets: list[str], started_before: datetime, now: datetime) -> list[Trouble]:
         """Queue a trouble for each outage that has lasted past the debounce and a restore for each
         reported one that has ended, each once, in one transaction with its deliveries."""
-        queued = []
+        queued: list[Trouble] = []
+        waiting = self.db.execute(
+            """SELECT 1 FROM camera_outages WHERE reported_at IS NULL AND ended_at IS NULL
+                   AND julianday(started_at) <= julianday(?)
+               UNION ALL
+               SELECT 1 FROM camera_outages WHERE reported_at IS NOT NULL AND ended_at IS NOT NULL
+                   AND restore_queued_at IS NULL LIMIT 1""",
+            [started_before.isoformat()],
+        ).fetchone()
+        if waiting is None:  # the usual case, checked every few seconds: no write lock taken for it
+            return queued
         with self.store.write():
             begun = self.db.execute(
                 """SELECT id, camera, started_at FROM camera_outages WHERE ended_at IS NULL AND reported_at IS NULL

@@ -136,8 +136,9 @@ def busy_response(exc: Busy, status: int) -> JSONResponse:
 
 class LoadShedder:
     """At most `limit` API requests in progress; more are answered 503 at once. Long-lived ones
-    (the event stream, live camera views), the health check and snapshot files (a page of thumbnails loads many at
-    once, and sending a file is the operating system's work) are not counted."""
+    (the event stream, live camera views), the health check and evidence files read (a page of
+    thumbnails loads many at once, and sending a file is the operating system's work) are not
+    counted; a file pushed (a school's clip to its centre) is."""
 
     EXEMPT = ("/api/stream", "/api/health")
     EXEMPT_ENDINGS = ("/snapshot", "/crop", "/clip", "/thumbnail", "/live.mjpg")
@@ -154,7 +155,7 @@ class LoadShedder:
             scope["type"] == "http"
             and path.startswith(("/api/", "/reports/"))
             and path not in self.EXEMPT
-            and not path.endswith(self.EXEMPT_ENDINGS)
+            and not (scope.get("method") == "GET" and path.endswith(self.EXEMPT_ENDINGS))
         )
         if not counted:
             await self.app(scope, receive, send)
