@@ -106,14 +106,12 @@ class CenterSubscriber:
             raise BadSignature(f"{levels[0][:40]!r} is not a school enrolled here (--sites)")
         if len(levels) == 2 and levels[1] == "events":
             event = _from_the_site(EventMessage.model_validate_json(payload), levels[0], key)
-            store.center.save_event(event, payload.decode("utf-8"), now)
-            store.center.name_site(levels[0], event.site)
+            store.center.save_event(levels[0], event, payload.decode("utf-8"), now)
             self.received += 1
             self.hub.publish({"type": "event", "site": levels[0], "id": event.id})
         elif len(levels) == 2 and levels[1] == "alarms":
             alarm = _from_the_site(AlarmMessage.model_validate_json(payload), levels[0], key)
             store.center.save_alarm(levels[0], alarm, now)
-            store.center.name_site(levels[0], alarm.site)
             log.warning("alarm #%s from %s: %s", alarm.id, alarm.site, alarm.reason)
             self.hub.publish({"type": "alarm", "site": levels[0], "id": alarm.id})
         elif len(levels) == 2 and levels[1] == "availability":

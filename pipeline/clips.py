@@ -32,6 +32,7 @@ from pipeline.config import ClipConfig
 from pipeline.errors import GatewatchError
 from pipeline.files import atomic_write
 from pipeline.packets import PacketRing, StreamCut, mux_copy
+from pipeline.pieces import no_wider_than
 from pipeline.records import Frame, seconds_between
 
 log = logging.getLogger("gatewatch.clips")
@@ -86,20 +87,17 @@ class ClipCollector:
 
     def offer(self, frame: Frame) -> list[Clip]:
         """Keep this frame; the clips it completes are returned (to be written off this thread)."""
-        data = _jpeg(frame.image, self.config.width) if self.frames else b""
+        data = _jpeg(frame.image, self.config.width) if self.frames else None
         with self._lock:
-            if not self.frames:
-                done = [w for w in self._wanted if seconds_between(frame.ts, w.end) > 0]
-                self._wanted = [w for w in self._wanted if w not in done]
-                return [self._clip(w) for w in done]
-            self._recent.append((frame.ts, data))
+            if data is not None:
+                self._recent.append((frame.ts, data))
             while self._recent and seconds_between(frame.ts, self._recent[0][0]) > self.keep_s:
                 self._recent.popleft()
             done = []
             for wanted in self._wanted:
                 if seconds_between(frame.ts, wanted.end) > 0:
                     done.append(wanted)
-                else:
+                elif data is not None:
                     wanted.frames.append((frame.ts, data))
             self._wanted = [w for w in self._wanted if w not in done]
         return [self._clip(w) for w in done]
@@ -117,10 +115,7 @@ class ClipCollector:
 
 
 def _jpeg(image: np.ndarray, width: int) -> bytes:
-    height, original = image.shape[:2]
-    if original > width:
-        image = cv2.resize(image, (width, round(height * width / original)), interpolation=cv2.INTER_AREA)
-    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+    ok, data = cv2.imencode(".jpg", no_wider_than(image, width), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise GatewatchError("could not encode a frame for the event clip")
     return data.tobytes()

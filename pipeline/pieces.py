@@ -5,7 +5,9 @@ against before it shows them.
 
 Both are computed from the stored files when a message is built, which happens once per
 delivery attempt and target: cached per file (path, size, modification time), so a retry or a
-second target costs nothing, and a file rewritten since is read again.
+second target costs nothing, and a file rewritten since is read again. (`no_wider_than`, the
+scaling down of a picture, also serves the box's other small pictures: clip frames, patrol
+photos.)
 """
 
 from __future__ import annotations
@@ -24,6 +26,14 @@ THUMBNAIL_BYTES = 30_000  # the JPEG's size at most: small enough for every mess
 THUMBNAIL_WIDTH = 320
 _QUALITIES = (75, 60, 45, 30)  # tried in turn until the JPEG is small enough
 _CHUNK = 1 << 20
+
+
+def no_wider_than(image: np.ndarray, width: int) -> np.ndarray:
+    """The picture scaled down to `width` (its proportions kept) if it is wider; else itself."""
+    height, original = image.shape[:2]
+    if original <= width:
+        return image
+    return cv2.resize(image, (width, max(1, round(height * width / original))), interpolation=cv2.INTER_AREA)
 
 
 def files_of(snapshot: str | None, crop: str | None, clip: str | None) -> dict[EvidencePiece, Path]:
@@ -61,10 +71,7 @@ def _thumbnail(path: str, _size: int, _mtime_ns: int) -> str | None:
     image = cv2.imdecode(np.fromfile(path, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         return None
-    height, width = image.shape[:2]
-    if width > THUMBNAIL_WIDTH:
-        size = (THUMBNAIL_WIDTH, max(1, round(height * THUMBNAIL_WIDTH / width)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    image = no_wider_than(image, THUMBNAIL_WIDTH)
     for quality in _QUALITIES:
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
         if ok and len(data) <= THUMBNAIL_BYTES:

@@ -119,9 +119,11 @@ class Center(Repository):
     def create_tables(self) -> None:
         create_center_tables(self.db, self.store.write)
 
-    def save_event(self, event: EventMessage, payload: str, at: datetime) -> None:
-        """A school's event, new or changed (its status moves on as guards review it)."""
+    def save_event(self, site_topic: str, event: EventMessage, payload: str, at: datetime) -> None:
+        """A school's event, new or changed (its status moves on as guards review it), and the
+        school's name as it gave it, in one transaction."""
         with self.store.write():
+            self._name_site(site_topic, event.site)
             self.db.execute(
                 """INSERT INTO center_events (site, event_id, kind, camera, line, direction, time, status, reason,
                                               snapshot_url, payload, received_at, updated_at)
@@ -149,6 +151,7 @@ class Center(Repository):
         """A school's alarm; a repeat (the outbox sends at least once) changes nothing the centre did,
         but brings the reason a guard added after raising it in one tap."""
         with self.store.write():
+            self._name_site(site_topic, alarm.site)
             self.db.execute(
                 """INSERT INTO center_alarms (site_topic, alarm_id, site, kind, camera, event_id, reason, raised_by,
                                               time, snapshot_url, status, received_at, reason_message, thumbnail,
@@ -248,15 +251,15 @@ class Center(Repository):
             )
         return before is None or before[0] != availability
 
-    def name_site(self, site: str, name: str) -> None:
-        """The school's name as its messages give it, for the officer to read instead of a topic."""
-        with self.store.write():
-            self.db.execute(
-                """INSERT INTO center_sites (site, name) VALUES (?, ?)
-                   ON CONFLICT (site) DO UPDATE SET name = excluded.name
-                   WHERE center_sites.name IS NOT excluded.name""",
-                [site, name],
-            )
+    def _name_site(self, site: str, name: str) -> None:
+        """The school's name as its messages give it, for the officer to read instead of a topic
+        (in the caller's transaction)."""
+        self.db.execute(
+            """INSERT INTO center_sites (site, name) VALUES (?, ?)
+               ON CONFLICT (site) DO UPDATE SET name = excluded.name
+               WHERE center_sites.name IS NOT excluded.name""",
+            [site, name],
+        )
 
     def note_offline(self, site: str, by: str, at: datetime) -> bool:
         """An officer has seen that the school is offline (and is acting on it): the tone stops, the
@@ -320,11 +323,7 @@ class Center(Repository):
 
     def expected_sha256(self, site_topic: str, event_id: int, piece: EvidencePiece) -> str | None:
         """The digest the school signed in its messages (the event's, or an alarm's about it)."""
-        for refs in self._signed(site_topic, event_id, "evidence"):
-            found = _expected(refs).get(piece)
-            if found:
-                return found
-        return None
+        return _expected(*self._signed(site_topic, event_id, "evidence")).get(piece)
 
     def thumbnail(self, site_topic: str, event_id: int) -> str | None:
         return next(iter(self._signed(site_topic, event_id, "thumbnail")), None)

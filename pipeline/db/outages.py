@@ -60,26 +60,10 @@ class Outages(Repository):
         """Queue a trouble for each outage that has lasted past the debounce and a restore for each
         reported one that has ended, each once, in one transaction with its deliveries."""
         queued: list[Trouble] = []
-        waiting = self.db.execute(
-            """SELECT 1 FROM camera_outages WHERE reported_at IS NULL AND ended_at IS NULL
-                   AND julianday(started_at) <= julianday(?)
-               UNION ALL
-               SELECT 1 FROM camera_outages WHERE reported_at IS NOT NULL AND ended_at IS NOT NULL
-                   AND restore_queued_at IS NULL LIMIT 1""",
-            [started_before.isoformat()],
-        ).fetchone()
-        if waiting is None:  # the usual case, checked every few seconds: no write lock taken for it
+        if not any(self._waiting(started_before)):  # the usual case, checked every few seconds: no write lock
             return queued
         with self.store.write():
-            begun = self.db.execute(
-                """SELECT id, camera, started_at FROM camera_outages WHERE ended_at IS NULL AND reported_at IS NULL
-                   AND julianday(started_at) <= julianday(?)""",
-                [started_before.isoformat()],
-            ).fetchall()
-            ended = self.db.execute(
-                """SELECT id, camera, started_at FROM camera_outages WHERE ended_at IS NOT NULL
-                   AND reported_at IS NOT NULL AND restore_queued_at IS NULL"""
-            ).fetchall()
+            begun, ended = self._waiting(started_before)  # again, under the lock
             for rows, restored, column in ((begun, False, "reported_at"), (ended, True, "restore_queued_at")):
                 for outage_id, camera, started_at in rows:
                     trouble = Trouble(outage_id, camera, datetime.fromisoformat(started_at), restored)
@@ -89,6 +73,19 @@ class Outages(Repository):
                     )
                     queued.append(trouble)
         return queued
+
+    def _waiting(self, started_before: datetime) -> tuple[list[Any], list[Any]]:
+        """(id, camera, started_at) of the outages to report as begun, and of those to report as ended."""
+        begun = self.db.execute(
+            """SELECT id, camera, started_at FROM camera_outages WHERE ended_at IS NULL AND reported_at IS NULL
+               AND julianday(started_at) <= julianday(?)""",
+            [started_before.isoformat()],
+        ).fetchall()
+        ended = self.db.execute(
+            """SELECT id, camera, started_at FROM camera_outages WHERE ended_at IS NOT NULL
+               AND reported_at IS NOT NULL AND restore_queued_at IS NULL"""
+        ).fetchall()
+        return begun, ended
 
     def between(self, start: datetime, end: datetime) -> list[Outage]:
         """Outages overlapping [start, end), each cut to it."""

@@ -20,6 +20,7 @@ from pipeline.db import PatrolRound
 from pipeline.errors import Forbidden, InvalidInput, NotFound
 from pipeline.files import atomic_write
 from pipeline.patrols import PatrolPlan
+from pipeline.pieces import no_wider_than
 from pipeline.vocabulary import MessageCode, Role
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import PathId, Plain, UserDep
@@ -132,10 +133,7 @@ def _save_photo(round_id: int, data: bytes, box: Box, by: str, admin: bool) -> R
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if image is None:
         raise InvalidInput("photo", "", message=Message(MessageCode.NOT_A_PICTURE, {}))
-    height, width = image.shape[:2]
-    if width > PHOTO_WIDTH:
-        image = cv2.resize(image, (PHOTO_WIDTH, round(height * PHOTO_WIDTH / width)), interpolation=cv2.INTER_AREA)
-    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    ok, jpeg = cv2.imencode(".jpg", no_wider_than(image, PHOTO_WIDTH), [cv2.IMWRITE_JPEG_QUALITY, 85])
     assert ok
     path = box.snapshot_root / "patrols" / f"{found.at:%Y-%m-%d}" / f"round-{found.id}.jpg"
     atomic_write(path, jpeg.tobytes())
