@@ -22,7 +22,8 @@ The stages and what they share
 The two runs
     offline/        `analyze`: footage.py (an NVR export), prepare.py, chain.py, results.py, analyze.py
                     (one file), batch.py (worker processes), cluster.py (Ray)
-    live/           `serve`: stream.py, service.py, recorder.py, alarms.py, hub.py
+    live/           `serve`: stream.py (skimming.py: idle cameras a keyframe at a time), service.py,
+                    recorder.py, alarms.py, hub.py
 Around them
     db/             the only SQL: schema, Store, one repository per record kind, returning dataclasses
     review.py       event lifecycle, late registrations, export, prune     users.py   logins, sessions

@@ -28,6 +28,7 @@ from pipeline.motion import MotionGate, watched_area
 from pipeline.records import Crossing, Detections, Frame, Track
 from pipeline.stature import Stature
 from pipeline.tracking import Tracker
+from pipeline.vocabulary import Urgency
 
 # Weak tracks' ids start here, far above any id the main tracker gives.
 WEAK_IDS = 1 << 40
@@ -92,6 +93,7 @@ class CameraPipeline:
         self.keep_s = config.crossing.confirm_s + config.tracker.lost_track_s + FRAME_BUFFER_MARGIN_S
         self.recent: OrderedDict[int, Frame] = OrderedDict()
         self.lighting = LightingTally()
+        self.urgency: Urgency | None = None  # why the frame in hand goes to the detector (a shared one serves by it)
         self.stature = Stature(config.detector.night.size_tolerance, size[1])
 
     def step(self, frame: Frame) -> Step:
@@ -101,7 +103,8 @@ class CameraPipeline:
         for old in [i for i, f in self.recent.items() if frame.pts - f.pts > self.keep_s and i not in pending]:
             del self.recent[old]
         moving = self.counter.moving_points(frame.ts) + self.weak_counter.moving_points(frame.ts)
-        detecting = self.gate.should_detect(frame.image, frame.pts, moving)
+        self.urgency = self.gate.should_detect(frame.image, frame.pts, moving)
+        detecting = self.urgency is not None
         detect = self.detect_night if self.detect_night and self._night() else self.detect
         detections = detect(frame.image) if detecting else Detections.empty()
         self.stature.learn(detections.xyxy[detections.confidence >= self.detector.confidence])

@@ -248,6 +248,9 @@ class CameraStatus(BaseModel):
     frames_in: int
     frames_sampled: int
     frames_dropped: int = Field(description="sampled but overtaken by newer ones before analysis took them")
+    frames_dropped_moving: int = Field(0, description="of them, while someone was moving in the watched area")
+    frames_skimmed: int = Field(0, description="keyframes looked at for a change while the scene was idle")
+    skimming: bool = Field(False, description="idle: decoding keyframes only until something moves")
     reconnects: int
     fps_in: float
     width: int

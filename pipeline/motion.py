@@ -19,6 +19,7 @@ import numpy as np
 
 from pipeline.config import MotionConfig
 from pipeline.records import Point
+from pipeline.vocabulary import Urgency
 
 
 def watched_area(points: Iterable[Point], size: tuple[int, int], margin: float) -> tuple[int, int, int, int]:
@@ -43,21 +44,23 @@ class MotionGate:
         self._reference_small: np.ndarray | None = None
         self._reference_pts = 0.0
 
-    def should_detect(self, image: np.ndarray, pts: float, tracked: Iterable[Point]) -> bool:
-        """`tracked`: where tracked people who are moving were last seen."""
-        if not self.config.enabled:
-            return True
+    def should_detect(self, image: np.ndarray, pts: float, tracked: Iterable[Point]) -> Urgency | None:
+        """Why the detector should see this frame, None when it need not. `tracked`: where tracked
+        people who are moving were last seen."""
         x1, y1, x2, y2 = self.area
-        detect = (
-            any(x1 <= x < x2 and y1 <= y < y2 for x, y in tracked)
-            or self._reference is None
-            or pts - self._reference_pts >= self.config.max_skip_s
-            or self.changed(image)
-        )
-        if detect:
+        urgency = None
+        if any(x1 <= x < x2 and y1 <= y < y2 for x, y in tracked):
+            urgency = Urgency.TRACKED
+        elif not self.config.enabled or self._reference is None:
+            urgency = Urgency.CHANGED
+        elif pts - self._reference_pts >= self.config.max_skip_s:
+            urgency = Urgency.CHANGED if self.changed(image) else Urgency.ROUTINE
+        elif self.changed(image):
+            urgency = Urgency.CHANGED
+        if urgency is not None:
             # Busy scenes detect on every frame: keep the frame, shrink it only if a comparison needs it.
             self._reference, self._reference_small, self._reference_pts = image, None, pts
-        return detect
+        return urgency
 
     def changed(self, image: np.ndarray) -> bool:
         """Whether `image` differs from the last frame the detector ran on (also for skimmed keyframes)."""

@@ -21,9 +21,11 @@ from typing import Any, TypeVar
 
 import av
 import httpx
+import numpy as np
 import paho.mqtt.client as mqtt
 
 from pipeline.messages import topic_level
+from pipeline.night_looks import degrade, draw
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_videos" / "north-gate_20261128222950.mp4"
@@ -91,6 +93,25 @@ def looped(clip: Path, path: Path, seconds: float) -> Path:
                     packet.pts, packet.dts = pts + loop * span, dts + loop * span
                     packet.time_base, packet.is_keyframe, packet.stream = stream.time_base, key, copy
                     out.mux(packet)
+    return path
+
+
+def night_clip(source: Path, path: Path, empty: bool) -> Path:
+    """The clip in an IR look (one look for the whole clip, as one camera); `empty`: its first
+    frame held (before anyone enters) with fresh sensor noise each frame."""
+    rng = np.random.default_rng(25)  # fixed: the same footage every run
+    look = draw("ir", rng)
+    with av.open(str(source)) as clip, av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {"g": "20", "bf": "0", "preset": "veryfast"}  # a keyframe each 2 s, as cameras send
+        first = None
+        for index, frame in enumerate(clip.decode(video=0)):
+            image = frame.to_ndarray(format="bgr24")
+            first = image if first is None else first
+            shown = degrade(first if empty else image, look, rng, index)
+            out.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(shown), format="bgr24")))
+        out.mux(stream.encode(None))
     return path
 
 

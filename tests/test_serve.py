@@ -8,6 +8,8 @@ import base64
 import hashlib
 import json
 import signal
+from datetime import datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import av
 import httpx
 import pytest
 
+from pipeline.live.skimming import KEPT_INTERVALS
 from pipeline.messages import EventMessage
 from pipeline.pieces import THUMBNAIL_BYTES
 from pipeline.signing import verify
@@ -30,6 +33,7 @@ from .live import (
     cut_clip,
     free_port,
     looped,
+    night_clip,
     query,
     site_key,
     start_center,
@@ -38,6 +42,7 @@ from .live import (
 )
 
 CAMERA_PASSWORD = "Cam-Secret-42"
+REPLAYED_AT_MOST = KEPT_INTERVALS * 2 * 5  # keyframe intervals of 2 s, sampled at 5 fps
 
 
 @pytest.fixture
@@ -328,22 +333,36 @@ def test_a_line_outside_the_picture_shows_the_camera_misconfigured(
 
 def test_several_cameras_at_once_every_sampled_frame_accounted_for(tmp_path: Path, clip: Path, live: Servers) -> None:
     """Issue 25's live capacity, kept as counts (not timings): four cameras over RTSP, each one
-    continuous session, each analysed and each flagging its entries, and per camera every frame
-    sampled is either analysed, counted as dropped, or still in its short queue: none silently lost."""
-    stream = looped(clip, tmp_path / "looped.mp4", 60)
-    servers = [live(RtspServer(stream, tmp_path / f"rtsp{i}.log").start()) for i in range(4)]
-    cameras = {f"cam-{i}": {"source": server.url()} for i, server in enumerate(servers)}
+    continuous session (two gates by day, one in infrared, an empty infrared corridor). Every
+    frame sampled is analysed, counted as dropped, or still waiting: none silently lost. The empty
+    corridor is skimmed (keyframes looked at, almost nothing analysed) and the infrared gate,
+    idle between its people, skims too yet flags the entry of every loop: none missed."""
+    day = looped(clip, tmp_path / "day.mp4", 90)
+    streams = {
+        "day-1": day,
+        "day-2": day,
+        "ir-gate": night_clip(day, tmp_path / "ir-gate.mp4", empty=False),
+        "corridor": night_clip(day, tmp_path / "corridor.mp4", empty=True),
+    }
+    servers = {name: live(RtspServer(path, tmp_path / f"{name}.log").start()) for name, path in streams.items()}
+    cameras = {name: {"source": server.url()} for name, server in servers.items()}
     serve = live(Serve(tmp_path, write_config(tmp_path, cameras)))
     serve.start()
     api = serve.client()
 
-    def counted() -> list[dict[str, Any]] | None:
-        health = api.get("/api/cameras").json()
-        return health if all(c["frames_analysed"] >= 50 for c in health) else None
+    def ir_entries() -> list[datetime]:
+        events = api.get("/api/events", params={"camera": "ir-gate"}).json()
+        return sorted(datetime.fromisoformat(e["time"]) for e in events if e["camera"] == "ir-gate")
 
-    health = wait_for(counted, 90, "50 analysed frames on every camera")
-    for camera in health:
+    entries = wait_for(lambda: len(ir_entries()) >= 4 and ir_entries(), 120, "four entries at the IR gate")
+    assert all(b - a < timedelta(seconds=15) for a, b in pairwise(entries)), entries  # one each 10 s loop
+    health = {c["name"]: c for c in api.get("/api/cameras").json()}
+    for camera in health.values():
         waiting = camera["frames_sampled"] - camera["frames_analysed"] - camera["frames_dropped"]
-        assert 0 <= waiting <= 2 + 1, camera  # the queue (live.queue_frames) and the frame in hand
-    flagged = wait_for(lambda: {e["camera"] for e in api.get("/api/events").json()} == set(cameras), 60, "entries")
+        assert 0 <= waiting <= 2 + 1 + REPLAYED_AT_MOST, camera  # the queue, the frame in hand, a wake's catch-up
+    corridor, gate = health["corridor"], health["ir-gate"]
+    assert corridor["frames_skimmed"] >= 5 and corridor["frames_analysed"] < corridor["frames_in"] / 10, corridor
+    assert gate["frames_skimmed"] >= 1, gate
+    assert all(health[name]["frames_analysed"] >= 50 for name in ("day-1", "day-2", "ir-gate")), health
+    flagged = wait_for(lambda: {e["camera"] for e in api.get("/api/events").json()} >= {"day-1", "day-2"}, 60, "")
     assert flagged

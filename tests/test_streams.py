@@ -19,10 +19,12 @@ from pipeline.config import CameraConfig, DetectorConfig, LiveConfig
 from pipeline.detectors import load_detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.live.stream import LiveStream
+from pipeline.records import Detections, Frame
 from pipeline.redact import redact, scrub
+from pipeline.vocabulary import Urgency
 
 from .conftest import REPORT
-from .live import SAMPLE, RtspServer, Servers, cut_clip, free_port, wait_for
+from .live import SAMPLE, RtspServer, Servers, cut_clip, free_port, looped, night_clip, wait_for
 
 FAST = LiveConfig(reconnect_min_s=0.3, reconnect_max_s=1.2, stall_timeout_s=2, open_timeout_s=2)
 TZ = ZoneInfo("Asia/Shanghai")
@@ -81,6 +83,41 @@ def test_rtsp_stream_reconnects_after_the_server_restarts(tmp_path: Path, clip: 
         server.kill()
     indexes = [i for _, i in reader.frames]
     assert indexes == sorted(indexes) and len(set(indexes)) == len(indexes)
+
+
+def test_an_idle_rtsp_camera_is_skimmed_until_a_guard_watches_it(tmp_path: Path, clip: Path, live: Servers) -> None:
+    """Issue 25: a camera whose analysis says "idle" is decoded a keyframe at a time (its packets
+    still counted in, so it is not taken for stalled); opening its live view decodes it in full."""
+    corridor = night_clip(clip, tmp_path / "corridor.mp4", empty=True)  # nobody, sensor noise
+    server = live(RtspServer(looped(corridor, tmp_path / "long.mp4", 60), tmp_path / "rtsp.log")).start()
+    stream = stream_of(server.url(), fps=5)
+    analysed: list[Frame] = []
+
+    def idle_analysis() -> None:
+        for frame in stream.frames():
+            if not frame.skimmed:
+                analysed.append(frame)
+                stream.analysed(frame, idle=True, moving=False)
+
+    stream.start()
+    threading.Thread(target=idle_analysis, daemon=True).start()
+    try:
+        wait_for(lambda: stream.health.frames_skimmed >= 3, 30, "three keyframes skimmed")
+        skimming = (len(analysed), stream.health.frames_in)
+        wait_for(lambda: stream.health.frames_in >= skimming[1] + 30, 20, "3 s more of the camera")
+        assert stream.health.state == "live" and stream.health.skimming
+        assert len(analysed) <= skimming[0] + 1  # a frame in flight as it began, then none
+        viewing = len(analysed)
+
+        def watched() -> bool:
+            stream.viewed()
+            return len(analysed) >= viewing + 10
+
+        wait_for(watched, 20, "every sampled frame again while the live view is open")
+        assert not stream.health.skimming
+    finally:
+        stream.stop()
+        stream.join(10)
 
 
 def test_wrong_password_is_said_plainly_and_never_logged(
@@ -160,6 +197,24 @@ def test_when_analysis_falls_behind_the_oldest_frames_are_dropped(clip: Path) ->
     assert stream.health.frames_dropped >= stream.health.frames_sampled - 3
     # What was waiting is the newest two, not the first two
     assert first.index >= 15 and second.index == first.index + 1
+    assert stream.health.frames_dropped_moving == 0  # nobody was said to be moving
+
+
+def test_frames_dropped_while_someone_moves_are_counted_apart(clip: Path) -> None:
+    """Issue 25: what a guard needs to know is whether frames went while a person was near a line."""
+    stream = stream_of(str(clip), LiveConfig(queue_frames=2), fps=10, loop=True)
+    stream.start()
+    try:
+        frames = stream.frames()
+        stream.analysed(next(frames), idle=False, moving=True)
+        wait_for(lambda: stream.health.frames_dropped_moving >= 5, 20, "frames dropped while someone moved")
+        stream.analysed(next(frames), idle=False, moving=False)
+        moving = stream.health.frames_dropped_moving
+        wait_for(lambda: stream.health.frames_dropped >= moving + 5, 20, "frames dropped with nobody moving")
+    finally:
+        stream.stop()
+        stream.join(10)
+    assert stream.health.frames_dropped_moving <= moving + 1  # the one in flight as it changed
 
 
 def test_a_played_file_ends_without_reconnecting(tmp_path: Path) -> None:
@@ -201,6 +256,47 @@ def test_one_detector_serves_several_cameras_in_batches() -> None:
     for found in results:
         assert len(found) == len(alone) >= 1
         np.testing.assert_allclose(found.xyxy, alone.xyxy, atol=0.5)
+
+
+def test_a_busy_detector_serves_frames_by_urgency_not_arrival() -> None:
+    """Issue 25: with more cameras than the model keeps up with, a frame where someone moves in the
+    watched area goes first, then one where something moved, then a routine look at a still scene,
+    whatever order they came in."""
+    import cv2
+
+    detector = load_detector(DetectorConfig(), Path)
+    capture = cv2.VideoCapture(str(SAMPLE))
+    _, image = capture.read()
+    capture.release()
+    served: list[str] = []
+    busy, go = threading.Event(), threading.Event()
+    names: dict[int, str] = {}
+
+    class Holding:  # the real model, held on its first frame so that the others queue up behind it
+        def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+            busy.set()
+            go.wait(30)
+            served.extend(names[id(i)] for i in images)
+            return detector.detect_batch(images)
+
+    shared = SharedDetector(Holding(), max_batch=1)  # type: ignore[arg-type]
+    threads = []
+    for name, urgency in (("first", Urgency.ROUTINE), ("still", Urgency.ROUTINE), ("moved", Urgency.CHANGED),
+                          ("walking", Urgency.TRACKED)):  # fmt: skip
+        frame = image.copy()
+        names[id(frame)] = name
+        thread = threading.Thread(target=shared.detect, args=(frame, urgency))
+        thread.start()
+        threads.append(thread)
+        if name == "first":
+            assert busy.wait(30)
+        queued = len(threads) - 1
+        wait_for(lambda: len(shared._waiting) == queued, 10, f"{name} waiting")  # noqa: B023
+    go.set()
+    for thread in threads:
+        thread.join(60)
+    shared.close()
+    assert served == ["first", "walking", "moved", "still"]
 
 
 def test_secrets_are_taken_out_of_urls_and_messages() -> None:

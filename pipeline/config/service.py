@@ -38,6 +38,12 @@ class LiveConfig(Section):
     reconnect_max_s: float = Field(30, gt=0, le=3600, description="longest wait between reconnection attempts")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="TCP survives lossy links and firewalls")
     max_batch: int = Field(4, ge=1, le=32, description="frames of different cameras the detector takes at once")
+    skim_idle: bool = Field(
+        True,
+        description="an H.264/H.265 camera whose scene is idle is decoded a keyframe at a time; a larger inter "
+        "frame, a keyframe that changed or a guard opening its live view decodes everything again from the "
+        "keyframe before, so nobody walking in between two keyframes is missed",
+    )
 
     @model_validator(mode="after")
     def _backoff_order(self) -> LiveConfig:

@@ -42,7 +42,7 @@ from pipeline.messages import AlarmMessage, CameraStatus, CameraTrouble, EventMe
 from pipeline.packets import PacketRing
 from pipeline.pieces import files_of
 from pipeline.records import Detections, Frame
-from pipeline.vocabulary import CameraState, EvidencePiece, MessageCode
+from pipeline.vocabulary import CameraState, EvidencePiece, MessageCode, Urgency
 from pipeline.wording import Message
 
 log = logging.getLogger("gatewatch.serve")
@@ -89,6 +89,7 @@ class CameraWorker:
             stream.packets = PacketRing(reach_s)
             self.clips = ClipCollector(config.clips, late_s, stream.packets)
         self.problem: Message | None = None  # found once frames arrive (lines outside the picture)
+        self.pipeline: CameraPipeline | None = None  # the stages of the frames now arriving
         self._thread = threading.Thread(target=self._run, name=f"camera-{name}", daemon=True)
 
     def start(self) -> None:
@@ -105,7 +106,8 @@ class CameraWorker:
 
     def _timed(self, detector: SharedDetector, image: Any) -> Detections:
         started = time.perf_counter()
-        found = detector.detect(image)
+        urgency = self.pipeline.urgency if self.pipeline is not None else None
+        found = detector.detect(image, urgency or Urgency.CHANGED)
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.detector_ms += LATENCY_SMOOTHING * (elapsed_ms - self.detector_ms) if self.detector_ms else elapsed_ms
         return found
@@ -119,14 +121,22 @@ class CameraWorker:
                 if pipeline is not None:
                     self._submit(pipeline.finish())
                 size = frame_size
-                pipeline = self._pipeline_for(size)
+                pipeline = self.pipeline = self._pipeline_for(size)
             if pipeline is None:
+                continue
+            if frame.skimmed:  # idle: only looked at, for a change since the detector last ran
+                self.latest = frame
+                pipeline.lighting.offer(frame.image)
+                self.lighting = pipeline.lighting.last
+                if pipeline.gate.changed(frame.image):
+                    self.stream.changed(frame)
                 continue
             try:
                 step = pipeline.step(frame)
             except Exception:
                 log.exception("camera %s: analysis failed on a frame; skipping it", self.name)
                 continue
+            self.stream.analysed(frame, not step.detected and not step.pending, pipeline.urgency == Urgency.TRACKED)
             if self.clips is not None:
                 self._save_clips(self.clips.offer(frame))
             self.latest = frame
@@ -341,6 +351,9 @@ class Service:
             frames_in=health.frames_in,
             frames_sampled=health.frames_sampled,
             frames_dropped=health.frames_dropped,
+            frames_dropped_moving=health.frames_dropped_moving,
+            frames_skimmed=health.frames_skimmed,
+            skimming=health.skimming and health.state == CameraState.LIVE,
             reconnects=health.reconnects,
             fps_in=health.fps_in,
             width=health.width,
@@ -358,6 +371,8 @@ class Service:
         return [self.camera_status(name) for name in self.streams]
 
     def latest_frame(self, camera: str) -> Frame | None:
+        """What the live view shows: asking for it keeps the camera decoded in full meanwhile."""
+        self.streams[camera].viewed()
         return self.workers[camera].latest
 
     def alarm_changed(self, store: Store, alarm_id: int) -> None:

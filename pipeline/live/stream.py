@@ -5,7 +5,8 @@ The reader reconnects with exponential backoff, treats "no frame for `stall_time
 dead stream, and keeps only the newest `queue_frames` sampled frames: when analysis falls
 behind, the oldest frames are dropped, because an alert about a crossing minutes ago is useless
 at the gate. Decoding uses FFmpeg through PyAV, whose errors say what went wrong (refused,
-401, 404, timeout) so the camera page can tell a guard more than "down".
+401, 404, timeout) so the camera page can tell a guard more than "down". An H.264/H.265 camera
+whose scene is idle is decoded a keyframe at a time (`skimming`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import av.error
 import numpy as np
 
 from pipeline.config import CameraConfig, LiveConfig
-from pipeline.packets import PacketRing
+from pipeline.live.skimming import Arrival, Decoded, Skimmer
+from pipeline.packets import COPYABLE, PacketRing
 from pipeline.records import Frame
 from pipeline.redact import redact, scrub
 from pipeline.vocabulary import CameraState, MessageCode
@@ -39,6 +41,7 @@ log = logging.getLogger("gatewatch.stream")
 RATE_WINDOW_S = 2.0  # frames per second are measured over this long
 PROBE_EVERY_S = 1.0  # how often a camera off the network is knocked on while waiting to retry
 ANSWERING_RETRY_S = 1.0  # a port that answers but whose stream fails (not its credentials): retried this often
+VIEWED_S = 3.0  # a camera whose live view was asked for this recently is decoded in full
 
 
 @dataclass
@@ -50,9 +53,12 @@ class StreamHealth:
     detail: str = ""  # why it is down, in words a guard can act on (English)
     messages: tuple[Message, ...] = ()  # the same, to be worded in the reader's language
     last_frame_at: datetime | None = None
-    frames_in: int = 0  # decoded
+    frames_in: int = 0  # received from the camera
     frames_sampled: int = 0  # handed to analysis
     frames_dropped: int = 0  # sampled but overtaken by newer ones before analysis took them
+    frames_dropped_moving: int = 0  # ...of them while someone was moving in the watched area
+    frames_skimmed: int = 0  # keyframes decoded while the scene was idle, for a motion check only
+    skimming: bool = False  # decoding keyframes only (idle): the inter frames are kept, not decoded
     reconnects: int = 0
     fps_in: float = 0.0
     width: int = 0
@@ -146,12 +152,21 @@ class LiveStream:
         self.resolve = resolve
         self.on_state = on_state
         self.health = StreamHealth()
-        self._queue: deque[Frame] = deque(maxlen=live.queue_frames)
+        self._queue: deque[Frame] = deque()
+        self._room = 0  # frames decoded again on waking may wait beyond `queue_frames`, this many
         self._ready = threading.Condition()
         self._stop = threading.Event()
         self._clock0 = time.monotonic()
         self._index = 0
         self._last_frame = 0.0  # monotonic time of the newest decoded frame
+        # What the analysis says (CameraWorker): the newest frame index it found idle (-1: busy),
+        # counted only from the frame after the last wake; and a skimmed keyframe that changed.
+        self._idle_at = -1
+        self._moving = False
+        self._woke_at = 0
+        self._wake_key: float | None = None
+        self._viewed = -math.inf  # when the live view last asked for this camera's picture
+        self._rate = RateMeter()  # frames in, per connection
         self.packets: PacketRing | None = None  # set by whoever cuts clips from the camera's own packets
         self._thread = threading.Thread(target=self._run, name=f"stream-{camera}", daemon=True)
 
@@ -172,7 +187,8 @@ class LiveStream:
 
     def frames(self) -> Iterator[Frame]:
         """Sampled frames, newest kept; ends after `stop()` once the queue is empty, or when a
-        non-looping file has been played."""
+        non-looping file has been played. Skimmed keyframes come with `skimmed`: the consumer
+        tells `analysed()` after each analysed frame and `changed()` for a skimmed one that moved."""
         while True:
             with self._ready:
                 while not self._queue and not self._finished():
@@ -180,7 +196,23 @@ class LiveStream:
                 if not self._queue:
                     return
                 frame = self._queue.popleft()
+                if len(self._queue) <= self.live.queue_frames:
+                    self._room = 0  # caught up with what waking decoded again
             yield frame
+
+    def analysed(self, frame: Frame, idle: bool, moving: bool) -> None:
+        """What the analysis of `frame` found: nothing going on (`idle`: skimming may begin), or
+        someone `moving` in the watched area (frames dropped meanwhile are counted apart)."""
+        self._idle_at = frame.index if idle else -1
+        self._moving = moving
+
+    def changed(self, frame: Frame) -> None:
+        """A skimmed keyframe differs from what the detector last saw: decode everything again."""
+        self._wake_key = frame.pts + self._clock0
+
+    def viewed(self) -> None:
+        """A guard is watching the live view: decode every frame while they do."""
+        self._viewed = time.monotonic()
 
     def _finished(self) -> bool:
         return self._stop.is_set() or self.health.state == CameraState.ENDED
@@ -286,65 +318,121 @@ class LiveStream:
             if not container.streams.video:
                 raise StreamError(Message(MessageCode.NO_VIDEO))
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            # A camera's frames are decoded by slices, not several frames at once: frame threads
+            # hand each frame out a few frames late (0.2 s of alert latency at 10 fps, measured), and
+            # a box with many cameras has their decoding in parallel anyway.
+            stream.thread_type = "AUTO" if self._is_file() else "SLICE"
             packets = self.packets if not self._is_file() else None  # a file's clip is encoded, as offline
             if packets is not None:
                 packets.restart(stream)
+            # A network camera's packets are read one by one: each frame is timed by its own packet's
+            # arrival (a decoder hands it out a few packets later), and an idle H.264/H.265 one skims.
+            skimmer = Skimmer(stream.codec_context) if not self._is_file() else None
+            skim = self.live.skim_idle and skimmer is not None and stream.codec_context.name in COPYABLE
             pace = self._is_file()  # a file decodes faster than real time; a camera sends at its own pace
             started = time.monotonic()
             first_pts: float | None = None
             last_kept = {"stream": -math.inf, "arrival": -math.inf}
-            last_frame = self._last_frame = time.monotonic()
-            rate = RateMeter()
-            for decoded in self._decoded(container, stream, packets):
+            self._last_frame = time.monotonic()
+            self._rate = RateMeter()
+            for decoded in self._decoded(container, stream, packets, skimmer, skim):
                 if self._stop.is_set():
                     return
-                now = time.monotonic()
-                if pace and decoded.time is not None:
-                    first_pts = decoded.time if first_pts is None else first_pts
-                    ahead = (decoded.time - first_pts) - (now - started)
+                picture = decoded.frame
+                if pace and picture.time is not None:
+                    first_pts = picture.time if first_pts is None else first_pts
+                    ahead = (picture.time - first_pts) - (time.monotonic() - started)
                     if ahead > 0 and self._stop.wait(ahead):
                         return
-                    now = time.monotonic()
-                if now - last_frame > self.live.stall_timeout_s:
-                    raise StreamError(Message(MessageCode.STALLED, {"seconds": f"{now - last_frame:.0f}"}))
-                last_frame = self._last_frame = now
+                    decoded = Decoded(picture, _now(self.tz))
                 health = self.health
                 if health.state != CameraState.LIVE:
-                    health.width, health.height = decoded.width, decoded.height
+                    health.width, health.height = picture.width, picture.height
                     self._set_state(CameraState.LIVE)
-                health.frames_in += 1
-                health.last_frame_at = datetime.now(UTC)
-                rate.tick(now)
-                health.fps_in = rate.per_s
+                if skimmer is None:
+                    self._arrived()  # (a camera's packets are counted as they come)
+                health.skimming = skimmer is not None and skimmer.skimming
+                if decoded.skimmed:
+                    health.frames_skimmed += 1
+                    self._push(picture.to_ndarray(format="bgr24"), decoded)
+                    continue
                 # Sample on the stream's own clock where frames carry times, so frames that arrive in
                 # a burst (a busy CPU, a network hiccup) are still picked evenly through the footage;
                 # frames without one (some streams' first frame, some MJPEG) go by arrival.
-                clock, which = (decoded.time, "stream") if decoded.time is not None else (now, "arrival")
+                now = decoded.arrival.mono
+                clock, which = (picture.time, "stream") if picture.time is not None else (now, "arrival")
                 if 0 <= clock - last_kept[which] < self.interval * 0.95:  # a clock that went back restarts
                     continue
                 last_kept[which] = clock
-                self._push(decoded.to_ndarray(format="bgr24"), now)
+                self._push(picture.to_ndarray(format="bgr24"), decoded)
 
     def _decoded(
-        self, container: av.container.InputContainer, stream: av.VideoStream, packets: PacketRing | None
-    ) -> Iterator[av.VideoFrame]:
-        """The stream's frames; each packet kept first where clips are cut from them."""
-        if packets is None:
-            yield from container.decode(stream)
+        self,
+        container: av.container.InputContainer,
+        stream: av.VideoStream,
+        packets: PacketRing | None,
+        skimmer: Skimmer | None,
+        skim: bool,
+    ) -> Iterator[Decoded]:
+        """The stream's frames; each packet kept first where clips are cut from them, and fed
+        to the skimmer, which decodes what the scene needs (everything unless `skim`)."""
+        if skimmer is None:
+            for frame in container.decode(stream):
+                yield Decoded(frame, _now(self.tz))
             return
         for packet in container.demux(stream):
-            packets.add(packet, datetime.now(self.tz))
-            yield from packet.decode()
+            arrival = _now(self.tz)
+            if packets is not None:
+                packets.add(packet, arrival.at)
+            if packet.size == 0:
+                continue  # the end: what the decoder still holds is seconds old
+            self._arrived()
+            wake = None
+            if self._wake_key is not None:
+                wake, self._wake_key = skimmer.interval_before(self._wake_key), None
+            elif arrival.mono - self._viewed < VIEWED_S:
+                wake = arrival.mono
+            idle = skim and self._idle_at >= self._woke_at and arrival.mono - self._viewed >= VIEWED_S
+            was_skimming = skimmer.skimming
+            for decoded in skimmer.feed(packet, arrival, idle, wake if was_skimming else None):
+                if was_skimming and not skimmer.skimming:
+                    self._awake()
+                    was_skimming = False
+                yield decoded
+            if was_skimming and not skimmer.skimming:
+                self._awake()
 
-    def _push(self, image: np.ndarray, now: float) -> None:
-        frame = Frame(self._index, now - self._clock0, datetime.now(self.tz), image)
+    def _arrived(self) -> None:
+        """A frame came in (decoded, or kept while skimming): the stream is alive."""
+        now = time.monotonic()
+        if now - self._last_frame > self.live.stall_timeout_s:
+            raise StreamError(Message(MessageCode.STALLED, {"seconds": f"{now - self._last_frame:.0f}"}))
+        self._last_frame = now
+        self.health.frames_in += 1
+        self.health.last_frame_at = datetime.now(UTC)
+        self._rate.tick(now)
+        self.health.fps_in = self._rate.per_s
+
+    def _awake(self) -> None:
+        """Decoding everything again: what the analysis said about frames before now is stale."""
+        self._woke_at = self._index
+        self._idle_at = -1
+
+    def _push(self, image: np.ndarray, decoded: Decoded) -> None:
+        arrival = decoded.arrival
+        frame = Frame(self._index, arrival.mono - self._clock0, arrival.at, image, skimmed=decoded.skimmed)
         self._index += 1
         with self._ready:
-            if len(self._queue) == self._queue.maxlen:
-                self.health.frames_dropped += 1
+            if decoded.replayed:
+                self._room += 1
+            while len(self._queue) >= self.live.queue_frames + self._room:
+                dropped = self._queue.popleft()
+                if not dropped.skimmed:
+                    self.health.frames_dropped += 1
+                    self.health.frames_dropped_moving += self._moving
             self._queue.append(frame)
-            self.health.frames_sampled += 1
+            if not decoded.skimmed:
+                self.health.frames_sampled += 1
             self._ready.notify()
 
     def _set_state(self, state: CameraState, *messages: Message) -> None:
@@ -359,3 +447,7 @@ class LiveStream:
                 log.info("camera %s (%s): %s%s", self.camera, self.label, state, f" ({detail})" if detail else "")
         if self.on_state is not None and (changed or state == CameraState.DOWN):
             self.on_state(self.camera, self.health)
+
+
+def _now(tz: ZoneInfo) -> Arrival:
+    return Arrival(time.monotonic(), datetime.now(tz))
