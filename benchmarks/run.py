@@ -383,11 +383,11 @@ def main() -> None:
         "Inputs: the annotated sequences in `../shared/data` and, built from TUD-Stadtmitte, ten-minute "
         "mostly idle 25 fps videos (see `benchmarks/data.py`).\n"
     )
-    from benchmarks.batch import SECTION as BATCH
-    from benchmarks.false_alarms import SECTION as FALSE_ENTRIES
-
-    # Sections of their own, longer runs (benchmarks/batch.py, benchmarks/false_alarms.py): kept as they were
-    kept = [section_of(args.out, heading) for heading in (BATCH, FALSE_ENTRIES)]
+    # Sections other benchmarks write (batch, false entries, clips, live capacity...): kept as they were
+    written = {part.strip() for part in report.parts if part.strip().startswith("## ")}
+    before = args.out.read_text() if args.out.is_file() else ""
+    headings = [line for line in before.splitlines() if line.startswith("## ") and line not in written]
+    kept = [section_of(args.out, heading) for heading in headings]
     args.out.write_text(header + "\n".join(report.parts) + "\n")
     for section in kept:
         if section is not None:

@@ -5,11 +5,13 @@ takes the seconds around it. A flagged crossing asks for a clip from `before_s` 
 `after_s` after; the clip is finished once the camera has run that far past the crossing (or its
 footage ends), so a live alert is never held back for it.
 
-A live H.264/H.265 camera's clip is cut from its own packets (`packets.PacketRing`): full frame
-rate and quality, nothing encoded. Otherwise (an MJPEG webcam, a file, a cut that failed) it is
-encoded from the camera's last few seconds of analysed frames (JPEG in memory, scaled down: a
-few MB per camera), at their true times, so it plays at real speed, with the camera and time
-burnt in. Either is written whole or not at all (`files.atomic_write`).
+A live H.264/H.265 camera's clip is cut from its own packets (`packets.PacketRing`), a recorded
+file's from the file's (`packets.cut_file`): full frame rate and quality, nothing encoded. A file
+in another codec has its seconds decoded again from the file and encoded (`encode_file`, once per
+event). Otherwise (an MJPEG webcam, a looped file served live, a cut that failed) the clip is
+encoded from the camera's last few seconds of analysed frames (JPEG in memory, scaled down: a few
+MB per camera), at their true times, so it plays at real speed. Encoded clips have the camera and
+time burnt in. Either is written whole or not at all (`files.atomic_write`).
 """
 
 from __future__ import annotations
@@ -126,27 +128,61 @@ def encode_mp4(clip: Clip, stamp: Callable[[np.ndarray, datetime], None] | None 
     page starts playing before the whole file has arrived. `stamp(image, time)` draws on each
     frame first (the camera and the time, `snapshots.clip_stamp`)."""
     images = [cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) for _, data in clip.frames]
+    return _encoded([ts for ts, _ in clip.frames], images, stamp)
+
+
+def encode_file(
+    path: Path, start_s: float, end_s: float, origin: datetime, width: int,
+    stamp: Callable[[np.ndarray, datetime], None] | None = None,
+) -> bytes | None:  # fmt: skip
+    """A recorded file's seconds from `start_s` to `end_s` decoded from the file itself (every
+    frame, not only the analysed ones) and encoded as `encode_mp4` does: for a codec a browser
+    does not play as it is (MPEG-4 Part 2, MJPEG), at the cost of one clip's decoding per event
+    instead of a JPEG per analysed frame. `origin`: the recording's start, the frames' clock.
+    None if the file holds no frame there."""
+    times: list[datetime] = []
+    images: list[np.ndarray] = []
+    with av.open(str(path)) as source:
+        stream = source.streams.video[0]
+        stream.thread_type = "AUTO"
+        base = stream.start_time or 0
+        source.seek(base + int(max(0.0, start_s) / stream.time_base), stream=stream, backward=True, any_frame=False)
+        for frame in source.decode(stream):
+            if frame.pts is None:
+                continue
+            at = float((frame.pts - base) * stream.time_base)
+            if at > end_s:
+                break
+            if at >= start_s:
+                times.append(origin + timedelta(seconds=at))
+                images.append(no_wider_than(frame.to_ndarray(format="bgr24"), width))
+    return _encoded(times, images, stamp) if images else None
+
+
+def _encoded(
+    times: list[datetime], images: list[np.ndarray], stamp: Callable[[np.ndarray, datetime], None] | None
+) -> bytes:
     if stamp is not None:
-        for (ts, _), image in zip(clip.frames, images, strict=True):
+        for ts, image in zip(times, images, strict=True):
             stamp(image, ts)
     height, width = (v - v % 2 for v in images[0].shape[:2])  # 4:2:0 needs even sides
     # The muxer moves the index to the front in a second pass over a real file, not a buffer.
     with tempfile.TemporaryDirectory(prefix="gatewatch-clip-") as folder:
         scratch = Path(folder) / "clip.mp4"
-        _encode(scratch, clip.frames, images, (width, height))
+        _encode(scratch, times, images, (width, height))
         return scratch.read_bytes()
 
 
-def _encode(path: Path, frames: list[tuple[datetime, bytes]], images: list[np.ndarray], size: tuple[int, int]) -> None:
+def _encode(path: Path, times: list[datetime], images: list[np.ndarray], size: tuple[int, int]) -> None:
     width, height = size
-    first = frames[0][0]
+    first = times[0]
     with av.open(str(path), "w", format="mp4", options={"movflags": "+faststart"}) as output:
         stream = output.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.codec_context.time_base = MILLISECONDS
         stream.options = {"crf": str(CRF), "preset": "veryfast"}
         last_pts = -1
-        for (ts, _), image in zip(frames, images, strict=True):
+        for ts, image in zip(times, images, strict=True):
             video_frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image[:height, :width]), format="bgr24")
             pts = max(last_pts + 1, round(seconds_between(ts, first) * 1000))  # strictly increasing
             video_frame.pts, video_frame.time_base, last_pts = pts, MILLISECONDS, pts

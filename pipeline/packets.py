@@ -201,15 +201,6 @@ def mux_copy(cut: StreamCut) -> bytes:
         return scratch.read_bytes()
 
 
-def copyable(path: Path) -> bool:
-    """Whether a recorded file's clips can be cut from its own packets."""
-    try:
-        with av.open(str(path)) as source:
-            return bool(source.streams.video) and source.streams.video[0].codec_context.name in COPYABLE
-    except (av.error.FFmpegError, OSError):
-        return False
-
-
 def cut_file(path: Path, start_s: float, end_s: float) -> bytes | None:
     """A recorded file's own packets from the keyframe at or before `start_s` (seconds into the
     file) to `end_s`, as an MP4; None for a codec an MP4 does not carry as it is."""

@@ -90,3 +90,30 @@ def test_a_recorded_files_clip_is_cut_from_its_own_packets(tmp_path: Path) -> No
         with av.open(str(path)) as clip:
             frames, seconds = sum(1 for _ in clip.decode(video=0)), clip.duration / 1e6
         assert frames >= 9.5 * seconds, (path.name, frames, seconds)  # not the 5 analysed frames a second
+
+
+def test_a_file_in_a_codec_browsers_do_not_play_has_its_clip_decoded_from_the_file(tmp_path: Path) -> None:
+    """MPEG-4 Part 2 (what many NVR exports and the annotated sequences hold): `analyze` keeps no
+    JPEG per analysed frame; each flagged event's clip is decoded from the file and encoded to
+    H.264, every frame of the file's (not the 5 analysed a second), captioned."""
+    export = tmp_path / "north-gate_20261128222950.mp4"  # the sample's name: its clock and camera
+    with av.open(str(SAMPLE)) as source, av.open(str(export), "w") as out:
+        stream = out.add_stream("mpeg4", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 640, 480, "yuv420p"
+        stream.options = {"qscale": "4"}
+        for frame in source.decode(video=0):
+            picture = av.VideoFrame.from_ndarray(frame.to_ndarray(format="bgr24"), format="bgr24")
+            out.mux(stream.encode(picture))
+        out.mux(stream.encode(None))
+    assert cut_file(export, 25, 35) is None  # not copyable: an MP4 of it would not play in a browser
+    result = gatewatch("analyze", export, "--config", DEMO_CONFIG, "--db", tmp_path / "g.db",
+                       "--snapshots", tmp_path / "snaps")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    clips = sorted((tmp_path / "snaps").rglob("*.mp4"))
+    assert len(clips) == 2  # the two flagged entries, as from the H.264 original
+    for path in clips:
+        with av.open(str(path)) as clip:
+            video = clip.streams.video[0]
+            frames, seconds = sum(1 for _ in clip.decode(video)), clip.duration / 1e6
+            assert video.codec_context.name == "h264"
+        assert 8 <= seconds <= 10.5 and frames >= 9.5 * seconds, (path.name, frames, seconds)  # (the last: file ends)

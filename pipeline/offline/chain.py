@@ -26,13 +26,13 @@ from typing import cast
 import av
 
 from pipeline.camera import CameraPipeline
-from pipeline.clips import Clip, ClipCollector, encode_mp4
+from pipeline.clips import Clip, ClipCollector, encode_file
 from pipeline.config import Config
 from pipeline.detectors import Detector
 from pipeline.errors import GatewatchError
 from pipeline.lighting import LightingTally
 from pipeline.offline.footage import Chain, Recording
-from pipeline.packets import copyable, cut_file
+from pipeline.packets import cut_file
 from pipeline.records import Crossing, Decision, Frame, seconds_between
 from pipeline.registrations import RegistrationBook, RegistrationLeft
 from pipeline.rules import RuleEngine
@@ -236,8 +236,8 @@ class _ChainRun:
         )
         self.size = (source.width, source.height)
         self.clips = None
-        if self.config.clips.enabled:  # a file whose packets make the clips needs no frames kept for them
-            self.clips = ClipCollector(self.config.clips, self.pipeline.keep_s, frames=not copyable(recording.path))
+        if self.config.clips.enabled:  # a file's clips come from the file: no frames kept for them
+            self.clips = ClipCollector(self.config.clips, self.pipeline.keep_s, frames=False)
         self.origin = recording.start
         self.last_pts = -1.0
         self.next_offset = 0
@@ -268,26 +268,29 @@ class _ChainRun:
                 continue
             decision, evidence = file.outcomes[position]
             if evidence is not None:
-                data = self._copied(file.recording, decision.crossing.ts)
-                if data is None and clip.frames:
-                    try:
-                        data = encode_mp4(clip, clip_stamp(self.config.places.camera(decision.crossing.camera)))
-                    except ValueError as exc:
-                        raise GatewatchError(f"could not encode the clip of {evidence.name} ({exc})") from None
+                data = self._clip_of(file.recording, decision.crossing)
                 if data is None:
-                    log.warning("%s: no clip for %s (its packets could not be cut)", file.recording.path, evidence.name)
+                    log.warning("%s: no clip for %s (nothing to cut there)", file.recording.path, evidence.name)
                 file.outcomes[position] = (decision, replace(evidence, clip=data))
             file.clips_waiting -= 1
 
-    def _copied(self, recording: Recording, crossing: datetime) -> bytes | None:
-        """The clip cut from the recording's own packets (as the camera recorded it: its full rate,
-        nothing encoded), within this file; None where its codec needs the encoded clip."""
-        at = seconds_between(crossing, recording.start)
+    def _clip_of(self, recording: Recording, crossing: Crossing) -> bytes | None:
+        """The clip from the recording itself, within this file: its own packets (as the camera
+        recorded it: its full rate, nothing encoded), else its frames decoded again and encoded."""
+        at = seconds_between(crossing.ts, recording.start)
+        start, end = at - self.config.clips.before_s, at + self.config.clips.after_s
         try:
-            return cut_file(recording.path, at - self.config.clips.before_s, at + self.config.clips.after_s)
+            data = cut_file(recording.path, start, end)
         except (av.error.FFmpegError, OSError, ValueError) as exc:
             log.warning("%s: its packets could not be copied into the clip (%s); encoding it", recording.path, exc)
-            return None
+            data = None
+        if data is not None:
+            return data
+        stamp = clip_stamp(self.config.places.camera(crossing.camera))
+        try:
+            return encode_file(recording.path, start, end, recording.start, self.config.clips.width, stamp)
+        except (av.error.FFmpegError, OSError, ValueError) as exc:
+            raise GatewatchError(f"{recording.path}: could not encode the clip around {crossing.ts} ({exc})") from None
 
     def _file_of(self, index: int) -> _File | None:
         return next((f for f in self.open if f.offset <= index and (f.end is None or index < f.end)), None)
