@@ -15,7 +15,6 @@ with headlights, insects, noise bursts and a swaying branch), without and with t
 
 from __future__ import annotations
 
-import argparse
 import resource
 import tempfile
 import time
@@ -26,7 +25,7 @@ from benchmarks.false_alarms import night_of
 from benchmarks.night import looks, night_sequence
 from benchmarks.night_tables import ir_filming
 from benchmarks.pipelines import gatewatch, isolated
-from benchmarks.run import ROOT, TOLERANCE_S, Report, write_section
+from benchmarks.run import TOLERANCE_S, Report, arguments, write_section
 from pipeline.adapt import Progress, Result, adapt
 from pipeline.config import Config
 from pipeline.evaluation import Score, score
@@ -72,9 +71,7 @@ def _written(result: Result) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser = arguments(__doc__)
     args = parser.parse_args()
     started = time.monotonic()
     report = Report()

@@ -12,19 +12,15 @@ detected: most of both runs); put in BENCHMARKS.md's "Busy footage against the n
 
 from __future__ import annotations
 
-import argparse
 import time
-from pathlib import Path
 
 from benchmarks.data import load_sequences
 from benchmarks.pipelines import gatewatch, measured, naive
-from benchmarks.run import ROOT, Report, scored, speed, write_section
+from benchmarks.run import Report, arguments, scored, speed, write_section
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser = arguments(__doc__)
     args = parser.parse_args()
     started = time.monotonic()
     rows = []

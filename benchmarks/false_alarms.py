@@ -21,19 +21,17 @@ Target (issue 21): at most 1 false flagged entry per camera per 10 hours.
 
 from __future__ import annotations
 
-import argparse
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
 from benchmarks.data import CACHE, Sequence, clip_frames, encode, load_sequences
 from benchmarks.night import ENCODING, Look, degrade, looks
 from benchmarks.pipelines import gatewatch
-from benchmarks.run import ROOT, Report, write_section
+from benchmarks.run import Report, arguments, write_section
 
 SECTION = "## False entries at night"
 CONDITIONS = ("ir", "lowlight", "ir + hazards")
@@ -154,9 +152,7 @@ def false_alarm_report(report: Report, real: list[Sequence], minutes: float) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser = arguments(__doc__)
     parser.add_argument("--minutes", type=float, default=20.0, help="of each scene and condition")
     args = parser.parse_args()
     report = Report()

@@ -11,7 +11,6 @@ file is replaced (or appended), leaving the rest of BENCHMARKS.md as the full ru
 
 from __future__ import annotations
 
-import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 from benchmarks.data import LONG_SOURCE, THERMAL_HELD_OUT, Sequence, load_sequences, load_thermal, long_video
 from benchmarks.night import CONDITIONS, Look, degrade, looks, night_sequences
 from benchmarks.pipelines import gatewatch, naive
-from benchmarks.run import ROOT, Report, scored, write_section
+from benchmarks.run import ROOT, Report, arguments, scored, write_section
 from pipeline.evaluation import Score
 
 ORIGINAL_MODEL = ROOT / "models" / "ssdlite_person_voc.onnx"
@@ -213,9 +212,7 @@ def night_report(report: Report, real: list[Sequence], with_idle: bool = True, r
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
-    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser = arguments(__doc__)
     parser.add_argument("--no-idle", action="store_true", help="leave out the ten-minute idle videos")
     parser.add_argument("--reverse", type=Path, help="the recipe's model trained on PETS09-S2L1 (not shipped)")
     args = parser.parse_args()

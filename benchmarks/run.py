@@ -130,10 +130,17 @@ def machine() -> str:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """A benchmark's command line: `doc`'s first line, where the annotated footage is (`--data`)
+    and which file its section goes to (`--out`)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    return parser
+
+
+def main() -> None:
+    parser = arguments(__doc__)
     parser.add_argument("--quick", action="store_true", help="leave out the 1080p video and the 16x length")
     parser.add_argument("--reverse", type=Path, help="night recipe trained on PETS09-S2L1, for the reverse check")
     args = parser.parse_args()
