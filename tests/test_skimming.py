@@ -14,6 +14,7 @@ import av
 import numpy as np
 import pytest
 
+from pipeline.live import skimming
 from pipeline.live.skimming import LOOK_BACK_S, Arrival, Decoded, Skimmer
 
 FPS = 10
@@ -23,15 +24,19 @@ ENTERS = 45  # mid-interval: keyframes at 40 and 60
 T0 = datetime(2026, 12, 6, 22, 0, tzinfo=UTC)
 
 
-def scene(path: Path, size: tuple[int, int]) -> Path:
-    """A still, textured scene; from frame ENTERS on, a dark block of `size` moves across it."""
+def scene(path: Path, size: tuple[int, int], gop: int = GOP, noise: bool = False) -> Path:
+    """A still, textured scene; from frame ENTERS on, a dark block of `size` moves across it.
+    `noise`: fresh sensor noise on every frame (fixed seed), as an infrared camera at night."""
+    rng = np.random.default_rng(7)
     background = np.fromfunction(lambda y, x, c: (x * 3 + y * 2 + c * 40) % 256, (240, 320, 3)).astype(np.uint8)
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        stream.options = {"g": str(GOP), "keyint_min": str(GOP), "sc_threshold": "0", "bf": "0", "preset": "veryfast"}
+        stream.options = {"g": str(gop), "keyint_min": str(gop), "sc_threshold": "0", "bf": "0", "preset": "veryfast"}
         for index in range(FRAMES):
             image = background.copy()
+            if noise:
+                image = np.clip(image + rng.normal(0, 6, image.shape), 0, 255).astype(np.uint8)
             if index >= ENTERS:
                 x = 20 + (index - ENTERS) * 4
                 image[60 : 60 + size[1], x : x + size[0]] = 20
@@ -110,3 +115,29 @@ def test_a_skimmed_keyframe_that_changed_decodes_from_the_keyframe_before(creeps
         if not decoded.skimmed:
             index = round(decoded.arrival.mono * FPS)
             assert np.array_equal(decoded.frame.to_ndarray(format="bgr24"), full[index]), index
+
+
+def test_what_is_kept_to_decode_again_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera whose keyframes come far apart ("smart codecs": 10 s and more) must not grow the
+    kept packets without end: over `KEPT_BYTES` a skimming camera decodes everything from there
+    on and keeps nothing more; what it hands out is still the very picture."""
+    long_gop = scene(tmp_path / "long-gop.mp4", (6, 6), gop=FRAMES, noise=True)  # one keyframe, noise
+    with av.open(str(long_gop)) as source:
+        sizes = [p.size for p in source.demux(video=0) if p.size]
+    monkeypatch.setattr(skimming, "KEPT_BYTES", sum(sizes[:21]))  # the keyframe and 20 frames after it
+    full = full_decode(long_gop)
+    kept: list[int] = []
+    out = []
+    with av.open(str(long_gop)) as source:
+        stream = source.streams.video[0]
+        skimmer = Skimmer(stream.codec_context)
+        for index, packet in enumerate(p for p in source.demux(stream) if p.size):
+            idle = index == 0 or skimmer.skimming
+            out.extend(skimmer.feed(packet, arrival(index), idle=idle, wake=None))
+            kept.append(skimmer._bytes)
+    assert max(kept) <= skimming.KEPT_BYTES + max(sizes)
+    analysed = [d for d in out if not d.skimmed]
+    assert analysed and round(analysed[0].arrival.mono * FPS) == 21  # woken when it could keep no more
+    for decoded in analysed:
+        index = round(decoded.arrival.mono * FPS)
+        assert np.array_equal(decoded.frame.to_ndarray(format="bgr24"), full[index]), index

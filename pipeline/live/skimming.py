@@ -29,6 +29,7 @@ from datetime import datetime
 import av
 
 KEPT_INTERVALS = 3  # keyframe intervals of packets kept while skimming: the current one and two before
+KEPT_BYTES = 8_000_000  # ...but no more than this (a "smart codec" camera's keyframes come 10 s apart)
 LOOK_BACK_S = 1.0  # a jump in packet sizes is analysed from this long before it
 SIZES_KNOWN = 10  # idle inter frames seen before sizes are trusted
 SIZES_WINDOW = 50  # the idle inter frames sizes are compared with
@@ -73,7 +74,8 @@ class Skimmer:
         self.context = context
         self.skimming = False
         self.sizes = SizeWatch()
-        self._intervals: deque[list[tuple[av.Packet, Arrival]]] = deque(maxlen=KEPT_INTERVALS)
+        self._intervals: deque[list[tuple[av.Packet, Arrival]]] = deque()
+        self._bytes = 0  # in the kept intervals
         self._began = 0.0  # when skimming began: every frame before it was decoded and analysed
         self._last_out = 0.0  # arrival of the newest frame handed out for analysis
 
@@ -82,11 +84,22 @@ class Skimmer:
         every frame again, analysed from that monotonic time on (clamped to what was skimmed)."""
         if packet.is_keyframe:
             self._intervals.append([])
+            if len(self._intervals) > KEPT_INTERVALS:
+                self._drop_oldest()
         if self._intervals:  # before the connection's first keyframe nothing could be decoded again
             self._intervals[-1].append((packet, arrival))
+            self._bytes += packet.size
+            while len(self._intervals) > 1 and self._bytes > KEPT_BYTES:
+                self._drop_oldest()
+        overflowing = self._bytes > KEPT_BYTES  # one keyframe interval holds more than may be kept
+        if overflowing and not self.skimming:
+            self._intervals.clear()  # kept again from the next keyframe, where skimming may begin
+            self._bytes = 0
         if self.skimming:
             if wake is None and not packet.is_keyframe and self.sizes.jumped(packet.size):
                 wake = arrival.mono - LOOK_BACK_S
+            if wake is None and overflowing:
+                wake = arrival.mono  # nothing more can be kept: decode everything from here on
             if wake is not None:
                 yield from self._wake(wake)
                 return
@@ -95,7 +108,7 @@ class Skimmer:
             self.context.skip_frame = "NONKEY"
         elif not idle:
             while len(self._intervals) > 2:  # decoding everything: kept only to time frames handed out late
-                self._intervals.popleft()
+                self._drop_oldest()
         for frame in packet.decode():
             skimmed = self.skimming and frame.key_frame
             when = self._arrival_of(frame, arrival)
@@ -111,6 +124,9 @@ class Skimmer:
                     if packet.pts == frame.pts:
                         return arrival
         return default
+
+    def _drop_oldest(self) -> None:
+        self._bytes -= sum(packet.size for packet, _ in self._intervals.popleft())
 
     def interval_before(self, mono: float) -> float:
         """When the keyframe interval before the one holding `mono` began: a change a skimmed
