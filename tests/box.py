@@ -51,6 +51,7 @@ class ReplayedLive:
     states: dict[str, CameraState] = field(default_factory=dict)
     hub: Hub = field(default_factory=Hub)
     changed: list[int] = field(default_factory=list)  # events the web said a person changed
+    watched: set[str] = field(default_factory=set)  # cameras someone watched alone (kept decoded in full)
 
     def __post_init__(self) -> None:
         # The product's alarms, with no target to deliver to and its escalation thread not started.
@@ -86,7 +87,9 @@ class ReplayedLive:
             lighting=None,
         )
 
-    def latest_frame(self, camera: str) -> Frame | None:
+    def latest_frame(self, camera: str, watched: bool = False) -> Frame | None:
+        if watched:
+            self.watched.add(camera)
         frames = self.frames.get(camera)
         if not frames or self.states.get(camera, CameraState.LIVE) != CameraState.LIVE:
             return None

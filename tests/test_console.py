@@ -454,11 +454,20 @@ def test_live_view_is_a_motion_jpeg_stream(console: Console, browser: Any) -> No
     for viewer in viewers:
         viewer.join(60)
     assert min(seen) >= 10 and jpegs.encoded - before < sum(seen) / 2, (seen, jpegs.encoded - before)
+    # Watching one camera keeps it decoded in full; the Cameras tab's overview lets idle ones skim,
+    # and closes its streams when another tab is shown.
+    assert "side-gate" in console.box.live.watched
+    console.box.live.watched.clear()
     context, page = logged_in(console, browser, "guard", locale="en-GB")
     page.click("[data-tab=cameras]")
     image = page.wait_for_selector("[data-camera=side-gate] img")
-    assert image.get_attribute("src").endswith("/live.mjpg")
+    assert image.get_attribute("src").endswith("/live.mjpg?overview=1")
     page.wait_for_function("img => img.complete && img.naturalWidth === 640", arg=image)
+    assert console.box.live.watched == set()
+    page.click("[data-tab=events]")
+    assert image.get_attribute("src") == "data:,"
+    page.click("[data-tab=cameras]")
+    page.wait_for_function("img => img.src.endsWith('/live.mjpg?overview=1')", arg=image)
     context.close()
 
 

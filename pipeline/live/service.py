@@ -370,9 +370,9 @@ class Service:
     def cameras(self) -> list[CameraStatus]:
         return [self.camera_status(name) for name in self.streams]
 
-    def latest_frame(self, camera: str) -> Frame | None:
-        """What the live view shows: asking for it keeps the camera decoded in full meanwhile."""
-        self.streams[camera].viewed()
+    def latest_frame(self, camera: str, watched: bool = False) -> Frame | None:
+        if watched:
+            self.streams[camera].viewed()
         return self.workers[camera].latest
 
     def alarm_changed(self, store: Store, alarm_id: int) -> None:

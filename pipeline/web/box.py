@@ -34,8 +34,9 @@ class LiveSide(Protocol):
         """Every configured camera's health, in the config's order."""
         ...
 
-    def latest_frame(self, camera: str) -> Frame | None:
-        """The camera's most recent analysed frame (None before the first); `camera` is configured."""
+    def latest_frame(self, camera: str, watched: bool = False) -> Frame | None:
+        """The camera's most recent analysed frame (None before the first); `camera` is configured.
+        `watched`: a person is watching it live, so it is decoded in full meanwhile."""
         ...
 
     def event_changed(self, store: Store, event_id: int) -> None:

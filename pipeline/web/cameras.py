@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import cv2
 import numpy as np
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from pipeline.config import CameraConfig
@@ -60,9 +61,18 @@ def camera_frame(name: str, box: BoxDep, _: UserDep) -> Response:
 
 
 @router.get("/cameras/{name}/live.mjpg", response_class=StreamingResponse)
-async def camera_live(name: str, request: Request, box: BoxDep, _: UserDep) -> StreamingResponse:
+async def camera_live(
+    name: str,
+    request: Request,
+    box: BoxDep,
+    _: UserDep,
+    overview: Annotated[
+        bool, Query(description="one of many on a screen: an idle camera's keyframes do, it is not decoded in full")
+    ] = False,
+) -> StreamingResponse:
     """The camera as it is analysed, lines and zones drawn, as motion JPEG (up to 5 frames a
-    second): a browser shows it in a plain <img>, no plug-in, no polling."""
+    second): a browser shows it in a plain <img>, no plug-in, no polling. Watching one camera
+    keeps it decoded in full; an overview of them all leaves idle ones skimming."""
     _latest(box, name)  # 404 for a camera that is not configured
     camera = box.config.cameras[name]
     jpegs: LiveJpegs = request.app.state.live_jpegs
@@ -70,7 +80,7 @@ async def camera_live(name: str, request: Request, box: BoxDep, _: UserDep) -> S
     async def parts() -> AsyncIterator[bytes]:
         shown = None
         while not await request.is_disconnected():
-            frame = box.live.latest_frame(name)
+            frame = box.live.latest_frame(name, watched=not overview)
             if frame is not None and frame is not shown:
                 shown = frame
                 data = await asyncio.shield(jpegs.of(name, frame, camera, box.config.language))
