@@ -12,9 +12,13 @@ const when = (iso) => new Date(iso).toLocaleString("{{ 'zh-CN' if lang == 'zh' e
 const clock = (ms) => new Date(ms).toLocaleTimeString("{{ 'zh-CN' if lang == 'zh' else 'en-GB' }}",
   {timeZone: {{ timezone | tojson }}, hour: "2-digit", minute: "2-digit", hourCycle: "h23"});
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k] ?? "?");
+// One way to the login page: after a logout, a request still in flight answers 401 too, and two
+// navigations at once abort each other.
+let leaving = false;
+function toLogin() { if (!leaving) { leaving = true; location.href = "/login"; } }
 async function api(path, options = {}) {
   const r = await fetch(path, {headers: {"Content-Type": "application/json"}, ...options});
-  if (r.status === 401) { location.href = "/login"; throw new Error("login"); }
+  if (r.status === 401) { toLogin(); throw new Error("login"); }
   const body = await r.json().catch(() => ({}));
   if (!r.ok) { throw new Error(body.messages ? body.messages.map(say).join(T.separator) : body.detail || r.statusText); }
   return options.withTotal ? {rows: body, total: Number(r.headers.get("X-Total-Count"))} : body;
