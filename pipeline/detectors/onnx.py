@@ -18,6 +18,10 @@ def onnx_session(path: Path, threads: int | None):
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.intra_op_num_threads = threads or (os.cpu_count() or 1)
     options.log_severity_level = 3
+    # Its threads sleep between calls instead of spinning: a spinning pool burns the cores that the
+    # cameras' decoding and the other stages need (32 live cameras on 2 cores: 8 % more frames
+    # analysed on 10 % less CPU; a file alone analyses as fast either way, measured).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises bare RuntimeError/Fail subclasses for bad files
