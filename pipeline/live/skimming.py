@@ -120,7 +120,7 @@ class Skimmer:
         """When the frame's own packet came in: a decoder hands frames out a few packets late."""
         if frame.pts is not None:
             for interval in reversed(self._intervals):
-                for packet, arrival in interval:
+                for packet, arrival in reversed(interval):  # its packet is one of the newest
                     if packet.pts == frame.pts:
                         return arrival
         return default
