@@ -103,7 +103,7 @@ class CameraPipeline:
         for old in [i for i, f in self.recent.items() if frame.pts - f.pts > self.keep_s and i not in pending]:
             del self.recent[old]
         moving = self.counter.moving_points(frame.ts) + self.weak_counter.moving_points(frame.ts)
-        self.urgency = self.gate.should_detect(frame.image, frame.pts, moving)
+        self.urgency = self.gate.should_detect(frame.image, frame.pts, moving, bool(pending))
         detecting = self.urgency is not None
         detect = self.detect_night if self.detect_night and self._night() else self.detect
         detections = detect(frame.image) if detecting else Detections.empty()

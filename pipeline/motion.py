@@ -44,12 +44,17 @@ class MotionGate:
         self._reference_small: np.ndarray | None = None
         self._reference_pts = 0.0
 
-    def should_detect(self, image: np.ndarray, pts: float, tracked: Iterable[Point]) -> Urgency | None:
+    def should_detect(
+        self, image: np.ndarray, pts: float, tracked: Iterable[Point], crossing: bool = False
+    ) -> Urgency | None:
         """Why the detector should see this frame, None when it need not. `tracked`: where tracked
-        people who are moving were last seen."""
+        people who are moving were last seen; `crossing`: a crossing waits to hold, and only a
+        detection can confirm or cancel it."""
         x1, y1, x2, y2 = self.area
         urgency = None
-        if any(x1 <= x < x2 and y1 <= y < y2 for x, y in tracked):
+        if crossing:
+            urgency = Urgency.CROSSING
+        elif any(x1 <= x < x2 and y1 <= y < y2 for x, y in tracked):
             urgency = Urgency.TRACKED
         elif not self.config.enabled or self._reference is None:
             urgency = Urgency.CHANGED

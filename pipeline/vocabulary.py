@@ -71,6 +71,7 @@ _NEXT = {
 class Urgency(StrEnum):
     """Why a frame goes through the detector: what a box with more cameras than cores serves first."""
 
+    CROSSING = "crossing"  # someone crossed a line and the crossing waits to hold: this frame may alert
     TRACKED = "tracked"  # someone who is moving is in the watched area: a crossing may be under way
     CHANGED = "changed"  # something moved there (or the camera just started)
     ROUTINE = "routine"  # nothing moved: the periodic look that keeps still people's tracks alive

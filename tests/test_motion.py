@@ -4,10 +4,14 @@ shared detector serves someone walking before a routine look)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import numpy as np
 
-from pipeline.config import MotionConfig
+from pipeline.camera import CameraPipeline
+from pipeline.config import Config, MotionConfig
 from pipeline.motion import MotionGate, watched_area
+from pipeline.records import Detections, Frame
 from pipeline.vocabulary import Urgency
 
 SIZE = (640, 480)
@@ -73,3 +77,39 @@ def test_detector_runs_at_least_every_max_skip_s() -> None:
 def test_disabled_gate_always_detects() -> None:
     gate = MotionGate(MotionConfig(enabled=False), AREA)
     assert all(gate.should_detect(scene(), t * 0.2, []) for t in range(5))
+
+
+def test_a_crossing_waiting_to_hold_is_detected_first_even_when_nothing_moves() -> None:
+    gate = MotionGate(MotionConfig(), AREA)
+    gate.should_detect(scene(), 0.0, [])
+    assert gate.should_detect(scene(), 0.2, [], crossing=True) == Urgency.CROSSING
+    assert gate.should_detect(scene(), 0.4, [(330.0, 400.0)], crossing=True) == Urgency.CROSSING
+    assert gate.should_detect(scene(), 0.6, []) is None
+
+
+def test_a_camera_asks_for_its_frames_first_while_a_crossing_waits_to_hold() -> None:
+    """The frames between a crossing and its confirmation decide an alert: the camera marks them
+    so (a shared detector serves them first) and no others. Real tracker and counter, the
+    detector's answers given: someone walking right across a gate line at 5 fps."""
+    config = Config.model_validate(
+        {
+            "timezone": "UTC",
+            "motion": {"enabled": False},  # the detector on every frame: its answers stay in step
+            "cameras": {
+                "gate": {"source": "x.mp4", "lines": {"gate": {"points": [[320, 0], [320, 480]], "inside": [600, 240]}}}
+            },
+        }
+    )
+    walk = [150.0 + 14 * i for i in range(24)]
+    answers = iter(Detections(np.array([[x, 200, x + 40, 320]], np.float32), np.array([0.8], np.float32)) for x in walk)
+    camera = CameraPipeline(config, "gate", SIZE, 5.0, lambda _: next(answers))
+    start = datetime(2026, 12, 6, 23, 0, tzinfo=UTC)
+    urgencies, confirmed = [], []
+    for index in range(len(walk)):
+        step = camera.step(Frame(index, index / 5, start + timedelta(seconds=index / 5), scene()))
+        urgencies.append(camera.urgency)
+        confirmed += [(index, crossing.frame) for crossing, _ in step.crossings]
+    [(confirmed_at, crossed_at)] = confirmed
+    assert confirmed_at > crossed_at + 1  # confirm_s 0.3: held on the second frame after
+    crossing = [i for i, urgency in enumerate(urgencies) if urgency == Urgency.CROSSING]
+    assert crossing == list(range(crossed_at + 1, confirmed_at + 1))

@@ -259,9 +259,9 @@ def test_one_detector_serves_several_cameras_in_batches() -> None:
 
 
 def test_a_busy_detector_serves_frames_by_urgency_not_arrival() -> None:
-    """Issue 25: with more cameras than the model keeps up with, a frame where someone moves in the
-    watched area goes first, then one where something moved, then a routine look at a still scene,
-    whatever order they came in."""
+    """Issue 25: with more cameras than the model keeps up with, a frame that may confirm a crossing
+    goes first, then one where someone moves in the watched area, then one where something moved,
+    then a routine look at a still scene, whatever order they came in."""
     import cv2
 
     detector = load_detector(DetectorConfig(), Path)
@@ -282,7 +282,7 @@ def test_a_busy_detector_serves_frames_by_urgency_not_arrival() -> None:
     shared = SharedDetector(Holding(), max_batch=1)  # type: ignore[arg-type]
     threads = []
     for name, urgency in (("first", Urgency.ROUTINE), ("still", Urgency.ROUTINE), ("moved", Urgency.CHANGED),
-                          ("walking", Urgency.TRACKED)):  # fmt: skip
+                          ("walking", Urgency.TRACKED), ("confirming", Urgency.CROSSING)):  # fmt: skip
         frame = image.copy()
         names[id(frame)] = name
         thread = threading.Thread(target=shared.detect, args=(frame, urgency))
@@ -296,7 +296,7 @@ def test_a_busy_detector_serves_frames_by_urgency_not_arrival() -> None:
     for thread in threads:
         thread.join(60)
     shared.close()
-    assert served == ["first", "walking", "moved", "still"]
+    assert served == ["first", "confirming", "walking", "moved", "still"]
 
 
 def test_secrets_are_taken_out_of_urls_and_messages() -> None:

@@ -5,8 +5,9 @@ CPU cores; instead every camera thread hands its frame to one detector thread, w
 whatever is waiting (up to `max_batch` frames, from different cameras) in one call to the model.
 
 When more frames wait than the model keeps up with, they are served by urgency, not arrival: a
-frame with someone moving in the watched area (a crossing may be under way) before one where
-something moved, before a routine look at a still scene. Each urgency is a head start in time
+frame that may confirm a crossing (its alert waits on it) before one with someone moving in the
+watched area (a crossing may be under way), before one where something moved, before a routine
+look at a still scene. Each urgency is a head start in time
 (`HEAD_START_S`), so a routine frame waits at most that much longer than an urgent one that came
 after it, never forever; a camera held up meanwhile drops its oldest frames, counted.
 """
@@ -25,7 +26,7 @@ from pipeline.detectors.base import Detector
 from pipeline.records import Detections
 from pipeline.vocabulary import Urgency
 
-HEAD_START_S = {Urgency.TRACKED: 0.0, Urgency.CHANGED: 0.2, Urgency.ROUTINE: 1.0}
+HEAD_START_S = {Urgency.CROSSING: -1.0, Urgency.TRACKED: 0.0, Urgency.CHANGED: 0.2, Urgency.ROUTINE: 1.0}
 
 Waiting = tuple[float, int, np.ndarray, Future[Detections]]  # (due, arrival order, image, answer)
 

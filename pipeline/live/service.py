@@ -136,7 +136,8 @@ class CameraWorker:
             except Exception:
                 log.exception("camera %s: analysis failed on a frame; skipping it", self.name)
                 continue
-            self.stream.analysed(frame, not step.detected and not step.pending, pipeline.urgency == Urgency.TRACKED)
+            moving = pipeline.urgency in (Urgency.CROSSING, Urgency.TRACKED)
+            self.stream.analysed(frame, not step.detected and not step.pending, moving)
             if self.clips is not None:
                 self._save_clips(self.clips.offer(frame))
             self.latest = frame
