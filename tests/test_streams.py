@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from pipeline.config import CameraConfig, DetectorConfig, LiveConfig
-from pipeline.detectors import load_detector
+from pipeline.detectors import Detector, load_detector
 from pipeline.detectors.shared import SharedDetector
 from pipeline.live.stream import LiveStream
 from pipeline.records import Detections, Frame
@@ -258,10 +258,61 @@ def test_one_detector_serves_several_cameras_in_batches() -> None:
         np.testing.assert_allclose(found.xyxy, alone.xyxy, atol=0.5)
 
 
-def test_a_busy_detector_serves_frames_by_urgency_not_arrival() -> None:
+def test_the_detector_workers_share_one_session_and_answer_the_same() -> None:
+    """`live.detector_workers`: while one call to the model is held, the other worker serves the
+    frames behind it, on the same real onnxruntime session (one thread each), and every answer is
+    what the model gives alone. A backend that keeps state between calls gets one worker."""
+    import cv2
+
+    detector = load_detector(DetectorConfig(threads=1), Path)
+    capture = cv2.VideoCapture(str(SAMPLE))
+    capture.set(cv2.CAP_PROP_POS_FRAMES, 40)
+    _, image = capture.read()
+    capture.release()
+    alone = detector.detect(image)
+    held, go = threading.Event(), threading.Event()
+
+    class HoldingFirst(Detector):  # the real model, its first call held until the others are served
+        name, concurrent = "held", detector.concurrent
+
+        def detect(self, image: np.ndarray) -> Detections:
+            return self.detect_batch([image])[0]
+
+        def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
+            if not held.is_set():
+                held.set()
+                go.wait(10)
+            return detector.detect_batch(images)
+
+    shared = SharedDetector(HoldingFirst(), max_batch=1, workers=2)
+    first: list[Detections] = []
+    thread = threading.Thread(target=lambda: first.append(shared.detect(image)))
+    thread.start()
+    assert held.wait(30)
+    others = [shared.detect(image) for _ in range(3)]
+    assert not first  # the three went through beside the held call, not after it
+    go.set()
+    thread.join(30)
+    shared.close()
+    assert shared.frames == 4
+    for found in [*first, *others]:
+        assert len(found) == len(alone) >= 1
+        np.testing.assert_allclose(found.xyxy, alone.xyxy, atol=0.5)
+
+    class Stateful(HoldingFirst):  # as ultralytics' predictor: never two calls at once
+        concurrent = False
+
+    one = SharedDetector(Stateful(), max_batch=1, workers=2)
+    assert len(one._threads) == 1
+    one.close()
+
+
+def test_a_busy_detector_serves_frames_by_urgency_and_age() -> None:
     """Issue 25: with more cameras than the model keeps up with, a frame that may confirm a crossing
     goes first, then one where someone moves in the watched area, then one where something moved,
-    then a routine look at a still scene, whatever order they came in."""
+    then a routine look at a still scene, whatever order they were handed in; but a frame whose
+    packet came seconds ago (a camera woken from skimming, analysing from the keyframe before)
+    before them all."""
     import cv2
 
     detector = load_detector(DetectorConfig(), Path)
@@ -272,20 +323,29 @@ def test_a_busy_detector_serves_frames_by_urgency_not_arrival() -> None:
     busy, go = threading.Event(), threading.Event()
     names: dict[int, str] = {}
 
-    class Holding:  # the real model, held on its first frame so that the others queue up behind it
+    class Holding(Detector):  # the real model, held on its first frame so that the others queue up behind it
+        name = "held"
+
+        def detect(self, image: np.ndarray) -> Detections:
+            return self.detect_batch([image])[0]
+
         def detect_batch(self, images: list[np.ndarray]) -> list[Detections]:
             busy.set()
             go.wait(30)
             served.extend(names[id(i)] for i in images)
             return detector.detect_batch(images)
 
-    shared = SharedDetector(Holding(), max_batch=1)  # type: ignore[arg-type]
+    shared = SharedDetector(Holding(), max_batch=1)
     threads = []
-    for name, urgency in (("first", Urgency.ROUTINE), ("still", Urgency.ROUTINE), ("moved", Urgency.CHANGED),
-                          ("walking", Urgency.TRACKED), ("confirming", Urgency.CROSSING)):  # fmt: skip
+    now = time.time()
+    for name, urgency, arrived in (
+        ("first", Urgency.ROUTINE, now), ("still", Urgency.ROUTINE, now), ("moved", Urgency.CHANGED, now),
+        ("walking", Urgency.TRACKED, now), ("confirming", Urgency.CROSSING, now),
+        ("replayed", Urgency.CHANGED, now - 3),
+    ):  # fmt: skip
         frame = image.copy()
         names[id(frame)] = name
-        thread = threading.Thread(target=shared.detect, args=(frame, urgency))
+        thread = threading.Thread(target=shared.detect, args=(frame, urgency, arrived))
         thread.start()
         threads.append(thread)
         if name == "first":
@@ -296,7 +356,7 @@ def test_a_busy_detector_serves_frames_by_urgency_not_arrival() -> None:
     for thread in threads:
         thread.join(60)
     shared.close()
-    assert served == ["first", "confirming", "walking", "moved", "still"]
+    assert served == ["first", "replayed", "confirming", "walking", "moved", "still"]
 
 
 def test_secrets_are_taken_out_of_urls_and_messages() -> None:

@@ -38,6 +38,13 @@ class LiveConfig(Section):
     reconnect_max_s: float = Field(30, gt=0, le=3600, description="longest wait between reconnection attempts")
     rtsp_transport: Literal["tcp", "udp"] = Field("tcp", description="TCP survives lossy links and firewalls")
     max_batch: int = Field(4, ge=1, le=32, description="frames of different cameras the detector takes at once")
+    detector_workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="detector calls under way at once, each on one core unless `detector.threads` says more; "
+        "default: one per core (a model's layers are too small to share a call among cores well)",
+    )
     skim_idle: bool = Field(
         True,
         description="an H.264/H.265 camera whose scene is idle is decoded a keyframe at a time; a larger inter "

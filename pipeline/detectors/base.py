@@ -13,6 +13,9 @@ class Detector(ABC):
     """Finds people in a BGR image; boxes come back in that image's pixels."""
 
     name: str
+    # Whether detect_batch may run in several threads at once: one onnxruntime session serves
+    # concurrent calls, so a box's cores can each take a call (see detectors/shared.py).
+    concurrent: bool = False
 
     @abstractmethod
     def detect(self, image: np.ndarray) -> Detections: ...

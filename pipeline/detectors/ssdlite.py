@@ -56,6 +56,7 @@ def _uncut(found: Detections, x: int, tile: int, width: int) -> Detections:
 
 class SSDLiteDetector(Detector):
     name = "ssdlite"
+    concurrent = True
 
     def __init__(self, path: Path, config: DetectorConfig) -> None:
         self.session = onnx_session(path, config.threads)

@@ -39,6 +39,7 @@ def is_yolo_onnx(path: Path) -> bool:
 
 class YoloOnnxDetector(Detector):
     name = "yolo-onnx"
+    concurrent = True
 
     def __init__(self, path: Path, config: DetectorConfig) -> None:
         self.session = onnx_session(path, config.threads)

@@ -14,6 +14,7 @@ offline, streams close.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -90,6 +91,7 @@ class CameraWorker:
             self.clips = ClipCollector(config.clips, late_s, stream.packets)
         self.problem: Message | None = None  # found once frames arrive (lines outside the picture)
         self.pipeline: CameraPipeline | None = None  # the stages of the frames now arriving
+        self.stepping: Frame | None = None  # the frame in analysis (the detector serves by its arrival)
         self._thread = threading.Thread(target=self._run, name=f"camera-{name}", daemon=True)
 
     def start(self) -> None:
@@ -107,7 +109,8 @@ class CameraWorker:
     def _timed(self, detector: SharedDetector, image: Any) -> Detections:
         started = time.perf_counter()
         urgency = self.pipeline.urgency if self.pipeline is not None else None
-        found = detector.detect(image, urgency or Urgency.CHANGED)
+        arrived = self.stepping.ts.timestamp() if self.stepping is not None else None
+        found = detector.detect(image, urgency or Urgency.CHANGED, arrived)
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.detector_ms += LATENCY_SMOOTHING * (elapsed_ms - self.detector_ms) if self.detector_ms else elapsed_ms
         return found
@@ -132,6 +135,7 @@ class CameraWorker:
                     self.stream.changed(frame)
                 continue
             try:
+                self.stepping = frame
                 step = pipeline.step(frame)
             except Exception:
                 log.exception("camera %s: analysis failed on a frame; skipping it", self.name)
@@ -395,17 +399,22 @@ class Service:
 def _shared_detectors(
     config: Config, given: Detector | None
 ) -> tuple[list[SharedDetector], dict[str, tuple[SharedDetector, SharedDetector | None]]]:
-    """Every camera's day and night detectors: one batching thread per model file, shared by the
-    cameras that use it. A `given` detector (tests, benchmarks) serves every camera, day and night."""
+    """Every camera's day and night detectors: one batching detector per model file, shared by the
+    cameras that use it, its calls `live.detector_workers` at a time (each on `detector.threads`
+    cores, one unless set). A `given` detector (tests, benchmarks) serves every camera, day and
+    night, one call at a time, on the threads it was loaded with."""
     if given is not None:
         one = SharedDetector(given, config.live.max_batch)
         return [one], {name: (one, None) for name in config.cameras}
-    models = CameraDetectors(config)  # loads each model file once
+    workers = config.live.detector_workers or os.cpu_count() or 1
+    threads = config.detector.threads or (1 if workers > 1 else None)
+    detector = config.detector.model_copy(update={"threads": threads})
+    models = CameraDetectors(config.model_copy(update={"detector": detector}))  # loads each model file once
     by_model: dict[int, SharedDetector] = {}
 
     def shared(found: Detector) -> SharedDetector:
         if id(found) not in by_model:
-            by_model[id(found)] = SharedDetector(found, config.live.max_batch)
+            by_model[id(found)] = SharedDetector(found, config.live.max_batch, workers)
         return by_model[id(found)]
 
     chosen = {}
