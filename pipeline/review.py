@@ -182,6 +182,15 @@ def authorize_late(
     return done
 
 
+FUTURE_SLACK_S = 60.0  # a visit time this far ahead of the box's clock is a visit still to come
+
+
+def still_to_come(visit: datetime | None, now: datetime) -> bool:
+    """A visit written down before the visitor arrives explains no alert of the past (which
+    would take its count): it waits for the visitor's own entry."""
+    return visit is not None and seconds_between(visit, now) > FUTURE_SLACK_S
+
+
 class Fit(NamedTuple):
     """An open alert a registration would explain."""
 

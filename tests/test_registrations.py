@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.errors import GatewatchError
 from pipeline.registrations import parse_duration, parse_registration, parse_time, read_registrations_csv
+from pipeline.review import still_to_come
 
 TZ = ZoneInfo("Asia/Shanghai")
 SCOPES = {"gate", "north"}
@@ -194,3 +195,13 @@ def test_same_content_same_key() -> None:
     first = parse_registration(values, TZ, SCOPES, origin="a")
     assert first.key == parse_registration(values, TZ, SCOPES, origin="b").key
     assert first.key != parse_registration({**values, "name": "Wang"}, TZ, SCOPES, origin="a").key
+
+
+def test_a_visit_written_down_ahead_waits_for_the_visitor() -> None:
+    """A visit more than a minute ahead of the box's clock is still to come (it explains no alert
+    of the past); one within the minute is now (clocks differ by seconds); none given is now."""
+    now = datetime(2026, 12, 6, 21, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert still_to_come(now + timedelta(minutes=30), now)
+    assert not still_to_come(now + timedelta(seconds=30), now)
+    assert not still_to_come(now - timedelta(hours=1), now)
+    assert not still_to_come(None, now)

@@ -11,9 +11,8 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from pipeline.errors import GatewatchError, InvalidInput
-from pipeline.records import seconds_between
 from pipeline.registrations import Registration, read_registrations_csv
-from pipeline.review import explainable, record_registrations, register_and_authorize
+from pipeline.review import explainable, record_registrations, register_and_authorize, still_to_come
 from pipeline.vocabulary import MessageCode, RegistrationSource
 from pipeline.web.box import Box, BoxDep
 from pipeline.web.common import AdminDep, Plain, UserDep
@@ -22,8 +21,6 @@ from pipeline.web.views import RegistrationView
 from pipeline.wording import Message
 
 router = APIRouter(prefix="/api", tags=["registrations"])
-
-FUTURE_SLACK_S = 60.0  # a visit time this far ahead of the box's clock is a visit still to come
 
 
 class NewRegistration(BaseModel):
@@ -98,7 +95,7 @@ def candidates(body: NewRegistration, box: BoxDep, user: UserDep) -> list[Candid
     """The open alerts this registration would explain, nearest first: shown to the guard, who
     confirms which ones the visitor really was before anything is authorized. Stores nothing."""
     registration = _visitor(body, box, user.username)
-    if _to_come(body, box):
+    if still_to_come(box.aware(body.at), datetime.now(UTC)):
         return []
     return [
         Candidate(
@@ -108,20 +105,13 @@ def candidates(body: NewRegistration, box: BoxDep, user: UserDep) -> list[Candid
     ]
 
 
-def _to_come(body: NewRegistration, box: Box) -> bool:
-    """A visit still to come (written down before the visitor arrives): it explains no alert of
-    the past, which would take its count, and waits for the visitor's own entry."""
-    at = box.aware(body.at)
-    return at is not None and seconds_between(at, datetime.now(UTC)) > FUTURE_SLACK_S
-
-
 @router.post("/registrations", status_code=201)
 def register(body: NewRegistration, box: BoxDep, user: UserDep) -> Registered:
     """Quick registration of a visitor at the gate; authorizes the open alerts the guard chose
     (`authorize`), or without that list the nearest open alerts it explains."""
     registration = _visitor(body, box, user.username)
     store, now = box.store, datetime.now(UTC)
-    waiting = _to_come(body, box)
+    waiting = still_to_come(box.aware(body.at), now)
     if waiting:
         added, authorized = register_and_authorize(store, box.config, registration, [], now)
     elif body.authorize is None:
