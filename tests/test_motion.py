@@ -79,12 +79,12 @@ def test_disabled_gate_always_detects() -> None:
     assert all(gate.should_detect(scene(), t * 0.2, []) for t in range(5))
 
 
-def test_a_crossing_waiting_to_hold_is_detected_first_even_when_nothing_moves() -> None:
+def test_a_crossing_waiting_to_hold_goes_first_but_is_not_detected_more() -> None:
     gate = MotionGate(MotionConfig(), AREA)
     gate.should_detect(scene(), 0.0, [])
-    assert gate.should_detect(scene(), 0.2, [], crossing=True) == Urgency.CROSSING
-    assert gate.should_detect(scene(), 0.4, [(330.0, 400.0)], crossing=True) == Urgency.CROSSING
-    assert gate.should_detect(scene(), 0.6, []) is None
+    assert gate.should_detect(scene(), 0.2, [(330.0, 400.0)], crossing=True) == Urgency.CROSSING
+    assert gate.should_detect(scene(person_x=300), 0.4, [], crossing=True) == Urgency.CROSSING
+    assert gate.should_detect(scene(person_x=300), 0.6, [], crossing=True) is None  # nothing moved since
 
 
 def test_a_camera_asks_for_its_frames_first_while_a_crossing_waits_to_hold() -> None:
